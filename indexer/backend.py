@@ -1,0 +1,121 @@
+"""The one interface every index backend implements, and the factory that opens one by URI.
+
+The query pipeline (`search_api.query`) only talks to `IndexBackend`: the embedded on-disk index
+(`indexer.embedded`, the default, no server) and Elasticsearch (`indexer.elastic`, extra ``es``)
+answer the same calls with the same ids, so they give the same Report.
+
+URIs: a directory path (or ``file://PATH``) for the embedded index; ``es+http://host:9200/name``
+or ``es+https://...`` for Elasticsearch, where `name` is the alias that points at the current
+build.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexer.options import IndexOptions
+from indexer.records import Document
+
+
+@dataclass(frozen=True, slots=True)
+class PostingHits:
+    """Postings found for an array of query hashes.
+
+    For every posting: which query hash it answers (`query_index`), the global document id and
+    the 1-based line where the fingerprint starts. `frequency` has, per query hash, the number of
+    postings in the index (also those of hashes too common to return, which are boilerplate).
+    """
+
+    query_index: np.ndarray  # int32
+    doc_ids: np.ndarray  # int64
+    lines: np.ndarray  # int32
+    frequency: np.ndarray  # int32
+
+    @classmethod
+    def empty(cls, n_queries: int) -> PostingHits:
+        return cls(np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(n_queries, np.int32))
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    """What the query pipeline needs to know of a document besides its text."""
+
+    doc_id: int
+    document: Document  # content may be empty when not asked for
+    cluster: int  # global id of the copy cluster's representative (its own id when it is one)
+    removed: bool  # opted out: never reported, but still evidence for its copies
+
+
+class IndexBackend(abc.ABC):
+    """A fingerprint index: postings, documents, copy clusters."""
+
+    uri: str
+    options: IndexOptions
+
+    @property
+    @abc.abstractmethod
+    def index_id(self) -> str:
+        """Identifies the index build (generation) that answers queries."""
+
+    @property
+    @abc.abstractmethod
+    def document_count(self) -> int:
+        """Documents that can be reported (removed ones excluded)."""
+
+    @abc.abstractmethod
+    def lookup(self, channel: str, hashes: np.ndarray, max_postings: int) -> PostingHits:
+        """Postings of each hash in `channel` ("exact" or "normalized")."""
+
+    @abc.abstractmethod
+    def info(self, doc_id: int, with_content: bool = False) -> DocumentInfo:
+        """A document's metadata (and content when asked)."""
+
+    @abc.abstractmethod
+    def text(self, doc_id: int) -> str:
+        """A document's content."""
+
+    @abc.abstractmethod
+    def find_blob(self, blob_id: str) -> int | None:
+        """The global id of a document with this blob id, or None."""
+
+    @abc.abstractmethod
+    def cluster_members(self, doc_id: int) -> np.ndarray:
+        """Global ids of all documents in the copy cluster of `doc_id` (itself included)."""
+
+    @abc.abstractmethod
+    def identical_members(self, doc_id: int) -> np.ndarray:
+        """Global ids of the documents whose content is byte-identical to `doc_id`'s."""
+
+    @abc.abstractmethod
+    def near_duplicates(self, signature: np.ndarray) -> list[int]:
+        """Cluster representatives whose MinHash LSH buckets collide with `signature`
+        (candidates only: unverified)."""
+
+    @abc.abstractmethod
+    def stats(self) -> dict[str, object]:
+        """Counts for `codecite index stats` and `/v1/stats`."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release files and connections."""
+
+
+class BackendUnavailableError(Exception):
+    """An optional backend's dependencies are missing, or its URI is malformed."""
+
+
+def open_index(uri: str, verify: bool = True) -> IndexBackend:
+    """Open an index by URI (a directory path, ``file://PATH`` or ``es+http(s)://host:port/name``)."""
+    if uri.startswith(("es+http://", "es+https://")):
+        try:
+            from indexer.elastic import ElasticIndex
+        except ImportError as err:
+            raise BackendUnavailableError(
+                f"the Elasticsearch backend needs the 'es' extra: pip install 'codecite[es]' ({err})"
+            ) from err
+        return ElasticIndex(uri)
+    from indexer.embedded import EmbeddedIndex
+
+    return EmbeddedIndex(uri.removeprefix("file://"), verify=verify)

@@ -1,0 +1,314 @@
+"""Build, extend and prune an embedded index.
+
+    documents ─► license filter ─► fingerprint (worker threads) ─► copy clusters ─► segments ─► commit
+
+Fingerprinting runs in worker threads: its compiled kernels release the GIL, so both cores work.
+Clustering and writing stay in order on the calling thread, which makes builds deterministic.
+Memory stays bounded: documents stream through in batches, a segment is sealed every
+`max_segment_bytes` of content, and only the fingerprints of recent cluster representatives
+are cached (a copy whose representative fell out of the cache keeps all its postings — more
+space, never less recall).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from indexer.analysis import DocFingerprints, fingerprint_document
+from indexer.embedded import EmbeddedIndex
+from indexer.licenses import DEFAULT_KEEP
+from indexer.minhash import estimated_jaccard, lean, new_lsh
+from indexer.options import IndexOptions
+from indexer.records import Document, IngestStats, LicenseCategory, Skip, SkipReason
+from indexer.store.directory import IndexDirectory, IndexOptionsError, Manifest
+from indexer.store.segment import SegmentInfo, SegmentWriter
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (documents done, bytes done)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildSettings:
+    """How a build runs (not how it fingerprints: that is `IndexOptions`)."""
+
+    keep: frozenset[LicenseCategory] = DEFAULT_KEEP
+    workers: int = 2
+    batch_documents: int = 128
+    max_segment_bytes: int = 512 * 1024 * 1024
+    cached_representatives: int = 50_000
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError(f"workers={self.workers}: use at least 1")
+        if self.batch_documents < 1 or self.max_segment_bytes < 1:
+            raise ValueError("batch_documents and max_segment_bytes must be positive")
+
+
+@dataclass(slots=True)
+class BuildResult:
+    manifest: Manifest
+    stats: IngestStats
+    seconds: float
+    identical_copies: int = 0
+    near_copies: int = 0
+    skips: list[Skip] = field(default_factory=list)
+
+    @property
+    def mb_per_second(self) -> float:
+        return self.stats.bytes / 1e6 / self.seconds if self.seconds > 0 else 0.0
+
+
+def build_index(items: Iterable[Document | Skip], index_path: str | Path, options: IndexOptions = IndexOptions(),
+                settings: BuildSettings = BuildSettings(), sources: list[str] | None = None,
+                progress: Progress | None = None) -> BuildResult:
+    """Build a new index generation from `items`, replacing what the index served."""
+    return _write_generation(items, IndexDirectory(index_path), options, settings, sources or [], progress, False)
+
+
+def add_to_index(items: Iterable[Document | Skip], index_path: str | Path, settings: BuildSettings = BuildSettings(),
+                 sources: list[str] | None = None, progress: Progress | None = None) -> BuildResult:
+    """Append documents to an existing index as a new segment (a new generation)."""
+    directory = IndexDirectory(index_path)
+    options = directory.read_manifest().options
+    return _write_generation(items, directory, options, settings, sources or [], progress, True)
+
+
+def remove_repos(index_path: str | Path, repos: list[str]) -> tuple[Manifest, int]:
+    """Opt repositories out without a rebuild: their documents are never reported again.
+
+    Their postings stay as evidence for copies of the same code in other repositories (which
+    are verified against their own text). Returns the new manifest and how many documents went.
+    """
+    directory = IndexDirectory(index_path)
+    with directory.writing():
+        index = EmbeddedIndex(index_path, verify=False)
+        manifest = index.manifest
+        wanted = set(repos)
+        removed = set(manifest.removed_documents)
+        for seg in index.segments:
+            removed.update(seg.doc_base + i for i, r in enumerate(seg.column("repo")) if r in wanted)
+        gone = len(removed) - len(manifest.removed_documents)
+        manifest.removed_documents = sorted(removed)
+        manifest.removed_repos = sorted(set(manifest.removed_repos) | wanted)
+        return directory.commit(manifest), gone
+
+
+def _write_generation(items: Iterable[Document | Skip], directory: IndexDirectory, options: IndexOptions,
+                      settings: BuildSettings, sources: list[str], progress: Progress | None,
+                      append: bool) -> BuildResult:
+    started = time.perf_counter()
+    with directory.writing():
+        if append:
+            existing = EmbeddedIndex(directory.path, verify=False)
+            if existing.options.options_hash != options.options_hash:
+                raise IndexOptionsError("cannot add to an index built with other options")
+            manifest = existing.manifest
+            clusters = _Clusterer(options, settings.cached_representatives, existing)
+        else:
+            manifest = directory.new_manifest(options)
+            clusters = _Clusterer(options, settings.cached_representatives, None)
+        stats = IngestStats()
+        sink = _SegmentSink(directory, options, settings.max_segment_bytes, manifest.next_doc_base)
+        skips: list[Skip] = []
+        for doc, fingerprints, content_hash in _fingerprinted(_filtered(items, settings.keep, stats, skips),
+                                                              options, settings):
+            writer = sink.writer()
+            doc_id = writer.doc_base + writer.documents
+            cluster, postings, same_content = clusters.place(doc_id, fingerprints, content_hash, writer)
+            writer.add(doc, fingerprints, cluster, postings, content_hash, same_content)
+            stats.count_document(doc)
+            sink.after_add()
+            if progress:
+                progress(stats.documents, stats.bytes)
+        new_segments = sink.close()
+        manifest.segments = list(manifest.segments) + new_segments
+        manifest.sources = list(dict.fromkeys([*manifest.sources, *sources]))
+        manifest.ingest = _merge_ingest(manifest.ingest if append else {}, stats)
+        manifest = directory.commit(manifest)
+    return BuildResult(manifest, stats, time.perf_counter() - started, clusters.identical, clusters.near, skips)
+
+
+def _filtered(items: Iterable[Document | Skip], keep: frozenset[LicenseCategory], stats: IngestStats,
+              skips: list[Skip]) -> Iterator[Document]:
+    """Documents whose license category the index keeps; every drop is counted."""
+    for item in items:
+        if isinstance(item, Skip):
+            stats.count_skip(item)
+            if len(skips) < 10_000:
+                skips.append(item)
+        elif item.license_category not in keep:
+            skip = Skip(SkipReason.LICENSE_FILTERED, f"{item.repo}/{item.path}", item.license or "no license")
+            stats.count_skip(skip)
+            if len(skips) < 10_000:
+                skips.append(skip)
+        else:
+            yield item
+
+
+def _fingerprinted(docs: Iterable[Document], options: IndexOptions,
+                   settings: BuildSettings) -> Iterator[tuple[Document, DocFingerprints, str]]:
+    """Fingerprints of each document, in input order, computed by worker threads."""
+    def work(batch: list[Document]) -> list[tuple[Document, DocFingerprints, str]]:
+        return [(d, fingerprint_document(d.content, d.language, options), _content_hash(d.content)) for d in batch]
+
+    with ThreadPoolExecutor(settings.workers, thread_name_prefix="fingerprint") as pool:
+        pending: list[Future] = []
+        for batch in _batches(docs, settings.batch_documents):
+            pending.append(pool.submit(work, batch))
+            while len(pending) > 2 * settings.workers:
+                yield from pending.pop(0).result()
+        for future in pending:
+            yield from future.result()
+
+
+def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    batch: list[Document] = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _content_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+class _Clusterer:
+    """Assigns each document to a copy cluster and decides which postings it stores.
+
+    Byte-identical documents share their cluster's postings (they store none); near-duplicates
+    (MinHash LSH, estimated Jaccard >= the threshold) store only the postings their
+    representative lacks; everything else starts a cluster of its own.
+    """
+
+    def __init__(self, options: IndexOptions, cache_size: int, existing: EmbeddedIndex | None) -> None:
+        self.options = options
+        self.identical = 0
+        self.near = 0
+        self._by_content: dict[str, int] = dict(existing.content_hashes) if existing else {}
+        self._existing = existing
+        self._lsh = existing._lsh if existing else new_lsh(options)  # noqa: SLF001 - same package
+        self._signatures: dict[int, np.ndarray] = {}
+        self._cache: OrderedDict[int, dict[str, np.ndarray]] = OrderedDict()
+        self._cache_size = cache_size
+        self._cluster_of: dict[int, int] = {}
+
+    def place(self, doc_id: int, fp: DocFingerprints, content_hash: str,
+              writer: SegmentWriter) -> tuple[int, dict[str, tuple], int | None]:
+        """(cluster representative or -1, postings to store, same-content document in this segment)."""
+        twin = self._by_content.get(content_hash)
+        if twin is not None:
+            self.identical += 1
+            rep = self._representative(twin)
+            same = twin if twin >= writer.doc_base else None
+            return rep, {}, same
+        self._by_content[content_hash] = doc_id
+        full = {"exact": (fp.exact_hashes, fp.exact_lines), "normalized": (fp.normalized_hashes, fp.normalized_lines)}
+        rep = self._nearest(fp.signature)
+        if rep is None:
+            self._signatures[doc_id] = fp.signature
+            self._lsh.insert(doc_id, lean(fp.signature, self.options), check_duplication=False)
+            self._remember(doc_id, fp)
+            return -1, full, None
+        self.near += 1
+        self._cluster_of[doc_id] = rep
+        rep_hashes = self._cache.get(rep)
+        if rep_hashes is None:
+            return rep, full, None
+        self._cache.move_to_end(rep)
+        return rep, {c: _missing_from(h, l, rep_hashes[c]) for c, (h, l) in full.items()}, None
+
+    def _representative(self, doc_id: int) -> int:
+        if doc_id in self._cluster_of:
+            return self._cluster_of[doc_id]
+        if self._existing is not None and doc_id < self._existing.manifest.next_doc_base:
+            return int(self._existing._cluster[doc_id])  # noqa: SLF001
+        return doc_id
+
+    def _nearest(self, signature: np.ndarray) -> int | None:
+        best, best_j = None, self.options.cluster_threshold
+        for key in self._lsh.query(lean(signature, self.options)):
+            rep = int(key)
+            other = self._signatures.get(rep)
+            if other is None and self._existing is not None:
+                other = self._existing.signature(rep)
+            if other is None:
+                continue
+            j = estimated_jaccard(signature, other)
+            if j >= best_j and (best is None or rep < best or j > best_j):
+                best, best_j = rep, j
+        return best
+
+    def _remember(self, doc_id: int, fp: DocFingerprints) -> None:
+        self._cache[doc_id] = {"exact": np.unique(fp.exact_hashes), "normalized": np.unique(fp.normalized_hashes)}
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+
+def _missing_from(hashes: np.ndarray, lines: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    keep = ~np.isin(hashes, present, assume_unique=False)
+    return hashes[keep], lines[keep]
+
+
+class _SegmentSink:
+    """Hands out the segment being written; seals it and starts another when it is full."""
+
+    def __init__(self, directory: IndexDirectory, options: IndexOptions, max_bytes: int, doc_base: int) -> None:
+        self._directory = directory
+        self._options = options
+        self._max_bytes = max_bytes
+        self._next_base = doc_base
+        self._current: SegmentWriter | None = None
+        self._bytes = 0
+        self._sealed: list[SegmentInfo] = []
+
+    def writer(self) -> SegmentWriter:
+        if self._current is None:
+            name, path = self._directory.new_segment()
+            self._current = SegmentWriter(path, name, self._next_base, self._options)
+            self._bytes = 0
+        return self._current
+
+    def after_add(self) -> None:
+        assert self._current is not None
+        self._bytes += int(self._current._rows["size_bytes"][-1])  # noqa: SLF001 - sink and writer are one unit
+        if self._bytes >= self._max_bytes or self._current.lines > 2**31:
+            self._seal()
+
+    def _seal(self) -> None:
+        assert self._current is not None
+        info = self._current.finish()
+        self._directory.seal_segment(info.name)
+        self._sealed.append(info)
+        self._next_base = info.doc_base + info.documents
+        self._current = None
+
+    def close(self) -> list[SegmentInfo]:
+        if self._current is not None:
+            self._seal()
+        return self._sealed
+
+
+def _merge_ingest(previous: dict, stats: IngestStats) -> dict:
+    out = {k: v for k, v in previous.items()}
+    now = stats.to_dict()
+    out["documents"] = int(out.get("documents", 0)) + now["documents"]
+    out["bytes"] = int(out.get("bytes", 0)) + now["bytes"]
+    skipped = dict(out.get("skipped", {}))
+    for reason, n in now["skipped"].items():
+        skipped[reason] = skipped.get(reason, 0) + n
+    out["skipped"] = skipped
+    return out

@@ -1,0 +1,184 @@
+"""The embedded on-disk index: the default backend, no server.
+
+It serves the generation CURRENT named when it was opened; a build that commits a newer
+generation meanwhile is picked up by `reopen_if_changed` (the web app calls it between requests).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from indexer.backend import DocumentInfo, IndexBackend, PostingHits
+from indexer.minhash import lean, new_lsh
+from indexer.store.directory import IndexDirectory, Manifest
+from indexer.store.segment import Segment
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedIndex(IndexBackend):
+    """An index directory opened for reading."""
+
+    def __init__(self, path: str | Path, verify: bool = True) -> None:
+        self.directory = IndexDirectory(path)
+        self.uri = str(path)
+        self._verify = verify
+        self._load(self.directory.read_manifest())
+
+    def _load(self, manifest: Manifest) -> None:
+        self.manifest = manifest
+        self.options = manifest.options
+        self.segments = [Segment(self.directory.segments_dir / s.name, s, self._verify) for s in manifest.segments]
+        self._bases = np.array([s.doc_base for s in self.segments], dtype=np.int64)
+        total = manifest.next_doc_base
+        self._cluster = np.arange(total, dtype=np.int64)
+        for seg in self.segments:
+            ids = np.arange(seg.doc_base, seg.doc_base + len(seg))
+            self._cluster[ids] = np.where(seg.cluster >= 0, seg.cluster, ids)
+        self._removed = np.zeros(total, dtype=bool)
+        self._removed[manifest.removed_documents] = True
+        self._members_order = np.argsort(self._cluster, kind="stable")
+        self._members_sorted = self._cluster[self._members_order]
+        self.__dict__.pop("_lsh", None)
+        self.__dict__.pop("_blob_ids", None)
+        self.__dict__.pop("_content_hashes", None)
+
+    def reopen_if_changed(self) -> bool:
+        """Switch to a newer generation if one was committed; True when it did."""
+        latest = self.directory.read_manifest()
+        if latest.generation == self.manifest.generation:
+            return False
+        self._load(latest)
+        log.info("switched to index generation %d", latest.generation)
+        return True
+
+    @property
+    def index_id(self) -> str:
+        return f"{self.manifest.index_id}/gen-{self.manifest.generation}"
+
+    @property
+    def document_count(self) -> int:
+        return int(self._removed.shape[0] - np.count_nonzero(self._removed))
+
+    def _segment(self, doc_id: int) -> Segment:
+        if not 0 <= doc_id < self._removed.shape[0]:
+            raise KeyError(f"no document {doc_id} in this index")
+        return self.segments[int(np.searchsorted(self._bases, doc_id, side="right")) - 1]
+
+    def lookup(self, channel: str, hashes: np.ndarray, max_postings: int) -> PostingHits:
+        parts = []
+        frequency = np.zeros(hashes.shape[0], dtype=np.int32)
+        for seg in self.segments:
+            hits = seg.postings[channel].lookup(hashes, max_postings)
+            frequency += hits.frequency
+            if hits.refs.shape[0]:
+                doc_ids, lines = seg.locate(hits.refs)
+                parts.append((hits.query_index, doc_ids, lines))
+        if not parts:
+            return PostingHits(np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int32), frequency)
+        return PostingHits(*(np.concatenate(p) for p in zip(*parts)), frequency)
+
+    def info(self, doc_id: int, with_content: bool = False) -> DocumentInfo:
+        doc = self._segment(doc_id).document(doc_id, with_content)
+        return DocumentInfo(doc_id, doc, int(self._cluster[doc_id]), bool(self._removed[doc_id]))
+
+    def text(self, doc_id: int) -> str:
+        return self._segment(doc_id).text(doc_id)
+
+    def field(self, doc_id: int, name: str) -> object:
+        return self._segment(doc_id).field(doc_id, name)
+
+    def is_removed(self, doc_id: int) -> bool:
+        return bool(self._removed[doc_id])
+
+    def cluster_members(self, doc_id: int) -> np.ndarray:
+        rep = self._cluster[doc_id]
+        lo = np.searchsorted(self._members_sorted, rep, side="left")
+        hi = np.searchsorted(self._members_sorted, rep, side="right")
+        return self._members_order[lo:hi]
+
+    def identical_members(self, doc_id: int) -> np.ndarray:
+        members = self.cluster_members(doc_id)
+        if members.shape[0] <= 1:
+            return members
+        own = self.field(doc_id, "content_hash")
+        return np.array([m for m in members if self.field(int(m), "content_hash") == own], dtype=np.int64)
+
+    @functools.cached_property
+    def _blob_ids(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for seg in self.segments:
+            for i, blob in enumerate(seg.column("blob_id")):
+                out.setdefault(blob, seg.doc_base + i)
+        return out
+
+    def find_blob(self, blob_id: str) -> int | None:
+        doc_id = self._blob_ids.get(blob_id)
+        return None if doc_id is None or self._removed[doc_id] else doc_id
+
+    @functools.cached_property
+    def content_hashes(self) -> dict[str, int]:
+        """Content hash -> global id of the first document with that content."""
+        out: dict[str, int] = {}
+        for seg in self.segments:
+            for i, h in enumerate(seg.column("content_hash")):
+                out.setdefault(h, seg.doc_base + i)
+        return out
+
+    def signature(self, doc_id: int) -> np.ndarray:
+        seg = self._segment(doc_id)
+        return np.asarray(seg.signatures[doc_id - seg.doc_base])
+
+    @functools.cached_property
+    def _lsh(self):  # noqa: ANN202 - datasketch's MinHashLSH
+        lsh = new_lsh(self.options)
+        with lsh.insertion_session() as session:
+            for seg in self.segments:
+                for i in np.flatnonzero(seg.cluster < 0):
+                    session.insert(int(seg.doc_base + i), lean(np.asarray(seg.signatures[i]), self.options))
+        return lsh
+
+    def near_duplicates(self, signature: np.ndarray) -> list[int]:
+        return sorted(int(k) for k in self._lsh.query(lean(signature, self.options)))
+
+    def stats(self) -> dict[str, object]:
+        m = self.manifest
+        languages: dict[str, int] = {}
+        licenses: dict[str, int] = {}
+        categories: dict[str, int] = {}
+        repos = set()
+        for seg in self.segments:
+            removed = self._removed[seg.doc_base : seg.doc_base + len(seg)]
+            for column, counter in (("language", languages), ("license", licenses), ("license_category", categories)):
+                for value, gone in zip(seg.column(column), removed):
+                    if not gone:
+                        key = value or "(none)"
+                        counter[key] = counter.get(key, 0) + 1
+            repos.update(r for r, gone in zip(seg.column("repo"), removed) if not gone)
+        size = sum(int(f["bytes"]) for s in m.segments for f in s.files.values())
+        corpus = sum(int(np.sum(seg._ints["size_bytes"])) for seg in self.segments)  # noqa: SLF001
+        return {
+            "index_id": self.index_id,
+            "uri": self.uri,
+            "generation": m.generation,
+            "created": m.created,
+            "documents": self.document_count,
+            "repos": len(repos),
+            "clusters": int(np.unique(self._cluster[~self._removed]).shape[0]),
+            "removed_documents": int(np.count_nonzero(self._removed)),
+            "removed_repos": m.removed_repos,
+            "segments": len(m.segments),
+            "postings": {c: sum(s.postings[c] for s in m.segments) for c in ("exact", "normalized")},
+            "corpus_bytes": corpus,
+            "index_bytes": size,
+            "index_to_corpus": round(size / corpus, 3) if corpus else None,
+            "languages": dict(sorted(languages.items(), key=lambda kv: -kv[1])),
+            "licenses": dict(sorted(licenses.items(), key=lambda kv: -kv[1])),
+            "license_categories": dict(sorted(categories.items(), key=lambda kv: -kv[1])),
+            "options": m.options.to_dict(),
+            "sources": m.sources,
+        }

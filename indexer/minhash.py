@@ -1,0 +1,94 @@
+"""MinHash signatures (datasketch's ``affine32``/``affine64`` schemes) and copy clustering.
+
+Signatures are computed in compiled code with datasketch's own permutations and pre-mix, so
+they are exactly what ``datasketch.MinHash(..., scheme=...).update_batch`` produces for the same
+32-bit (or 64-bit) shingle hashes — a test pins this — and can be handed to
+``datasketch.MinHashLSH`` as ``LeanMinHash`` objects. The scheme, seed and permutation count are
+part of the index options and so of the manifest: signatures of different schemes never mix.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+from numba import njit
+
+from indexer.options import IndexOptions
+
+
+@functools.cache
+def permutations(num_perm: int, seed: int, scheme: str) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's (a, b) permutation parameters for these settings."""
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations
+    return np.ascontiguousarray(a), np.ascontiguousarray(b)
+
+
+def shingle_values(hashes: np.ndarray, scheme: str) -> np.ndarray:
+    """The per-shingle hash values datasketch would see: the top 32 bits for affine32."""
+    hashes = np.unique(hashes.astype(np.uint64))
+    if scheme == "affine32":
+        return (hashes >> np.uint64(32)).astype(np.uint32)
+    return hashes
+
+
+def signature(hashes: np.ndarray, options: IndexOptions) -> np.ndarray:
+    """MinHash signature of a set of 64-bit shingle hashes (duplicates ignored)."""
+    a, b = permutations(options.minhash_perm, options.minhash_seed, options.minhash_scheme)
+    values = shingle_values(hashes, options.minhash_scheme)
+    if options.minhash_scheme == "affine32":
+        return _signature32(values, a, b)
+    return _signature64(values, a, b)
+
+
+def lean(sig: np.ndarray, options: IndexOptions) -> LeanMinHash:
+    """A datasketch LeanMinHash holding this signature."""
+    return LeanMinHash(seed=options.minhash_seed, hashvalues=sig, scheme=options.minhash_scheme)
+
+
+def new_lsh(options: IndexOptions) -> MinHashLSH:
+    return MinHashLSH(threshold=options.cluster_threshold, num_perm=options.minhash_perm)
+
+
+def estimated_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
+    """Share of equal signature slots: an unbiased estimate of the shingle sets' Jaccard."""
+    return float(np.count_nonzero(sig_a == sig_b)) / float(sig_a.shape[0])
+
+
+@njit(cache=True, nogil=True)
+def _signature32(values, a, b):
+    # numba widens 32-bit arithmetic to 64 bits, so every step is masked back to 32 bits.
+    mask = np.uint64(0xFFFFFFFF)
+    out = np.full(a.shape[0], np.uint64(0xFFFFFFFF), dtype=np.uint64)
+    a64 = a.astype(np.uint64)
+    b64 = b.astype(np.uint64)
+    for i in range(values.shape[0]):
+        hv = np.uint64(values[i])  # MurmurHash3 fmix32, as datasketch pre-mixes
+        hv = hv ^ (hv >> np.uint64(16))
+        hv = (hv * np.uint64(0x85EBCA6B)) & mask
+        hv = hv ^ (hv >> np.uint64(13))
+        hv = (hv * np.uint64(0xC2B2AE35)) & mask
+        hv = hv ^ (hv >> np.uint64(16))
+        for p in range(a64.shape[0]):
+            v = (hv * a64[p] + b64[p]) & mask
+            if v < out[p]:
+                out[p] = v
+    return out.astype(np.uint32)
+
+
+@njit(cache=True, nogil=True)
+def _signature64(values, a, b):
+    out = np.full(a.shape[0], np.uint64(0xFFFFFFFFFFFFFFFF), dtype=np.uint64)
+    for i in range(values.shape[0]):
+        hv = values[i]  # MurmurHash3 fmix64
+        hv = hv ^ (hv >> np.uint64(33))
+        hv = hv * np.uint64(0xFF51AFD7ED558CCD)
+        hv = hv ^ (hv >> np.uint64(33))
+        hv = hv * np.uint64(0xC4CEB9FE1A85EC53)
+        hv = hv ^ (hv >> np.uint64(33))
+        for p in range(a.shape[0]):
+            v = hv * a[p] + b[p]
+            if v < out[p]:
+                out[p] = v
+    return out

@@ -1,0 +1,75 @@
+"""Document contents, zstd-compressed in blocks of about 128 KB.
+
+Small files compress badly alone; blocks of many files compress about 5x on code. A read
+decompresses one block (a fraction of a millisecond) and keeps the last few in a cache.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import zstandard
+
+
+class ContentWriter:
+    """Appends texts to ``content.bin``; `add` returns where the text went (block, offset, length)."""
+
+    def __init__(self, path: Path, block_bytes: int, level: int) -> None:
+        self._file = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self._compressor = zstandard.ZstdCompressor(level=level)
+        self._block_bytes = block_bytes
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._block_offsets: list[int] = [0]
+
+    def add(self, data: bytes) -> tuple[int, int, int]:
+        where = (len(self._block_offsets) - 1, self._pending_size, len(data))
+        self._pending.append(data)
+        self._pending_size += len(data)
+        if self._pending_size >= self._block_bytes:
+            self._flush()
+        return where
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        compressed = self._compressor.compress(b"".join(self._pending))
+        self._file.write(compressed)
+        self._block_offsets.append(self._block_offsets[-1] + len(compressed))
+        self._pending, self._pending_size = [], 0
+
+    def close(self, blocks_path: Path) -> None:
+        self._flush()
+        self._file.close()
+        np.save(blocks_path, np.array(self._block_offsets, dtype=np.uint64))
+
+
+class ContentReader:
+    """Random access to the texts of one segment."""
+
+    def __init__(self, path: Path, blocks_path: Path, cache_blocks: int = 64) -> None:
+        self._data = np.memmap(path, dtype=np.uint8, mode="r") if path.stat().st_size else np.zeros(0, np.uint8)
+        self._offsets = np.load(blocks_path)
+        self._decompressor = zstandard.ZstdDecompressor()
+        self._cache: OrderedDict[int, bytes] = OrderedDict()
+        self._cache_blocks = cache_blocks
+
+    def read(self, block: int, offset: int, length: int) -> bytes:
+        raw = self._block(block)
+        if offset + length > len(raw):
+            raise ValueError(f"content block {block} is shorter than the document table says: corrupt index")
+        return raw[offset : offset + length]
+
+    def _block(self, block: int) -> bytes:
+        cached = self._cache.get(block)
+        if cached is not None:
+            self._cache.move_to_end(block)
+            return cached
+        start, end = int(self._offsets[block]), int(self._offsets[block + 1])
+        raw = self._decompressor.decompress(self._data[start:end].tobytes())
+        self._cache[block] = raw
+        if len(self._cache) > self._cache_blocks:
+            self._cache.popitem(last=False)
+        return raw

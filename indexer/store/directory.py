@@ -1,0 +1,241 @@
+"""The on-disk layout of an embedded index, its manifest, and atomic generation swaps.
+
+::
+
+    INDEX/
+      CURRENT                    name of the generation being served (replaced atomically)
+      LOCK                       held (flock) by the one process writing a new generation
+      generations/gen-000007.json  manifest: format version, options + hash, segments, removals
+      segments/seg-<id>/         immutable segment files (see indexer.store.segment)
+
+A writer builds new segments under ``segments/*.tmp``, renames them into place, writes the new
+manifest, fsyncs, then replaces CURRENT. Readers only ever follow CURRENT, so a build that dies
+at any point leaves the previous generation serving; its leftovers are removed by the next one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from indexer.options import IndexOptions
+from indexer.store.segment import SegmentInfo
+
+log = logging.getLogger(__name__)
+
+FORMAT = "codecite-index"
+FORMAT_VERSION = 1
+
+
+class IndexStoreError(Exception):
+    """Base of the errors an index raises; the message always says what to do."""
+
+
+class IndexNotFoundError(IndexStoreError):
+    pass
+
+
+class IndexVersionError(IndexStoreError):
+    pass
+
+
+class IndexOptionsError(IndexStoreError):
+    pass
+
+
+class IndexLockedError(IndexStoreError):
+    pass
+
+
+@dataclass(slots=True)
+class Manifest:
+    """One generation of an index: what it holds and how it was built."""
+
+    generation: int
+    index_id: str
+    created: str
+    options: IndexOptions
+    segments: list[SegmentInfo]
+    removed_repos: list[str] = field(default_factory=list)
+    removed_documents: list[int] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    ingest: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def documents(self) -> int:
+        return sum(s.documents for s in self.segments)
+
+    @property
+    def next_doc_base(self) -> int:
+        return max((s.doc_base + s.documents for s in self.segments), default=0)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "generation": self.generation,
+            "index_id": self.index_id,
+            "created": self.created,
+            "options": self.options.to_dict(),
+            "options_hash": self.options.options_hash,
+            "segments": [s.to_dict() for s in self.segments],
+            "removed_repos": self.removed_repos,
+            "removed_documents": self.removed_documents,
+            "sources": self.sources,
+            "ingest": self.ingest,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict, where: Path) -> Manifest:
+        if raw.get("format") != FORMAT:
+            raise IndexVersionError(f"{where} is not a codecite index manifest")
+        version = raw.get("format_version")
+        if version != FORMAT_VERSION:
+            raise IndexVersionError(
+                f"the index at {where.parent.parent} has format version {version}, this codecite reads "
+                f"version {FORMAT_VERSION}: rebuild it with `codecite index build SOURCE... --index "
+                f"{where.parent.parent}` (or install the codecite release that wrote it)"
+            )
+        options = IndexOptions.from_dict(raw["options"])
+        if options.options_hash != raw.get("options_hash"):
+            raise IndexOptionsError(
+                f"the index at {where.parent.parent} was built with fingerprinting code or options this codecite "
+                "computes differently: rebuild it with `codecite index build`"
+            )
+        return cls(
+            generation=int(raw["generation"]), index_id=raw["index_id"], created=raw["created"], options=options,
+            segments=[SegmentInfo.from_dict(s) for s in raw["segments"]],
+            removed_repos=list(raw.get("removed_repos", [])),
+            removed_documents=[int(d) for d in raw.get("removed_documents", [])],
+            sources=list(raw.get("sources", [])), ingest=dict(raw.get("ingest", {})),
+        )
+
+
+class IndexDirectory:
+    """An index's directory: read the current manifest, write a new generation atomically."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    @property
+    def segments_dir(self) -> Path:
+        return self.path / "segments"
+
+    def exists(self) -> bool:
+        return (self.path / "CURRENT").is_file()
+
+    def read_manifest(self) -> Manifest:
+        current = self.path / "CURRENT"
+        if not current.is_file():
+            raise IndexNotFoundError(
+                f"no codecite index at {self.path}: build one with `codecite index build SOURCE... --index {self.path}`"
+            )
+        name = current.read_text().strip()
+        manifest_path = self.path / "generations" / f"{name}.json"
+        try:
+            raw = json.loads(manifest_path.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise IndexVersionError(
+                f"the manifest of the index at {self.path} is unreadable ({err}): rebuild it with `codecite index build`"
+            ) from err
+        return Manifest.from_dict(raw, manifest_path)
+
+    def new_manifest(self, options: IndexOptions) -> Manifest:
+        return Manifest(generation=0, index_id=uuid.uuid4().hex[:12], created="", options=options, segments=[])
+
+    def new_segment(self) -> tuple[str, Path]:
+        """A fresh segment name and the temporary directory to write it in."""
+        name = f"seg-{dt.datetime.now(dt.UTC).strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        self.segments_dir.mkdir(parents=True, exist_ok=True)
+        return name, self.segments_dir / f"{name}.tmp"
+
+    def seal_segment(self, name: str) -> None:
+        """Move a finished segment from its temporary directory into place."""
+        tmp = self.segments_dir / f"{name}.tmp"
+        _fsync_tree(tmp)
+        os.replace(tmp, self.segments_dir / name)
+        _fsync_dir(self.segments_dir)
+
+    def commit(self, manifest: Manifest) -> Manifest:
+        """Write `manifest` as the next generation and make it current, atomically."""
+        previous = self.read_manifest().generation if self.exists() else 0
+        manifest.generation = previous + 1
+        manifest.created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        gen_dir = self.path / "generations"
+        gen_dir.mkdir(parents=True, exist_ok=True)
+        name = f"gen-{manifest.generation:06d}"
+        _write_atomic(gen_dir / f"{name}.json", json.dumps(manifest.to_dict(), indent=1))
+        _write_atomic(self.path / "CURRENT", name + "\n")
+        log.info("index %s: generation %d is current", self.path, manifest.generation)
+        return manifest
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the index's write lock; a second writer fails at once with a clear message."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / "LOCK", "a+") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise IndexLockedError(
+                    f"another process is writing the index at {self.path}; wait for it to finish "
+                    "(the current generation keeps serving meanwhile)"
+                ) from None
+            try:
+                self.collect_garbage()
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def collect_garbage(self, keep_generations: int = 2) -> None:
+        """Remove unfinished segments and those no kept generation refers to."""
+        if not self.segments_dir.exists():
+            return
+        gen_dir = self.path / "generations"
+        generations = sorted(gen_dir.glob("gen-*.json")) if gen_dir.exists() else []
+        current = (self.path / "CURRENT").read_text().strip() if self.exists() else None
+        kept = [g for g in generations[-keep_generations:]] + [g for g in generations if g.stem == current]
+        for old in generations:
+            if old not in kept:
+                old.unlink(missing_ok=True)
+        referenced = set()
+        for gen in kept:
+            with contextlib.suppress(OSError, json.JSONDecodeError, KeyError):
+                referenced |= {s["name"] for s in json.loads(gen.read_text())["segments"]}
+        for seg in self.segments_dir.iterdir():
+            if seg.name.endswith(".tmp") or seg.name not in referenced:
+                shutil.rmtree(seg, ignore_errors=True)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(path: Path) -> None:
+    for child in path.iterdir():
+        with open(child, "rb") as f:
+            os.fsync(f.fileno())
+    _fsync_dir(path)

@@ -1,0 +1,202 @@
+"""Segments: immutable slices of an index (documents, contents, postings, signatures).
+
+A segment numbers its documents from `doc_base` (global ids are unique across an index) and
+numbers the lines of all its documents consecutively: document d's line L has the segment
+line id ``line_base[d] + L - 1``. Postings store that one uint32, from which both the
+document and the line come back with one binary search.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.feather as feather
+
+from indexer.analysis import DocFingerprints
+from indexer.options import IndexOptions
+from indexer.records import Document, LicenseCategory
+from indexer.store.content import ContentReader, ContentWriter
+from indexer.store.postings import PostingTable, write_postings
+
+CHANNELS = ("exact", "normalized")
+_TEXT_COLUMNS = (
+    "blob_id", "repo", "path", "language", "license", "license_category", "source", "url", "revision", "content_hash",
+)
+_INT_COLUMNS = ("size_bytes", "n_lines", "line_base", "content_block", "content_offset", "content_length", "cluster")
+MAX_SEGMENT_LINES = 2**32 - 1
+
+
+class CorruptIndexError(Exception):
+    """An index file is missing, truncated or altered."""
+
+
+@dataclass(slots=True)
+class SegmentInfo:
+    """What the manifest records about a segment."""
+
+    name: str
+    doc_base: int
+    documents: int
+    lines: int
+    postings: dict[str, int]
+    files: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "doc_base": self.doc_base, "documents": self.documents, "lines": self.lines,
+                "postings": self.postings, "files": self.files}
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> SegmentInfo:
+        return cls(raw["name"], int(raw["doc_base"]), int(raw["documents"]), int(raw["lines"]),
+                   dict(raw["postings"]), dict(raw.get("files", {})))
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class SegmentWriter:
+    """Writes one segment directory. Documents arrive in order; postings are sorted at the end."""
+
+    def __init__(self, directory: Path, name: str, doc_base: int, options: IndexOptions) -> None:
+        self.directory = directory
+        self.name = name
+        self.doc_base = doc_base
+        self.options = options
+        directory.mkdir(parents=True, exist_ok=False)
+        self._content = ContentWriter(directory / "content.bin", options.content_block_bytes, options.content_level)
+        self._rows: dict[str, list] = {c: [] for c in _TEXT_COLUMNS + _INT_COLUMNS}
+        self._signatures: list[np.ndarray] = []
+        self._postings: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {c: [] for c in CHANNELS}
+        self._lines = 0
+
+    @property
+    def documents(self) -> int:
+        return len(self._rows["blob_id"])
+
+    @property
+    def lines(self) -> int:
+        return self._lines
+
+    def add(self, doc: Document, fingerprints: DocFingerprints, cluster: int, postings: dict[str, tuple],
+            content_hash: str, same_content_as: int | None = None) -> int:
+        """Add a document; returns its global id.
+
+        `postings` maps channel -> (hashes, lines) to store for it (copies store only what their
+        cluster lacks); `cluster` is the global id of its cluster's representative (-1: itself);
+        `same_content_as` names an earlier document of this segment with identical bytes, whose
+        stored content it shares.
+        """
+        if self._lines + fingerprints.n_lines > MAX_SEGMENT_LINES:
+            raise OverflowError("segment line ids exhausted; start a new segment")
+        if same_content_as is not None:
+            i = same_content_as - self.doc_base
+            block, offset, length = (self._rows[c][i] for c in ("content_block", "content_offset", "content_length"))
+        else:
+            block, offset, length = self._content.add(doc.content.encode("utf-8", "surrogatepass"))
+        row = doc.to_dict(with_content=False) | {"content_hash": content_hash}
+        for column in _TEXT_COLUMNS:
+            self._rows[column].append(row[column])
+        ints = (doc.size_bytes, fingerprints.n_lines, self._lines, block, offset, length, cluster)
+        for column, value in zip(_INT_COLUMNS, ints):
+            self._rows[column].append(value)
+        for channel, (hashes, lines) in postings.items():
+            if hashes.shape[0]:
+                refs = (lines.astype(np.int64) - 1 + self._lines).astype(np.uint32)
+                self._postings[channel].append((hashes, refs))
+        self._signatures.append(fingerprints.signature)
+        self._lines += fingerprints.n_lines
+        return self.doc_base + self.documents - 1
+
+    def finish(self) -> SegmentInfo:
+        self._content.close(self.directory / "content_blocks.npy")
+        table = pa.table({c: self._rows[c] for c in _TEXT_COLUMNS + _INT_COLUMNS})
+        feather.write_feather(table, self.directory / "docs.arrow", compression="zstd")
+        dtype = np.uint32 if self.options.minhash_scheme == "affine32" else np.uint64
+        sigs = np.stack(self._signatures) if self._signatures else np.zeros((0, self.options.minhash_perm), dtype)
+        np.save(self.directory / "signatures.npy", sigs.astype(dtype))
+        counts = {}
+        for channel in CHANNELS:
+            parts = self._postings[channel]
+            hashes = np.concatenate([h for h, _ in parts]) if parts else np.zeros(0, np.uint64)
+            refs = np.concatenate([r for _, r in parts]) if parts else np.zeros(0, np.uint32)
+            write_postings(self.directory / channel, hashes, refs)
+            counts[channel] = int(hashes.shape[0])
+        files = {p.name: {"bytes": p.stat().st_size, "blake2b": file_digest(p)}
+                 for p in sorted(self.directory.iterdir())}
+        return SegmentInfo(self.name, self.doc_base, self.documents, self._lines, counts, files)
+
+
+class Segment:
+    """A segment opened for reading (postings and contents memory-mapped)."""
+
+    def __init__(self, directory: Path, info: SegmentInfo, verify: bool = True) -> None:
+        self.directory = directory
+        self.info = info
+        self.doc_base = info.doc_base
+        if verify:
+            _verify_files(directory, info)
+        try:
+            table = feather.read_table(directory / "docs.arrow", memory_map=True)
+            self._text = {c: table.column(c).to_pylist() for c in _TEXT_COLUMNS}
+            self._ints = {c: table.column(c).to_numpy().astype(np.int64) for c in _INT_COLUMNS}
+            self.postings = {c: PostingTable(directory / c) for c in CHANNELS}
+            self.signatures = np.load(directory / "signatures.npy", mmap_mode="r")
+            self._content = ContentReader(directory / "content.bin", directory / "content_blocks.npy")
+        except (OSError, ValueError, pa.ArrowInvalid, KeyError) as err:
+            raise CorruptIndexError(f"segment {info.name} cannot be read ({err})") from err
+        self.line_base = self._ints["line_base"]
+        self.n_lines = self._ints["n_lines"]
+        self.cluster = self._ints["cluster"]
+
+    def __len__(self) -> int:
+        return self.info.documents
+
+    def locate(self, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Segment line ids -> (global document ids, 1-based lines)."""
+        local = np.searchsorted(self.line_base, refs.astype(np.int64), side="right") - 1
+        lines = refs.astype(np.int64) - self.line_base[local] + 1
+        return local + self.doc_base, lines.astype(np.int32)
+
+    def text(self, doc_id: int) -> str:
+        i = doc_id - self.doc_base
+        raw = self._content.read(int(self._ints["content_block"][i]), int(self._ints["content_offset"][i]),
+                                 int(self._ints["content_length"][i]))
+        return raw.decode("utf-8", "surrogatepass")
+
+    def field(self, doc_id: int, name: str) -> object:
+        i = doc_id - self.doc_base
+        return self._text[name][i] if name in self._text else int(self._ints[name][i])
+
+    def document(self, doc_id: int, with_content: bool = True) -> Document:
+        i = doc_id - self.doc_base
+        t = self._text
+        return Document(
+            blob_id=t["blob_id"][i], repo=t["repo"][i], path=t["path"][i], language=t["language"][i],
+            content=self.text(doc_id) if with_content else "", license=t["license"][i],
+            license_category=LicenseCategory(t["license_category"][i]), source=t["source"][i] or "",
+            url=t["url"][i], revision=t["revision"][i],
+        )
+
+    def column(self, name: str) -> list:
+        return self._text[name]
+
+
+def _verify_files(directory: Path, info: SegmentInfo) -> None:
+    for name, meta in info.files.items():
+        path = directory / name
+        if not path.exists():
+            raise CorruptIndexError(f"segment {info.name} lacks {name}")
+        if path.stat().st_size != meta["bytes"]:
+            raise CorruptIndexError(f"segment {info.name}: {name} has {path.stat().st_size} bytes, "
+                                    f"the manifest says {meta['bytes']}")
+        if file_digest(path) != meta["blake2b"]:
+            raise CorruptIndexError(f"segment {info.name}: {name} does not match its checksum")

@@ -1,0 +1,158 @@
+"""`codecite index build|add|remove|stats`: make and maintain an index."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from collections.abc import Iterator
+
+import click
+
+from indexer.build import BuildResult, BuildSettings, add_to_index, build_index, remove_repos
+from indexer.embedded import EmbeddedIndex
+from indexer.licenses import DEFAULT_KEEP, parse_keep
+from indexer.options import IndexOptions
+from indexer.records import Document, Skip
+from indexer.sources import IngestOptions, open_source
+from search_api.cli.errors import CliError, friendly_errors
+from search_api.cli.progress import ByteProgress
+
+_KEEP_HELP = ("License categories to index, comma-separated, or 'all' (default: "
+              + ",".join(sorted(c.value for c in DEFAULT_KEEP)) + ", as The Stack v2 keeps).")
+
+
+@click.group("index")
+def index_group() -> None:
+    """Build, extend and prune an index."""
+
+
+def _source_options(func):  # noqa: ANN001, ANN202 - click decorator stack
+    decorators = [
+        click.argument("sources", nargs=-1, required=True),
+        click.option("--index", "index_dir", required=True, type=click.Path(file_okay=False),
+                     help="Index directory."),
+        click.option("--keep", default=None, metavar="CATEGORIES", help=_KEEP_HELP),
+        click.option("--languages", default=None, metavar="LANGS",
+                     help="Only these languages, comma-separated (default: every programming language)."),
+        click.option("--max-file-bytes", default=1_000_000, show_default=True, type=click.IntRange(1),
+                     help="Skip larger files."),
+        click.option("--workers", default=min(os.cpu_count() or 1, 8), show_default=True, type=click.IntRange(1),
+                     help="Fingerprinting threads."),
+        click.option("--limit", default=None, type=click.IntRange(1), help="Stop after this many documents."),
+        click.option("--json", "as_json", is_flag=True, help="Print the build summary as JSON."),
+        click.option("--quiet", is_flag=True, help="No progress bar."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+@index_group.command("build")
+@_source_options
+def build_command(sources: tuple[str, ...], index_dir: str, keep: str | None, languages: str | None,
+                  max_file_bytes: int, workers: int, limit: int | None, as_json: bool, quiet: bool) -> None:
+    """Index SOURCES (dataset files, hf:NAME, directories of repositories, 'installed', npm:PATH).
+
+    Writes a new generation of the index at --index and swaps it in atomically: the previous
+    generation keeps serving until the new one is complete.
+    """
+    with friendly_errors():
+        items, settings = _prepare(sources, keep, languages, max_file_bytes, workers, limit)
+        with ByteProgress("indexing", disabled=quiet or as_json) as bar:
+            result = build_index(items, index_dir, IndexOptions(), settings, list(sources), bar.update)
+    _print_result(result, index_dir, as_json)
+
+
+@index_group.command("add")
+@_source_options
+def add_command(sources: tuple[str, ...], index_dir: str, keep: str | None, languages: str | None,
+                max_file_bytes: int, workers: int, limit: int | None, as_json: bool, quiet: bool) -> None:
+    """Append SOURCES to an existing index (a new segment; nothing is rebuilt)."""
+    with friendly_errors():
+        items, settings = _prepare(sources, keep, languages, max_file_bytes, workers, limit)
+        with ByteProgress("adding", disabled=quiet or as_json) as bar:
+            result = add_to_index(items, index_dir, settings, list(sources), bar.update)
+    _print_result(result, index_dir, as_json)
+
+
+@index_group.command("remove")
+@click.option("--index", "index_dir", required=True, type=click.Path(file_okay=False), help="Index directory.")
+@click.option("--repo", "repos", multiple=True, required=True, help="Repository to opt out (owner/name); repeatable.")
+def remove_command(index_dir: str, repos: tuple[str, ...]) -> None:
+    """Opt repositories out: they are never reported again (no rebuild needed)."""
+    with friendly_errors():
+        manifest, gone = remove_repos(index_dir, list(repos))
+    click.echo(f"removed {gone} documents of {', '.join(repos)}; generation {manifest.generation} is current")
+    if gone == 0:
+        click.echo("note: no document of these repositories was in the index (check the spelling: owner/name)")
+
+
+@index_group.command("stats")
+@click.option("--index", "index_dir", required=True, type=click.Path(file_okay=False), help="Index directory.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def stats_command(index_dir: str, as_json: bool) -> None:
+    """What an index holds: documents, repos, licenses, languages, postings, size."""
+    with friendly_errors():
+        stats = EmbeddedIndex(index_dir).stats()
+    if as_json:
+        click.echo(json.dumps(stats, indent=1))
+        return
+    click.echo(f"index {stats['index_id']} at {index_dir}, created {stats['created']}")
+    click.echo(f"  documents {stats['documents']:,} in {stats['repos']:,} repos, {stats['clusters']:,} copy clusters"
+               f" ({stats['removed_documents']:,} removed)")
+    click.echo(f"  corpus {stats['corpus_bytes'] / 1e6:.1f} MB, index {stats['index_bytes'] / 1e6:.1f} MB "
+               f"({stats['index_to_corpus']}x)")
+    postings = stats["postings"]
+    click.echo(f"  postings: exact {postings['exact']:,}, normalized {postings['normalized']:,}")
+    for title in ("license_categories", "licenses", "languages"):
+        items = list(stats[title].items())
+        shown = ", ".join(f"{k} {v:,}" for k, v in items[:8]) + (" ..." if len(items) > 8 else "")
+        click.echo(f"  {title.replace('_', ' ')}: {shown}")
+
+
+def _prepare(sources: tuple[str, ...], keep: str | None, languages: str | None, max_file_bytes: int,
+             workers: int, limit: int | None) -> tuple[Iterator[Document | Skip], BuildSettings]:
+    langs = frozenset(x.strip() for x in languages.split(",") if x.strip()) if languages else None
+    ingest = IngestOptions(max_file_bytes=max_file_bytes, languages=langs)
+    opened = [open_source(spec, ingest) for spec in sources]
+    settings = BuildSettings(keep=parse_keep(keep) if keep else DEFAULT_KEEP, workers=workers)
+    items: Iterator[Document | Skip] = itertools.chain.from_iterable(opened)
+    if limit:
+        items = _first_documents(items, limit)
+    return items, settings
+
+
+def _first_documents(items: Iterator[Document | Skip], limit: int) -> Iterator[Document | Skip]:
+    count = 0
+    for item in items:
+        if isinstance(item, Document):
+            if count >= limit:
+                return
+            count += 1
+        yield item
+
+
+def _print_result(result: BuildResult, index_dir: str, as_json: bool) -> None:
+    stats = result.stats.to_dict()
+    summary = {
+        "index": index_dir, "generation": result.manifest.generation, "seconds": round(result.seconds, 2),
+        "mb_per_second": round(result.mb_per_second, 2), "identical_copies": result.identical_copies,
+        "near_copies": result.near_copies, **stats,
+    }
+    if as_json:
+        click.echo(json.dumps(summary, indent=1))
+        return
+    click.echo(f"indexed {stats['documents']:,} documents, {stats['bytes'] / 1e6:.1f} MB in {result.seconds:.1f} s "
+               f"({result.mb_per_second:.1f} MB/s) -> {index_dir} (generation {result.manifest.generation})")
+    click.echo(f"  copies: {result.identical_copies:,} identical, {result.near_copies:,} near-duplicate")
+    skipped = stats["skipped"]
+    total = sum(skipped.values())
+    click.echo(f"  skipped {total:,} files" + (": " + ", ".join(f"{k} {v:,}" for k, v in skipped.items())
+                                                if skipped else ""))
+    click.echo("  license categories: " + ", ".join(f"{k} {v:,}" for k, v in stats["license_categories"].items()))
+    licenses = list(stats["licenses"].items())
+    click.echo("  licenses: " + ", ".join(f"{k} {v:,}" for k, v in licenses[:10]) + (" ..." if len(licenses) > 10 else ""))
+    if stats["documents"] == 0:
+        raise CliError("nothing was indexed: every file was skipped (see the counts above; --keep all keeps "
+                       "every license)")

@@ -1,0 +1,110 @@
+"""`codecite query`: attribute a file, standard input, or a batch of snippets."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from indexer.backend import IndexBackend, open_index
+from search_api.cli.errors import CliError, friendly_errors
+from search_api.options import QueryOptions
+from search_api.query import QueryError, Searcher
+from search_api.render_text import render_report
+from search_api.results import Match
+
+
+@click.command("query")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--index", "index_uri", required=True, help="Index directory or es+http://host:9200/name.")
+@click.option("--language", default=None, help="Language of the code (default: guessed).")
+@click.option("--min-match", type=click.IntRange(1), default=None,
+              help="Minimum match size in non-whitespace characters (default 50).")
+@click.option("--json", "as_json", is_flag=True, help="Print the Report as JSON.")
+@click.option("--batch", "batch", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help='JSON lines {"id", "code", "language"?} in; one JSON Report per line out, with the same id.')
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file instead of standard output.")
+def query_command(file: str | None, index_uri: str, language: str | None, min_match: int | None, as_json: bool,
+                  batch: str | None, output: str | None) -> None:
+    """Attribute FILE (or - for standard input) to the indexed files it came from."""
+    if (file is None) == (batch is None):
+        raise CliError("give either a FILE to attribute (- for standard input) or --batch IN.jsonl")
+    with friendly_errors():
+        index = open_index(index_uri)
+        options = QueryOptions().with_min_match(min_match)
+        searcher = Searcher(index, options)
+        with _output(output) as out:
+            if batch is not None:
+                _run_batch(searcher, batch, out)
+            else:
+                _run_one(searcher, index, file or "-", language, as_json, out)
+
+
+def _run_one(searcher: Searcher, index: IndexBackend, file: str, language: str | None, as_json: bool,
+             out: TextIO) -> None:
+    raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    if language is None and file != "-":
+        from indexer.languages import language_for_path
+
+        language = language_for_path(file)
+    try:
+        report = searcher.attribute(raw, language)
+    except QueryError as err:
+        raise CliError(f"{file}: {err}") from err
+    if as_json:
+        out.write(json.dumps(report.to_dict(), indent=1) + "\n")
+        return
+    text = raw.decode("utf-8")
+
+    def source_text(match: Match) -> str:
+        doc_id = index.find_blob(match.source.blob_id)
+        return index.text(doc_id) if doc_id is not None else ""
+
+    out.write(render_report(report, text, source_text) + "\n")
+
+
+def _run_batch(searcher: Searcher, batch: str, out: TextIO) -> None:
+    """One process for many snippets (bulk audits, evaluation): bad lines get an error object."""
+    source = sys.stdin if batch == "-" else open(batch, encoding="utf-8")  # noqa: SIM115
+    try:
+        for number, line in enumerate(source, 1):
+            if not line.strip():
+                continue
+            out.write(json.dumps(_answer(searcher, line, number), ensure_ascii=False) + "\n")
+    finally:
+        if source is not sys.stdin:
+            source.close()
+
+
+def _answer(searcher: Searcher, line: str, number: int) -> dict:
+    try:
+        request = json.loads(line)
+        if not isinstance(request, dict) or not isinstance(request.get("code"), str):
+            raise ValueError('each line must be a JSON object with a string "code"')
+    except ValueError as err:
+        return {"id": None, "line": number, "error": f"line {number}: {err}"}
+    try:
+        report = searcher.attribute(request["code"], request.get("language"))
+    except QueryError as err:
+        return {"id": request.get("id"), "error": str(err)}
+    return {"id": request.get("id"), **report.to_dict()}
+
+
+class _output:  # noqa: N801 - used as a context manager
+    def __init__(self, path: str | None) -> None:
+        self._path = path
+        self._file: TextIO | None = None
+
+    def __enter__(self) -> TextIO:
+        if self._path is None:
+            return sys.stdout
+        self._file = open(self._path, "w", encoding="utf-8")  # noqa: SIM115
+        return self._file
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            self._file.close()
