@@ -38,7 +38,7 @@ def fingerprint_document(text: str, language: str | None, options: IndexOptions)
     exact_h, exact_off = _winnowed(
         [text_channel(tokens), code_channel(tokens)], options.exact_k, options.exact_window
     )
-    norm_h, norm_off = _winnowed([normalized_channel(tokens, language)], options.normalized_k,
+    norm_h, norm_off = _winnowed([normalized_channel(data, language)], options.normalized_k,
                                  options.normalized_window)
     exact_h, exact_l = _unique_pairs(exact_h, lines_of(exact_off, starts_of_lines))
     norm_h, norm_l = _unique_pairs(norm_h, lines_of(norm_off, starts_of_lines))

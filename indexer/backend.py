@@ -81,6 +81,15 @@ class IndexBackend(abc.ABC):
     def find_blob(self, blob_id: str) -> int | None:
         """The global id of a document with this blob id, or None."""
 
+    def repo_ids(self, doc_ids: np.ndarray) -> np.ndarray:
+        """An integer per document naming its repository (equal ints: same repository).
+
+        Backends with a faster way (a column in memory) override this one-by-one default.
+        """
+        names: dict[str, int] = {}
+        return np.array([names.setdefault(self.info(int(d)).document.repo, len(names)) for d in doc_ids],
+                        dtype=np.int64)
+
     @abc.abstractmethod
     def cluster_members(self, doc_id: int) -> np.ndarray:
         """Global ids of all documents in the copy cluster of `doc_id` (itself included)."""

@@ -43,6 +43,11 @@ class EmbeddedIndex(IndexBackend):
         self._removed[manifest.removed_documents] = True
         self._members_order = np.argsort(self._cluster, kind="stable")
         self._members_sorted = self._cluster[self._members_order]
+        repos = [r for seg in self.segments for r in seg.column("repo")]
+        self._repo_of = np.zeros(total, dtype=np.int64)
+        if repos:
+            ids = np.concatenate([np.arange(s.doc_base, s.doc_base + len(s)) for s in self.segments])
+            self._repo_of[ids] = np.unique(np.array(repos, dtype=object), return_inverse=True)[1]
         self.__dict__.pop("_lsh", None)
         self.__dict__.pop("_blob_ids", None)
         self.__dict__.pop("_content_hashes", None)
@@ -115,6 +120,9 @@ class EmbeddedIndex(IndexBackend):
             for i, blob in enumerate(seg.column("blob_id")):
                 out.setdefault(blob, seg.doc_base + i)
         return out
+
+    def repo_ids(self, doc_ids: np.ndarray) -> np.ndarray:
+        return self._repo_of[doc_ids]
 
     def find_blob(self, blob_id: str) -> int | None:
         doc_id = self._blob_ids.get(blob_id)

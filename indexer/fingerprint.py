@@ -5,8 +5,10 @@ A text is seen through three channels, each a sequence of values with a source p
 * ``text`` — every non-whitespace byte, comments and strings included: finds verbatim and
   re-indented copies, also of comments and docstrings;
 * ``code`` — the same without comments: finds copies whose comments were removed;
-* ``normalized`` — one value per code token, identifiers and literals replaced by their kind
-  (keywords, built-ins and member names after ``.`` keep their spelling): finds renamed copies.
+* ``normalized`` — one value per word or punctuation mark of the whole text (code, strings and
+  comments alike), every word replaced by one stand-in except reserved words, member names
+  (right after ``.`` or ``->``) and numbers: finds renamed copies, of code and of prose. It needs
+  no lexer state, so a snippet that starts inside a string or comment reads the same as its source.
 
 Winnowing with noise threshold k and window w selects, in every window of w consecutive k-gram
 hashes, the rightmost minimum. Its guarantee: any run of at least ``t = w + k - 1`` values shared
@@ -30,23 +32,23 @@ _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
 _BASE = np.uint64(0x9E3779B97F4A7C15)  # odd: invertible modulo 2**64
 
-# Stand-ins for normalized tokens: any identifier, number or string is one of these.
+# The stand-in every renamable word of the normalized channel becomes.
 IDENT_VALUE = np.uint64(0x49444E5400000001)
-NUMBER_VALUE = np.uint64(0x4E554D4200000002)
-STRING_VALUE = np.uint64(0x5354524E00000003)
+_PUNCT_BASE = np.uint64(0x50554E4300000000)
 
 
 @dataclass(frozen=True, slots=True)
 class Channel:
-    """A sequence of values and, for each, the byte offset in the text it came from.
+    """A sequence of values and, for each, the bytes of the text it came from (0-based).
 
-    For the char channels a value is a byte; for the normalized channel it is a token's
-    normalized hash and `token_index` says which token of the `Tokens` it is.
+    For the char channels a value is one byte (`ends` is None: each value ends one byte after
+    its offset); for the normalized channel a value stands for a word or punctuation mark
+    ending at `ends`.
     """
 
     values: np.ndarray  # uint64[n]
     offsets: np.ndarray  # int32[n], byte offset of each value's first byte
-    token_index: np.ndarray | None = None  # int32[n], normalized channel only
+    ends: np.ndarray | None = None  # int32[n], byte offset just past each value
 
     def __len__(self) -> int:
         return int(self.values.shape[0])
@@ -84,9 +86,10 @@ def keyword_hashes(family: Family) -> np.ndarray:
     return _KEYWORD_HASHES[family]
 
 
-def text_channel(tokens: Tokens) -> Channel:
-    """Every non-whitespace byte of the text, comments included."""
-    offsets = np.flatnonzero(_CHAR_CLASS[tokens.data] != 1).astype(np.int32)
+def text_channel(tokens: Tokens, byte_range: tuple[int, int] | None = None) -> Channel:
+    """Every non-whitespace byte of the text (or of `byte_range` of it), comments included."""
+    start, end = byte_range or (0, tokens.data.shape[0])
+    offsets = (np.flatnonzero(_CHAR_CLASS[tokens.data[start:end]] != 1) + start).astype(np.int32)
     return Channel(tokens.data[offsets].astype(np.uint64), offsets)
 
 
@@ -96,17 +99,17 @@ def code_channel(tokens: Tokens) -> Channel:
     return Channel(tokens.data[offsets].astype(np.uint64), offsets)
 
 
-def normalized_channel(tokens: Tokens, language: str | None) -> Channel:
-    """One value per non-comment token; identifiers, numbers and strings become their kind."""
-    values, index = _normalized_values(
-        tokens.data, tokens.starts, tokens.ends, tokens.kinds, keyword_hashes(family_of(language))
-    )
-    return Channel(values, tokens.starts[index], index)
+def normalized_channel(data: np.ndarray, language: str | None, start: int = 0, end: int | None = None) -> Channel:
+    """Words and punctuation of data[start:end]; renamable words become IDENT_VALUE."""
+    end = data.shape[0] if end is None else end
+    values, offsets, ends = _normalized(data, start, end, _CHAR_CLASS, keyword_hashes(family_of(language)))
+    return Channel(values, offsets, ends)
 
 
-def exact_token_hashes(tokens: Tokens, token_index: np.ndarray) -> np.ndarray:
-    """FNV-1a hash of the spelling of the given tokens (used to check renames are consistent)."""
-    return _token_hashes(tokens.data, tokens.starts, tokens.ends, token_index)
+def spellings(data: np.ndarray, channel: Channel) -> np.ndarray:
+    """FNV-1a hash of the bytes behind each value of a normalized channel (checks renames)."""
+    assert channel.ends is not None
+    return _spellings(data, channel.offsets, channel.ends)
 
 
 @njit(cache=True, nogil=True)
@@ -124,54 +127,48 @@ def _code_offsets(data, starts, ends, kinds, cls):
 
 
 @njit(cache=True, nogil=True)
-def _token_hashes(data, starts, ends, index):
-    out = np.empty(index.shape[0], dtype=np.uint64)
-    for j in range(index.shape[0]):
-        t = index[j]
-        out[j] = fnv1a(data, starts[t], ends[t])
+def _spellings(data, offsets, ends):
+    out = np.empty(offsets.shape[0], dtype=np.uint64)
+    for j in range(offsets.shape[0]):
+        out[j] = fnv1a(data, offsets[j], ends[j])
     return out
 
 
 @njit(cache=True, nogil=True)
-def _is_member(data, starts, kinds, t):
-    """True when token t follows `.` or `->` (an attribute, method or field name)."""
-    p = t - 1
-    while p >= 0 and kinds[p] == 5:
-        p -= 1
-    if p < 0 or kinds[p] != 4:
-        return False
-    c = data[starts[p]]
-    if c == 46:  # '.'
-        return True
-    return c == 62 and p > 0 and kinds[p - 1] == 4 and data[starts[p - 1]] == 45  # '->'
-
-
-@njit(cache=True, nogil=True)
-def _normalized_values(data, starts, ends, kinds, keyword_hashes):
-    n = starts.shape[0]
-    values = np.empty(n, dtype=np.uint64)
-    index = np.empty(n, dtype=np.int32)
+def _normalized(data, start, end, cls, keyword_hashes):
+    values = np.empty(end - start, dtype=np.uint64)
+    offsets = np.empty(end - start, dtype=np.int32)
+    ends = np.empty(end - start, dtype=np.int32)
     count = 0
-    for t in range(n):
-        kind = kinds[t]
-        if kind == 5:
+    i = start
+    while i < end:
+        kind = cls[data[i]]
+        if kind == 1:  # whitespace
+            i += 1
             continue
-        if kind == 1:
-            h = fnv1a(data, starts[t], ends[t])
-            j = np.searchsorted(keyword_hashes, h)
-            is_keyword = j < keyword_hashes.shape[0] and keyword_hashes[j] == h
-            if not is_keyword and not _is_member(data, starts, kinds, t):
-                h = np.uint64(0x49444E5400000001)
-        elif kind == 2:
-            h = np.uint64(0x4E554D4200000002)
-        elif kind == 3:
-            h = np.uint64(0x5354524E00000003)
-        else:
-            h = np.uint64(data[starts[t]]) + np.uint64(0x50554E4300000000)
-        values[count] = h
-        index[count] = t
+        if kind == 2 or kind == 3:  # a word (kind 2) or a number (kind 3)
+            j = i + 1
+            while j < end and (cls[data[j]] == 2 or cls[data[j]] == 3):
+                j += 1
+            h = fnv1a(data, i, j)
+            if kind == 2:
+                p = np.searchsorted(keyword_hashes, h)
+                reserved = p < keyword_hashes.shape[0] and keyword_hashes[p] == h
+                member = i > 0 and (data[i - 1] == 46 or (i > 1 and data[i - 1] == 62 and data[i - 2] == 45))
+                if not reserved and not member:
+                    h = np.uint64(0x49444E5400000001)
+            values[count] = h
+            offsets[count] = i
+            ends[count] = j
+            count += 1
+            i = j
+            continue
+        values[count] = np.uint64(data[i]) + np.uint64(0x50554E4300000000)
+        offsets[count] = i
+        ends[count] = i + 1
         count += 1
-    return values[:count].copy(), index[:count].copy()
+        i += 1
+    return values[:count].copy(), offsets[:count].copy(), ends[:count].copy()
 
 
 @njit(cache=True, nogil=True)

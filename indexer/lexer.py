@@ -53,6 +53,14 @@ class Tokens:
     def __len__(self) -> int:
         return int(self.starts.shape[0])
 
+    def within(self, start: int, end: int) -> Tokens:
+        """The tokens lying wholly inside bytes [start, end)."""
+        first = int(np.searchsorted(self.starts, start, side="left"))
+        last = int(np.searchsorted(self.starts, end, side="left"))
+        while last > first and self.ends[last - 1] > end:
+            last -= 1
+        return Tokens(self.data, self.starts[first:last], self.ends[first:last], self.kinds[first:last])
+
     def text(self, i: int) -> str:
         return bytes(self.data[self.starts[i] : self.ends[i]]).decode("utf-8", "replace")
 

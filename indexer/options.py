@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 
 # Bump when the meaning of stored fingerprints changes (lexer, channels, hashing).
-FINGERPRINT_VERSION = 1
+FINGERPRINT_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,15 +23,15 @@ class IndexOptions:
     non-whitespace characters and keep one per window of `exact_window` k-grams, so any shared
     run of ``exact_k + exact_window - 1`` characters (the guarantee t, 50 by default — about 70
     characters of ordinary code with its spaces) is found. The normalized channel does the same
-    over tokens (t = 17 tokens by default). MinHash groups files into copy clusters:
+    over words and punctuation marks (t = 25 of them by default). MinHash groups files into copy clusters:
     `minhash_perm` permutations of datasketch's ``affine32`` scheme over normalized k-grams,
     LSH at Jaccard `cluster_threshold`.
     """
 
     exact_k: int = 16
     exact_window: int = 35
-    normalized_k: int = 8
-    normalized_window: int = 10
+    normalized_k: int = 10
+    normalized_window: int = 16
     minhash_perm: int = 64
     minhash_seed: int = 1
     minhash_scheme: str = "affine32"

@@ -1,7 +1,8 @@
-"""Candidate selection: look the query's k-grams up and rank the documents they point at.
+"""Candidate selection: look the query's k-grams up and rank the source regions they point at.
 
-Approximate by design (hash lookups, capped lists): what comes out are candidates, which only
-verification (`search_api.verify`) turns into matches.
+Approximate by design (hash lookups, capped posting lists): what comes out are candidates — a
+document and a window of its lines — which only verification (`search_api.verify`) turns into
+matches.
 """
 
 from __future__ import annotations
@@ -14,43 +15,64 @@ from indexer.backend import IndexBackend, PostingHits
 from indexer.minhash import signature
 from search_api.channels import TextAnalysis
 from search_api.options import QueryOptions
+from search_api.verify import Rarity
+
+_NORMALIZED_WEIGHT = 0.5  # a normalized hit is weaker evidence than an exact one
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A source region to verify: lines `lines` of document `doc_id` (None: the whole file)."""
+
+    doc_id: int
+    lines: tuple[int, int] | None
+    score: float
 
 
 @dataclass(slots=True)
 class Candidates:
-    """Documents to verify, best first, and what the lookup set aside."""
+    """Regions to verify, best first, and what the lookup set aside (reason -> count)."""
 
-    doc_ids: list[int]
+    regions: list[Candidate]
+    rarity: Rarity
     discarded: dict[str, int] = field(default_factory=dict)
-    # Per query k-gram hash of the exact channel, how many postings the index has (boilerplate signal).
-    common_fingerprints: int = 0
 
 
 def find_candidates(index: IndexBackend, query: TextAnalysis, options: QueryOptions) -> Candidates:
-    """Documents sharing fingerprints with the query, ranked by how many distinct ones."""
+    """Source regions sharing fingerprints with the query, ranked by how many distinct ones."""
     exact_hashes = _unique([query.text_view.kgrams, *(v.kgrams for v in query.code_views)])
     norm_hashes = _unique([v.kgrams for v in query.normalized_views])
     exact = index.lookup("exact", exact_hashes, options.max_postings)
     norm = index.lookup("normalized", norm_hashes, options.max_postings)
-    scores: dict[int, float] = {}
-    _score(exact, scores, 1.0)
-    _score(norm, scores, 0.5)
+    regions = _regions(exact, norm, exact_hashes.shape[0], query.lines)
+    discarded: dict[str, int] = {}
     common = int(np.count_nonzero(exact.frequency > options.max_postings))
-    ranked = sorted(scores, key=lambda d: (-scores[d], d))
-    chosen = ranked[: options.max_candidates]
-    discarded = {}
-    if len(ranked) > len(chosen):
-        discarded["candidates_over_limit"] = len(ranked) - len(chosen)
     if common:
         discarded["common_fingerprints"] = common
-    chosen = _with_cluster_members(index, chosen, options)
+    kept = _strongest(regions, options)
+    if len(kept) < len(regions):
+        discarded["weak_candidates"] = len(regions) - len(kept)
+    regions = kept
+    regions = _with_cluster_members(index, regions, options)
     if query.lines >= options.near_dup_min_lines and exact_hashes.shape[0]:
-        seen = set(chosen)
+        known = {c.doc_id for c in regions}
         for rep in index.near_duplicates(signature(exact_hashes, index.options)):
-            if rep not in seen:
-                chosen.append(rep)
-                seen.add(rep)
-    return Candidates(chosen, discarded, common)
+            if rep not in known:
+                regions.append(Candidate(rep, None, 0.0))
+    rarity = Rarity({"exact": exact_hashes, "normalized": norm_hashes},
+                    {"exact": _repos_per_hash(index, exact), "normalized": _repos_per_hash(index, norm)})
+    return Candidates(regions, rarity, discarded)
+
+
+def _repos_per_hash(index: IndexBackend, hits: PostingHits) -> np.ndarray:
+    """In how many repositories each query hash occurs (copies inside one repository count once;
+    hashes too common to return keep their posting count)."""
+    if hits.doc_ids.shape[0] == 0:
+        return hits.frequency.astype(np.int64)
+    repos = index.repo_ids(hits.doc_ids)
+    pairs = np.unique(hits.query_index.astype(np.int64) * (1 << 40) + repos)
+    counts = np.bincount(pairs >> 40, minlength=hits.frequency.shape[0])
+    return np.where(counts > 0, counts, hits.frequency).astype(np.int64)
 
 
 def _unique(parts: list[np.ndarray]) -> np.ndarray:
@@ -58,25 +80,63 @@ def _unique(parts: list[np.ndarray]) -> np.ndarray:
     return np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.uint64)
 
 
-def _score(hits: PostingHits, scores: dict[int, float], weight: float) -> None:
-    """Add, per document, the number of distinct query hashes it shares (times `weight`)."""
-    if hits.doc_ids.shape[0] == 0:
-        return
-    pairs = np.unique(hits.doc_ids * (1 << 32) + hits.query_index.astype(np.int64))
-    docs, counts = np.unique(pairs >> 32, return_counts=True)
-    for doc, count in zip(docs.tolist(), counts.tolist()):
-        scores[doc] = scores.get(doc, 0.0) + weight * count
+def _strongest(regions: list[Candidate], options: QueryOptions) -> list[Candidate]:
+    """The best regions: at most `max_candidates`, none far weaker than the best one."""
+    if not regions:
+        return regions
+    floor = regions[0].score * options.candidate_ratio
+    return [r for r in regions[: options.max_candidates] if r.score >= floor]
 
 
-def _with_cluster_members(index: IndexBackend, chosen: list[int], options: QueryOptions) -> list[int]:
-    """Add the near-duplicate members of chosen cluster representatives: they store only the
+def _rarity(frequency: np.ndarray) -> np.ndarray:
+    """Evidence a hit carries: 1 for a fingerprint found once, less the commoner it is."""
+    return 1.0 / (1.0 + np.log2(np.maximum(frequency, 1).astype(np.float64)))
+
+
+def _regions(exact: PostingHits, norm: PostingHits, n_exact: int, query_lines: int) -> list[Candidate]:
+    """Group hits by document and by nearby lines; score = distinct query hashes hit, each
+    weighted by its rarity (normalized ones at half weight)."""
+    docs = np.concatenate([exact.doc_ids, norm.doc_ids])
+    if docs.shape[0] == 0:
+        return []
+    lines = np.concatenate([exact.lines, norm.lines]).astype(np.int64)
+    keys = np.concatenate([exact.query_index, norm.query_index + n_exact]).astype(np.int64)
+    weights = np.concatenate([_rarity(exact.frequency[exact.query_index]),
+                              _NORMALIZED_WEIGHT * _rarity(norm.frequency[norm.query_index])])
+    order = np.lexsort((lines, docs))
+    docs, lines, keys, weights = docs[order], lines[order], keys[order], weights[order]
+    gap = query_lines + 20
+    starts = np.ones(docs.shape[0], dtype=bool)
+    starts[1:] = (docs[1:] != docs[:-1]) | (lines[1:] - lines[:-1] > gap)
+    group = np.cumsum(starts) - 1
+    # distinct (group, key): one query hash counts once per region however often it hits there
+    pair = group * (np.int64(keys.max()) + 1) + keys
+    _, first = np.unique(pair, return_index=True)
+    score = np.bincount(group[first], weights=weights[first])
+    lo = np.minimum.reduceat(lines, np.flatnonzero(starts))
+    hi = np.maximum.reduceat(lines, np.flatnonzero(starts))
+    doc_of = docs[np.flatnonzero(starts)]
+    ranking = np.lexsort((doc_of, -score))
+    return [Candidate(int(doc_of[g]), (int(lo[g]) - query_lines - 3, int(hi[g]) + query_lines + 3), float(score[g]))
+            for g in ranking]
+
+
+def _with_cluster_members(index: IndexBackend, regions: list[Candidate], options: QueryOptions) -> list[Candidate]:
+    """Add the near-duplicate members of candidate documents' clusters: they store only the
     postings their representative lacks, so the representative's hits stand for them too."""
-    out, seen = [], set()
-    for doc in chosen:
-        for member in [doc, *_near_members(index, doc, options.max_cluster_expansion)]:
-            if member not in seen:
-                seen.add(member)
-                out.append(member)
+    out: list[Candidate] = []
+    seen: set[tuple[int, tuple[int, int] | None]] = set()
+    expanded: set[int] = set()
+    for region in regions:
+        out.append(region)
+        seen.add((region.doc_id, region.lines))
+        if region.doc_id in expanded:
+            continue
+        expanded.add(region.doc_id)
+        for member in _near_members(index, region.doc_id, options.max_cluster_expansion):
+            if (member, None) not in seen:
+                seen.add((member, None))
+                out.append(Candidate(member, None, region.score))
     return out
 
 
@@ -85,4 +145,4 @@ def _near_members(index: IndexBackend, doc: int, limit: int) -> list[int]:
     if members.shape[0] <= 1:
         return []
     identical = set(index.identical_members(doc).tolist())
-    return [int(m) for m in members if int(m) not in identical][:limit]
+    return [int(m) for m in members.tolist() if m not in identical][:limit]

@@ -1,7 +1,8 @@
 """Texts seen through the index's channels, with every k-gram hashed (not only winnowed ones).
 
 Used for both sides of verification: the query (lexed under each start state it may need,
-since a snippet can begin inside a comment or a string) and each candidate source file.
+since a snippet can begin inside a comment or a string) and candidate source files, lexed once
+(cached by the caller) and viewed only in the window of lines where the candidate's hits are.
 """
 
 from __future__ import annotations
@@ -14,24 +15,25 @@ from indexer.fingerprint import (
     IDENT_VALUE,
     Channel,
     code_channel,
-    exact_token_hashes,
     kgram_hashes,
     normalized_channel,
+    spellings,
     text_channel,
 )
 from indexer.languages import Family, family_of
-from indexer.lexer import StartState, Tokens, encode, lex, line_starts
+from indexer.lexer import StartState, encode, lex, line_starts
 from indexer.options import IndexOptions
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelView:
-    """One channel of a text with all its k-gram hashes."""
+    """One channel of a text with all its k-gram hashes (and, for the query, the hashes sorted)."""
 
     name: str  # "text" | "code" | "normalized"
     channel: Channel
     kgrams: np.ndarray  # uint64
-    tokens: Tokens | None = None  # normalized channel: the tokens `channel.token_index` points into
+    k: int
+    data: np.ndarray | None = None  # normalized channel: the text's bytes (for spellings)
 
     @property
     def values(self) -> np.ndarray:
@@ -45,38 +47,68 @@ class ChannelView:
     def byte_end(self, end_position: int) -> int:
         """Byte offset just past the value before `end_position`."""
         i = min(max(end_position - 1, 0), self.channel.offsets.shape[0] - 1)
-        if self.tokens is not None and self.channel.token_index is not None:
-            return int(self.tokens.ends[self.channel.token_index[i]])
+        if self.channel.ends is not None:
+            return int(self.channel.ends[i])
         return int(self.channel.offsets[i]) + 1
 
     def exact_spellings(self) -> np.ndarray:
-        """Hash of each value's token spelling (normalized channel only)."""
-        assert self.tokens is not None and self.channel.token_index is not None
-        return exact_token_hashes(self.tokens, self.channel.token_index)
+        """Hash of the bytes behind each value (normalized channel only)."""
+        assert self.data is not None
+        return spellings(self.data, self.channel)
 
     def identifier_mask(self) -> np.ndarray:
         return self.channel.values == IDENT_VALUE
 
 
 @dataclass(frozen=True, slots=True)
-class TextAnalysis:
-    """A text through every channel: `code` and `normalized` have one view per start state."""
+class Lexed:
+    """A text lexed once: `tokens` has one entry per start state considered (CODE first)."""
 
     text: str
     data: np.ndarray
     language: str | None
     line_starts: np.ndarray
+    tokens: tuple[Tokens, ...]
+
+    def byte_range(self, lines: tuple[int, int] | None) -> tuple[int, int]:
+        """Bytes of lines lo..hi (1-based, inclusive, clamped to the text)."""
+        if lines is None:
+            return 0, int(self.data.shape[0])
+        lo = min(max(lines[0], 1), self.line_starts.shape[0])
+        hi = min(max(lines[1], lo), self.line_starts.shape[0])
+        end = int(self.line_starts[hi]) if hi < self.line_starts.shape[0] else int(self.data.shape[0])
+        return int(self.line_starts[lo - 1]), end
+
+
+@dataclass(frozen=True, slots=True)
+class TextAnalysis:
+    """A text (or a window of it) through every channel; `code` has one view per start state
+    (the normalized channel needs none)."""
+
+    lexed: Lexed
     text_view: ChannelView
     code_views: tuple[ChannelView, ...]
     normalized_views: tuple[ChannelView, ...]
     token_count: int
 
-    def line_of(self, byte_offset: int) -> int:
-        return int(np.searchsorted(self.line_starts, byte_offset, side="right"))
+    @property
+    def text(self) -> str:
+        return self.lexed.text
+
+    @property
+    def data(self) -> np.ndarray:
+        return self.lexed.data
+
+    @property
+    def language(self) -> str | None:
+        return self.lexed.language
 
     @property
     def lines(self) -> int:
-        return int(self.line_starts.shape[0])
+        return int(self.lexed.line_starts.shape[0])
+
+    def line_of(self, byte_offset: int) -> int:
+        return int(np.searchsorted(self.lexed.line_starts, byte_offset, side="right"))
 
     def char_offset(self, byte_offset: int) -> int:
         """Character (code point) offset of a byte offset."""
@@ -109,22 +141,27 @@ def start_states(data: np.ndarray, language: str | None) -> list[StartState]:
     return states
 
 
-def analyze(text: str, language: str | None, options: IndexOptions, all_start_states: bool) -> TextAnalysis:
-    """Lex and hash a text through every channel (the query with all start states it may need)."""
+def lex_text(text: str, language: str | None, all_start_states: bool) -> Lexed:
+    """Lex a text; a query under every start state it may need, a source file as a whole file."""
     data = encode(text)
     states = start_states(data, language) if all_start_states else [StartState.CODE]
-    token_lists = [lex(data, language, s) for s in states]
-    text_view = _view("text", text_channel(token_lists[0]), options.exact_k)
-    code_views = _distinct(_view("code", code_channel(t), options.exact_k) for t in token_lists)
-    norm_views = _distinct(
-        _view("normalized", normalized_channel(t, language), options.normalized_k, t) for t in token_lists
-    )
-    token_count = int(np.count_nonzero(token_lists[0].kinds != 5))
-    return TextAnalysis(text, data, language, line_starts(data), text_view, code_views, norm_views, token_count)
+    return Lexed(text, data, language, line_starts(data), tuple(lex(data, language, s) for s in states))
 
 
-def _view(name: str, channel: Channel, k: int, tokens: Tokens | None = None) -> ChannelView:
-    return ChannelView(name, channel, kgram_hashes(channel.values, k), tokens)
+def analyze(lexed: Lexed, options: IndexOptions, lines: tuple[int, int] | None = None) -> TextAnalysis:
+    """Every channel of a lexed text, restricted to `lines` (1-based, inclusive) when given."""
+    window = lexed.byte_range(lines)
+    tokens = [t.within(*window) if lines is not None else t for t in lexed.tokens]
+    text_view = _view("text", text_channel(lexed.tokens[0], window), options.exact_k)
+    code_views = _distinct(_view("code", code_channel(t), options.exact_k) for t in tokens)
+    norm_view = _view("normalized", normalized_channel(lexed.data, lexed.language, *window), options.normalized_k,
+                      lexed.data)
+    token_count = int(np.count_nonzero(tokens[0].kinds != 5))
+    return TextAnalysis(lexed, text_view, code_views, (norm_view,), token_count)
+
+
+def _view(name: str, channel: Channel, k: int, data: np.ndarray | None = None) -> ChannelView:
+    return ChannelView(name, channel, kgram_hashes(channel.values, k), k, data)
 
 
 def _distinct(views) -> tuple[ChannelView, ...]:  # noqa: ANN001 - generator of ChannelView

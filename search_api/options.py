@@ -9,22 +9,29 @@ from dataclasses import dataclass, fields, replace
 class QueryOptions:
     """How a query is matched and reported.
 
-    Sizes: `min_match_chars` counts the non-whitespace characters an exact or near-duplicate
-    match must align (50 is about 70 characters of ordinary code, the shortest span worth an
-    attribution); `min_match_tokens` counts the tokens a normalized (renamed) match must align.
+    Sizes: `min_match_chars` counts the non-whitespace characters an exact match must align (50
+    is about 70 characters of ordinary code); a query shorter than that is matched when nearly
+    all of it aligns and it has at least `min_short_match_chars`. A renamed (normalized) match
+    must align `min_match_tokens` tokens and, unless it has `long_match_tokens`, most of the
+    query: a short structural likeness inside a long text is too likely by chance.
     `max_postings`: a fingerprint found in more places than this is boilerplate — counted, never
-    used to find candidates. `boilerplate_repos`: a span held by at least this many repositories
-    is flagged as common boilerplate.
+    used to find candidates. Candidates are the `max_candidates` best-scoring source regions
+    whose score is at least `candidate_ratio` times the best one's. `boilerplate_repos`: a span
+    most of whose fingerprints are found in at least this many repositories is common boilerplate (reported
+    apart from the matches).
     """
 
     min_match_chars: int = 50
+    min_short_match_chars: int = 30
     min_match_tokens: int = 24
+    long_match_tokens: int = 72
     min_identifier_consistency: float = 0.9
     max_matches: int = 20
-    max_candidates: int = 32
-    max_cluster_expansion: int = 16
-    max_postings: int = 2000
-    boilerplate_repos: int = 25
+    max_candidates: int = 12
+    candidate_ratio: float = 0.1
+    max_cluster_expansion: int = 8
+    max_postings: int = 500
+    boilerplate_repos: int = 10
     max_gap_chars: int = 160
     max_gap_tokens: int = 12
     near_dup_min_lines: int = 20
@@ -34,7 +41,7 @@ class QueryOptions:
         problems = []
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "min_identifier_consistency":
+            if f.name in ("min_identifier_consistency", "candidate_ratio"):
                 if not 0.0 <= value <= 1.0:
                     problems.append(f"{f.name}={value} must be between 0 and 1")
             elif value < 1:

@@ -15,12 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.backend import IndexBackend
-from search_api.candidates import find_candidates
-from search_api.channels import TextAnalysis, analyze
+from search_api.candidates import Candidates, find_candidates
+from search_api.channels import Lexed, TextAnalysis, analyze, lex_text
 from search_api.language_guess import resolve_language
 from search_api.options import QueryOptions
 from search_api.results import Copy, Match, Report, SourceRef, Span
 from search_api.verify import Found, verify
+
+
+MAX_COPIES = 100  # copies listed per match (all of them count in repos_with_span)
 
 
 class QueryError(ValueError):
@@ -39,7 +42,7 @@ class Searcher:
     def __init__(self, index: IndexBackend, options: QueryOptions = QueryOptions(), cache_size: int = 256) -> None:
         self.index = index
         self.options = options
-        self._sources: OrderedDict[int, TextAnalysis] = OrderedDict()
+        self._sources: OrderedDict[int, Lexed] = OrderedDict()
         self._cache_size = cache_size
 
     def attribute(self, code: str | bytes, language: str | None = None,
@@ -49,12 +52,12 @@ class Searcher:
         options = options or self.options
         text = _as_text(code, options)
         language = resolve_language(text, language)
-        query = analyze(text, language, self.index.options, all_start_states=True)
+        query = analyze(lex_text(text, language, all_start_states=True), self.index.options)
         if not text.strip():
             return self._report(query, [], {}, ("empty query: nothing to attribute",), started)
         candidates = find_candidates(self.index, query, options)
-        verified = self._verify_all(query, candidates.doc_ids, options)
-        matches, dropped = self._group(query, verified, options)
+        verified = self._verify_all(query, candidates, options)
+        matches, dropped = self._group(query, verified)
         discarded = dict(candidates.discarded)
         if dropped:
             discarded["removed_sources"] = dropped
@@ -63,118 +66,113 @@ class Searcher:
     def clear_cache(self) -> None:
         self._sources.clear()
 
-    def _verify_all(self, query: TextAnalysis, doc_ids: list[int], options: QueryOptions) -> list[_Verified]:
+    def _verify_all(self, query: TextAnalysis, candidates: Candidates, options: QueryOptions) -> list[_Verified]:
         out = []
         queries = {query.language: query}
-        for doc_id in doc_ids:
-            source = self._source(doc_id)
-            q = queries.get(source.language)
+        for region in candidates.regions:
+            lexed = self._lexed(region.doc_id)
+            source = analyze(lexed, self.index.options, region.lines)
+            q = queries.get(lexed.language)
             if q is None:
-                q = queries[source.language] = analyze(query.text, source.language, self.index.options, True)
-            for found in verify(doc_id, q, source, options):
+                q = queries[lexed.language] = analyze(lex_text(query.text, lexed.language, True), self.index.options)
+            for found in verify(region.doc_id, q, source, candidates.rarity, options):
                 span = (q.line_of(found.q_bytes[0]), q.line_of(max(found.q_bytes[1] - 1, found.q_bytes[0])))
                 out.append(_Verified(found, span))
         return out
 
-    def _source(self, doc_id: int) -> TextAnalysis:
+    def _lexed(self, doc_id: int) -> Lexed:
+        """A source file lexed (cached: the same files answer many queries)."""
         cached = self._sources.get(doc_id)
         if cached is not None:
             self._sources.move_to_end(doc_id)
             return cached
         info = self.index.info(doc_id)
-        analysis = analyze(self.index.text(doc_id), info.document.language, self.index.options, False)
-        self._sources[doc_id] = analysis
+        lexed = lex_text(self.index.text(doc_id), info.document.language, all_start_states=False)
+        self._sources[doc_id] = lexed
         if len(self._sources) > self._cache_size:
             self._sources.popitem(last=False)
-        return analysis
+        return lexed
 
-    def _group(self, query: TextAnalysis, verified: list[_Verified],
-               options: QueryOptions) -> tuple[list[Match], int]:
-        """One Match per (query region, copy cluster); copies and span counts attached."""
+    def _group(self, query: TextAnalysis, verified: list[_Verified]) -> tuple[list[Match], int]:
+        """One Match per query region: its best source heads it, every other file holding the
+        region is a copy. The most specific regions (long, held by few files) come first."""
         verified.sort(key=lambda v: (-v.found.weight, v.found.doc_id))
         groups: list[list[_Verified]] = []
         for v in verified:
             for group in groups:
-                head = group[0]
-                if _same_region(head.span, v.span) and self._same_cluster(head.found.doc_id, v.found.doc_id):
+                if _same_region(group[0].span, v.span):
                     group.append(v)
                     break
             else:
                 groups.append([v])
         matches, dropped = [], 0
         for group in groups:
-            match = self._match(query, group, verified, options)
+            match = self._match(query, group)
             if match is None:
                 dropped += 1
             else:
                 matches.append(match)
-        matches.sort(key=lambda m: (m.boilerplate, -m.matched_chars, -m.similarity, m.query_span.start_line))
-        return matches[: options.max_matches], dropped
+        matches.sort(key=lambda m: (-m.matched_chars / (1 + len(m.copies)), -m.similarity, m.query_span.start_line))
+        return matches, dropped
 
-    def _same_cluster(self, a: int, b: int) -> bool:
-        return self.index.info(a).cluster == self.index.info(b).cluster
-
-    def _match(self, query: TextAnalysis, group: list[_Verified], everything: list[_Verified],
-               options: QueryOptions) -> Match | None:
-        """The Match for a group of verified correspondences of one region in one cluster."""
-        sources: list[tuple[_Verified, int, str]] = []  # (verified, doc id, relation)
+    def _match(self, query: TextAnalysis, group: list[_Verified]) -> Match | None:
+        """The Match for the verified correspondences of one query region (None: all opted out)."""
+        head_cluster = self.index.info(group[0].found.doc_id).cluster
+        sources: list[tuple[_Verified, int, str]] = []  # (verified, doc id, relation to the head)
         for i, v in enumerate(group):
+            if i == 0:
+                relation = "identical"
+            else:
+                relation = "near-duplicate" if self.index.info(v.found.doc_id).cluster == head_cluster else "same-span"
             for doc_id in self.index.identical_members(v.found.doc_id).tolist() or [v.found.doc_id]:
-                relation = "identical" if i == 0 else "near-duplicate"
                 sources.append((v, int(doc_id), relation))
         live = [(v, d, r) for v, d, r in sources if not self.index.info(d).removed]
         if not live:
             return None
         head, head_doc, _ = live[0]
         f = head.found
-        source = self._source(head_doc)
         copies = tuple(
-            Copy(self._ref(d), "identical" if v is head else r,
-                 None if v is head else self._source_span(v))
-            for v, d, r in live[1:]
+            Copy(self._ref(d), "identical" if v is head else r, None if v is head else self._source_span(v))
+            for v, d, r in live[1 : 1 + MAX_COPIES]
         )
-        repos = self._repos_with_span(head.span, everything)
+        repos = len({self.index.info(d).document.repo for _, d, _ in live})
+        if f.common:  # verification saw only a few of the many files holding it: estimate
+            repos = max(repos, f.commonness)
         return Match(
             query_span=Span(*head.span),
             source=self._ref(head_doc),
-            source_span=Span(source.line_of(f.s_bytes[0]), source.line_of(max(f.s_bytes[1] - 1, f.s_bytes[0]))),
+            source_span=_span(self._lexed(head_doc), f.s_bytes),
             similarity=f.similarity,
             method=f.method,
             matched_tokens=_tokens_in(query, f.q_bytes),
             matched_chars=int(round(f.weight)),
             repos_with_span=repos,
             copies=copies,
-            boilerplate=repos >= options.boilerplate_repos,
+            boilerplate=f.common,
             query_chars=(query.char_offset(f.q_bytes[0]), query.char_offset(f.q_bytes[1])),
         )
 
     def _source_span(self, v: _Verified) -> Span:
-        source = self._source(v.found.doc_id)
-        s0, s1 = v.found.s_bytes
-        return Span(source.line_of(s0), source.line_of(max(s1 - 1, s0)))
-
-    def _repos_with_span(self, span: tuple[int, int], everything: list[_Verified]) -> int:
-        repos = set()
-        for v in everything:
-            if _covers(v.span, span):
-                for doc_id in self.index.identical_members(v.found.doc_id).tolist() or [v.found.doc_id]:
-                    info = self.index.info(int(doc_id))
-                    if not info.removed:
-                        repos.add(info.document.repo)
-        return max(len(repos), 1)
+        return _span(self._lexed(v.found.doc_id), v.found.s_bytes)
 
     def _ref(self, doc_id: int) -> SourceRef:
         d = self.index.info(doc_id).document
         return SourceRef(d.blob_id, d.repo, d.path, d.license, d.license_category.value, d.url, d.language)
 
-    def _report(self, query: TextAnalysis, matches: list[Match], discarded: dict[str, int],
+    def _report(self, query: TextAnalysis, found: list[Match], discarded: dict[str, int],
                 warnings: tuple[str, ...], started: float) -> Report:
+        limit = self.options.max_matches
+        matches = [m for m in found if not m.boilerplate]
+        common = [m for m in found if m.boilerplate]
+        if len(matches) > limit:
+            discarded["matches_over_limit"] = len(matches) - limit
         return Report(
             query_lines=query.lines if query.text else 0,
             query_tokens=query.token_count,
             query_chars=len(query.text),
             language=query.language,
-            matches=tuple(matches),
+            matches=tuple(matches[:limit]),
+            boilerplate=tuple(common[:limit]),
             index_id=self.index.index_id,
             index_documents=self.index.document_count,
             elapsed_ms=(time.perf_counter() - started) * 1000.0,
@@ -198,14 +196,15 @@ def _as_text(code: str | bytes, options: QueryOptions) -> str:
         raise QueryError(f"the query is not valid UTF-8 (byte {err.start}): send source code as UTF-8 text") from None
 
 
+def _span(lexed: Lexed, byte_range: tuple[int, int]) -> Span:
+    start, end = byte_range
+    line_of = lambda b: int(np.searchsorted(lexed.line_starts, b, side="right"))  # noqa: E731
+    return Span(line_of(start), line_of(max(end - 1, start)))
+
+
 def _same_region(a: tuple[int, int], b: tuple[int, int]) -> bool:
     overlap = max(0, min(a[1], b[1]) - max(a[0], b[0]) + 1)
     return overlap >= 0.8 * max(a[1] - a[0] + 1, b[1] - b[0] + 1)
-
-
-def _covers(v: tuple[int, int], span: tuple[int, int]) -> bool:
-    overlap = max(0, min(v[1], span[1]) - max(v[0], span[0]) + 1)
-    return overlap >= 0.8 * (span[1] - span[0] + 1)
 
 
 def _tokens_in(query: TextAnalysis, q_bytes: tuple[int, int]) -> int:

@@ -71,7 +71,8 @@ class Match:
     `method`: ``exact`` (at least 90% of the span's code characters equal, whitespace aside),
     ``normalized`` (same tokens with identifiers and literals renamed consistently) or
     ``near-dup`` (the same code with edits). `similarity` is the share of the span's code that
-    aligns (0..1). `repos_with_span` counts the repositories of the index holding this span.
+    aligns (0..1). `repos_with_span` counts the repositories of the index holding this span
+    (for boilerplate, an estimate from how often its fingerprints occur).
     """
 
     query_span: Span
@@ -104,7 +105,12 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """Everything codecite found for one query."""
+    """Everything codecite found for one query.
+
+    `matches` are the attributable matches; `boilerplate` holds verified spans too common to
+    attribute (every fingerprint of them is found in many independent files: license headers,
+    import blocks, idioms) — listed so a reviewer or a policy can still see them.
+    """
 
     query_lines: int
     query_tokens: int
@@ -114,6 +120,7 @@ class Report:
     index_id: str
     index_documents: int
     elapsed_ms: float = 0.0
+    boilerplate: tuple[Match, ...] = ()
     discarded: dict[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
@@ -131,6 +138,7 @@ class Report:
             "query": {"lines": self.query_lines, "tokens": self.query_tokens, "chars": self.query_chars,
                       "language": self.language},
             "matches": [m.to_dict() for m in self.matches],
+            "boilerplate": [m.to_dict() for m in self.boilerplate],
             "licenses": self.licenses,
             "license_categories": self.license_categories,
             "index": {"id": self.index_id, "documents": self.index_documents},

@@ -1,9 +1,13 @@
 """Verification: align the query with one candidate source; what aligns becomes a `Found`.
 
 Exact channels first (text with comments, then code without): a chain of equal runs of at
-least `min_match_chars` non-whitespace characters. Then the normalized channel, for renamed
-copies: a chain of at least `min_match_tokens` tokens whose identifiers map one-to-one
-(a renamed copy renames consistently; a coincidental look-alike does not).
+least `min_match_chars` non-whitespace characters (or, for a query that is itself shorter, a
+chain covering nearly all of it). Then the normalized channel, for renamed copies: a chain of
+at least `min_match_tokens` tokens whose identifiers map one-to-one (a renamed copy renames
+consistently; a coincidental look-alike does not), in a region no exact chain explains.
+
+Each Found also says how common its span is: a span most of whose index fingerprints occur in
+at least `boilerplate_repos` files is boilerplate (license headers, import blocks, idioms).
 """
 
 from __future__ import annotations
@@ -12,11 +16,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from indexer.license_text import is_license_notice
 from search_api.align import Chain, align, identifier_consistency
 from search_api.channels import ChannelView, TextAnalysis
 from search_api.options import QueryOptions
 
 EXACT_SIMILARITY = 0.9  # at or above: "exact"; below: "near-dup" (an edited copy)
+NEAR_DUP_SIMILARITY = 0.7  # below: too edited to call a copy
+MIN_VARIETY = 0.5  # distinct k-grams per aligned k-gram position: rulers and repeated lines have few
+COMMON_SHARE = 0.75  # a span is boilerplate when this share of its fingerprints is common
+WHOLE_QUERY = 0.8  # a match covering this share of the query is what was asked about, never boilerplate
+STRONG_REPEATS = 20  # reused identifier occurrences that make a consistent renaming convincing alone
+
+
+@dataclass(frozen=True, slots=True)
+class Rarity:
+    """How many postings each query fingerprint has in the index, per channel (sorted hashes)."""
+
+    hashes: dict[str, np.ndarray]
+    frequency: dict[str, np.ndarray]
+
+    def of(self, channel: str, kgrams: np.ndarray) -> np.ndarray:
+        known, freq = self.hashes[channel], self.frequency[channel]
+        if known.shape[0] == 0:
+            return np.zeros(kgrams.shape[0], dtype=np.int64)
+        at = np.minimum(np.searchsorted(known, kgrams), known.shape[0] - 1)
+        return np.where(known[at] == kgrams, freq[at], 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,42 +55,64 @@ class Found:
     similarity: float
     covered: int  # aligned values: characters (exact, near-dup) or tokens (normalized)
     weight: float  # comparable size across methods, in characters
+    commonness: int  # median postings of the span's index fingerprints (0: none hit)
+    common: bool  # every index fingerprint of the span is found in many repositories
 
 
-def verify(doc_id: int, query: TextAnalysis, source: TextAnalysis, options: QueryOptions) -> list[Found]:
+def verify(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: Rarity,
+           options: QueryOptions) -> list[Found]:
     """All verified correspondences between the query and one source, at most one per query region."""
-    found = _exact(doc_id, query, source, options) + _normalized(doc_id, query, source, options)
-    return _best_per_region(found)
+    aligned = _exact(doc_id, query, source, rarity, options)
+    exact = _best_per_region([f for f in aligned if f.method == "exact"])
+    others = [f for f in aligned if f.method != "exact"] + _normalized(doc_id, query, source, rarity, options)
+    others = [f for f in _best_per_region(others)
+              if not any(_overlap(f.q_bytes, e.q_bytes) >= 0.5 * _length(f.q_bytes) for e in exact)]
+    return exact + others
 
 
-def _exact(doc_id: int, query: TextAnalysis, source: TextAnalysis, options: QueryOptions) -> list[Found]:
+def _exact(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: Rarity,
+           options: QueryOptions) -> list[Found]:
     pairs = [(query.text_view, source.text_view)] + [(q, source.code_views[0]) for q in query.code_views]
-    out = []
-    k = query.text_view.channel.values.shape[0] and source.text_view.kgrams.shape[0]
-    if not k:
-        return out
+    out: list[Found] = []
     for q_view, s_view in pairs:
-        chains = align(q_view.values, q_view.kgrams, s_view.values, s_view.kgrams, _k(q_view),
-                       options.max_gap_chars, min_run=_k(q_view))
+        chains = align(q_view.values, q_view.kgrams, s_view.values, s_view.kgrams, q_view.k,
+                       options.max_gap_chars, min_run=q_view.k)
+        whole = q_view.values.shape[0]
         for chain in chains:
-            if chain.covered >= options.min_match_chars:
-                similarity = _similarity(chain)
-                method = "exact" if similarity >= EXACT_SIMILARITY else "near-dup"
-                out.append(_found(doc_id, chain, q_view, s_view, method, similarity, chain.covered, chain.covered))
+            similarity = _similarity(chain)
+            method = "exact" if similarity >= EXACT_SIMILARITY else "near-dup"
+            if not _exact_enough(chain, method, similarity, whole, options):
+                continue
+            if _variety(q_view.kgrams, chain, q_view.k) < MIN_VARIETY:
+                continue
+            out.append(_found(doc_id, chain, query.data, q_view, s_view, method, similarity, chain.covered,
+                              chain.covered,
+                              rarity.of("exact", _chain_kgrams(q_view.kgrams, chain, q_view.k)), options))
     return out
 
 
-def _normalized(doc_id: int, query: TextAnalysis, source: TextAnalysis, options: QueryOptions) -> list[Found]:
-    out = []
+def _exact_enough(chain: Chain, method: str, similarity: float, query_size: int, options: QueryOptions) -> bool:
+    if method == "near-dup":
+        return chain.covered >= 2 * options.min_match_chars and similarity >= NEAR_DUP_SIMILARITY
+    if chain.covered >= options.min_match_chars:
+        return True
+    # A query shorter than the minimum is matched when nearly all of it aligns.
+    return chain.covered >= options.min_short_match_chars and chain.covered >= 0.9 * query_size
+
+
+def _normalized(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: Rarity,
+                options: QueryOptions) -> list[Found]:
+    out: list[Found] = []
     s_view = source.normalized_views[0]
     if s_view.kgrams.shape[0] == 0:
         return out
     s_exact = None
     for q_view in query.normalized_views:
-        chains = align(q_view.values, q_view.kgrams, s_view.values, s_view.kgrams, _k(q_view),
-                       options.max_gap_tokens, min_run=_k(q_view))
+        chains = align(q_view.values, q_view.kgrams, s_view.values, s_view.kgrams, q_view.k,
+                       options.max_gap_tokens, min_run=q_view.k)
+        whole = q_view.values.shape[0]
         for chain in chains:
-            if chain.covered < options.min_match_tokens:
+            if not _renamed_enough(chain, whole, options):
                 continue
             if s_exact is None:
                 s_exact = s_view.exact_spellings()
@@ -75,18 +122,31 @@ def _normalized(doc_id: int, query: TextAnalysis, source: TextAnalysis, options:
             )
             if consistency < options.min_identifier_consistency or distinct < 2:
                 continue
-            if _variety(q_view.values, chain) < 6:
+            if not _structured(q_view, chain, occurrences - distinct, consistency):
                 continue
             q_bytes = (q_view.byte_offset(chain.q_begin), q_view.byte_end(chain.q_end))
             chars = _nonspace(query.data, *q_bytes)
-            out.append(_found(doc_id, chain, q_view, s_view, "normalized", _similarity(chain), chain.covered,
-                              chars * chain.covered / max(chain.q_end - chain.q_begin, 1)))
+            weight = chars * chain.covered / max(chain.q_end - chain.q_begin, 1)
+            out.append(_found(doc_id, chain, query.data, q_view, s_view, "normalized", _similarity(chain),
+                              chain.covered, weight,
+                              rarity.of("normalized", _chain_kgrams(q_view.kgrams, chain, q_view.k)), options))
     return out
 
 
-def _k(view: ChannelView) -> int:
-    """The k-gram size the view was hashed with."""
-    return int(view.values.shape[0] - view.kgrams.shape[0] + 1) if view.kgrams.shape[0] else 1
+def _structured(view: ChannelView, chain: Chain, repeats: int, consistency: float) -> bool:
+    """Enough evidence that the likeness is a renamed copy, not a common shape: varied tokens,
+    or many reused names that map consistently (repetitive code, renamed tables)."""
+    if repeats >= STRONG_REPEATS and consistency >= 0.95:
+        return True
+    return _distinct_values(view.values, chain) >= 6 and _variety(view.kgrams, chain, view.k) >= MIN_VARIETY
+
+
+def _renamed_enough(chain: Chain, query_tokens: int, options: QueryOptions) -> bool:
+    """A renamed match must be long, or be most of a short query: a short structural likeness
+    inside a long text is too likely by chance."""
+    if chain.covered < options.min_match_tokens:
+        return False
+    return chain.covered >= options.long_match_tokens or chain.covered >= 0.5 * query_tokens
 
 
 def _similarity(chain: Chain) -> float:
@@ -95,7 +155,18 @@ def _similarity(chain: Chain) -> float:
     return 2.0 * chain.covered / spans if spans else 0.0
 
 
-def _variety(values: np.ndarray, chain: Chain) -> int:
+def _chain_kgrams(kgrams: np.ndarray, chain: Chain, k: int) -> np.ndarray:
+    """The k-gram hashes lying wholly inside the chain's runs (query side)."""
+    parts = [kgrams[a : a + n - k + 1] for a, n in zip(chain.q_starts.tolist(), chain.lengths.tolist()) if n >= k]
+    return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+
+
+def _variety(kgrams: np.ndarray, chain: Chain, k: int) -> float:
+    grams = _chain_kgrams(kgrams, chain, k)
+    return np.unique(grams).shape[0] / grams.shape[0] if grams.shape[0] else 0.0
+
+
+def _distinct_values(values: np.ndarray, chain: Chain) -> int:
     """Distinct token values inside the aligned runs (repetitive tables have few)."""
     parts = [values[a : a + n] for a, n in zip(chain.q_starts.tolist(), chain.lengths.tolist())]
     return int(np.unique(np.concatenate(parts)).shape[0]) if parts else 0
@@ -106,13 +177,22 @@ def _nonspace(data: np.ndarray, start: int, end: int) -> int:
     return int(np.count_nonzero((segment != 32) & (segment != 9) & (segment != 10) & (segment != 13)))
 
 
-def _found(doc_id: int, chain: Chain, q_view: ChannelView, s_view: ChannelView, method: str, similarity: float,
-           covered: int, weight: float) -> Found:
+def _found(doc_id: int, chain: Chain, query_data: np.ndarray, q_view: ChannelView, s_view: ChannelView,
+           method: str, similarity: float, covered: int, weight: float, frequencies: np.ndarray,
+           options: QueryOptions) -> Found:
+    hit = frequencies[frequencies > 0]
+    q_bytes = (q_view.byte_offset(chain.q_begin), q_view.byte_end(chain.q_end))
+    common = bool(hit.shape[0]) and bool(np.mean(hit >= options.boilerplate_repos) >= COMMON_SHARE)
+    # A copied license notice is not copied code, however rare it is in this index.
+    common = common or is_license_notice(query_data[q_bytes[0] : q_bytes[1]].tobytes().decode("utf-8", "replace"))
+    # ... unless it is what the user asked about: the match is (nearly) the whole query.
+    common = common and chain.covered < WHOLE_QUERY * q_view.values.shape[0]
     return Found(
         doc_id=doc_id,
-        q_bytes=(q_view.byte_offset(chain.q_begin), q_view.byte_end(chain.q_end)),
+        q_bytes=q_bytes,
         s_bytes=(s_view.byte_offset(chain.s_begin), s_view.byte_end(chain.s_end)),
         method=method, similarity=similarity, covered=covered, weight=weight,
+        commonness=int(np.median(hit)) if hit.shape[0] else 0, common=common,
     )
 
 
@@ -122,9 +202,13 @@ def _best_per_region(found: list[Found]) -> list[Found]:
     ordered = sorted(found, key=lambda f: (-f.weight, rank[f.method]))
     kept: list[Found] = []
     for f in ordered:
-        if all(_overlap(f.q_bytes, k.q_bytes) < 0.5 * (f.q_bytes[1] - f.q_bytes[0]) for k in kept):
+        if all(_overlap(f.q_bytes, k.q_bytes) < 0.5 * _length(f.q_bytes) for k in kept):
             kept.append(f)
     return kept
+
+
+def _length(span: tuple[int, int]) -> int:
+    return max(span[1] - span[0], 1)
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
