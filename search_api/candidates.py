@@ -27,6 +27,7 @@ class Candidate:
     doc_id: int
     lines: tuple[int, int] | None
     score: float
+    query_bytes: tuple[int, int] = (0, 0)  # where in the query its hits are
 
 
 @dataclass(slots=True)
@@ -40,11 +41,12 @@ class Candidates:
 
 def find_candidates(index: IndexBackend, query: TextAnalysis, options: QueryOptions) -> Candidates:
     """Source regions sharing fingerprints with the query, ranked by how many distinct ones."""
-    exact_hashes = _unique([query.text_view.kgrams, *(v.kgrams for v in query.code_views)])
-    norm_hashes = _unique([v.kgrams for v in query.normalized_views])
+    exact_views = [query.text_view, *query.code_views]
+    exact_hashes, exact_at = _hashes_and_positions(exact_views)
+    norm_hashes, norm_at = _hashes_and_positions(list(query.normalized_views))
     exact = index.lookup("exact", exact_hashes, options.max_postings)
     norm = index.lookup("normalized", norm_hashes, options.max_postings)
-    regions = _regions(exact, norm, exact_hashes.shape[0], query.lines)
+    regions = _regions(exact, norm, exact_at, norm_at, query.lines)
     discarded: dict[str, int] = {}
     common = int(np.count_nonzero(exact.frequency > options.max_postings))
     if common:
@@ -75,17 +77,42 @@ def _repos_per_hash(index: IndexBackend, hits: PostingHits) -> np.ndarray:
     return np.where(counts > 0, counts, hits.frequency).astype(np.int64)
 
 
-def _unique(parts: list[np.ndarray]) -> np.ndarray:
-    parts = [p for p in parts if p.shape[0]]
-    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.uint64)
+def _hashes_and_positions(views: list) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - ChannelViews
+    """The distinct k-gram hashes of some views (sorted) and the query byte offset of each."""
+    hashes = [v.kgrams for v in views if v.kgrams.shape[0]]
+    if not hashes:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    offsets = [v.channel.offsets[: v.kgrams.shape[0]].astype(np.int64) for v in views if v.kgrams.shape[0]]
+    unique, first = np.unique(np.concatenate(hashes), return_index=True)
+    return unique, np.concatenate(offsets)[first]
 
 
 def _strongest(regions: list[Candidate], options: QueryOptions) -> list[Candidate]:
-    """The best regions: at most `max_candidates`, none far weaker than the best one."""
-    if not regions:
-        return regions
-    floor = regions[0].score * options.candidate_ratio
-    return [r for r in regions[: options.max_candidates] if r.score >= floor]
+    """The best regions: at most `max_candidates`; each either not far weaker than the best one,
+    or the best for a part of the query no stronger candidate points at (a query can hold code
+    from several sources)."""
+    kept: list[Candidate] = []
+    covered: list[tuple[int, int]] = []
+    best = regions[0].score if regions else 0.0
+    for region in regions:
+        if len(kept) == options.max_candidates:
+            break
+        new = _uncovered_share(region.query_bytes, covered)
+        if region.score >= best * options.candidate_ratio or new >= 0.5:
+            kept.append(region)
+            covered.append(region.query_bytes)
+    return kept
+
+
+def _uncovered_share(span: tuple[int, int], covered: list[tuple[int, int]]) -> float:
+    """Share of `span` outside the union of `covered` spans."""
+    length = max(span[1] - span[0], 1)
+    inside = 0
+    for a, b in sorted(covered):
+        lo, hi = max(a, span[0]), min(b, span[1])
+        if hi > lo:
+            inside += hi - lo
+    return max(0.0, 1.0 - inside / length)
 
 
 def _rarity(frequency: np.ndarray) -> np.ndarray:
@@ -93,18 +120,20 @@ def _rarity(frequency: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.log2(np.maximum(frequency, 1).astype(np.float64)))
 
 
-def _regions(exact: PostingHits, norm: PostingHits, n_exact: int, query_lines: int) -> list[Candidate]:
+def _regions(exact: PostingHits, norm: PostingHits, exact_at: np.ndarray, norm_at: np.ndarray,
+             query_lines: int) -> list[Candidate]:
     """Group hits by document and by nearby lines; score = distinct query hashes hit, each
     weighted by its rarity (normalized ones at half weight)."""
     docs = np.concatenate([exact.doc_ids, norm.doc_ids])
     if docs.shape[0] == 0:
         return []
     lines = np.concatenate([exact.lines, norm.lines]).astype(np.int64)
-    keys = np.concatenate([exact.query_index, norm.query_index + n_exact]).astype(np.int64)
+    keys = np.concatenate([exact.query_index, norm.query_index + exact_at.shape[0]]).astype(np.int64)
+    at = np.concatenate([exact_at[exact.query_index], norm_at[norm.query_index]])
     weights = np.concatenate([_rarity(exact.frequency[exact.query_index]),
                               _NORMALIZED_WEIGHT * _rarity(norm.frequency[norm.query_index])])
     order = np.lexsort((lines, docs))
-    docs, lines, keys, weights = docs[order], lines[order], keys[order], weights[order]
+    docs, lines, keys, weights, at = docs[order], lines[order], keys[order], weights[order], at[order]
     gap = query_lines + 20
     starts = np.ones(docs.shape[0], dtype=bool)
     starts[1:] = (docs[1:] != docs[:-1]) | (lines[1:] - lines[:-1] > gap)
@@ -113,12 +142,13 @@ def _regions(exact: PostingHits, norm: PostingHits, n_exact: int, query_lines: i
     pair = group * (np.int64(keys.max()) + 1) + keys
     _, first = np.unique(pair, return_index=True)
     score = np.bincount(group[first], weights=weights[first])
-    lo = np.minimum.reduceat(lines, np.flatnonzero(starts))
-    hi = np.maximum.reduceat(lines, np.flatnonzero(starts))
-    doc_of = docs[np.flatnonzero(starts)]
+    firsts = np.flatnonzero(starts)
+    lo, hi = np.minimum.reduceat(lines, firsts), np.maximum.reduceat(lines, firsts)
+    q_lo, q_hi = np.minimum.reduceat(at, firsts), np.maximum.reduceat(at, firsts)
+    doc_of = docs[firsts]
     ranking = np.lexsort((doc_of, -score))
-    return [Candidate(int(doc_of[g]), (int(lo[g]) - query_lines - 3, int(hi[g]) + query_lines + 3), float(score[g]))
-            for g in ranking]
+    return [Candidate(int(doc_of[g]), (int(lo[g]) - query_lines - 3, int(hi[g]) + query_lines + 3), float(score[g]),
+                      (int(q_lo[g]), int(q_hi[g]) + 1)) for g in ranking]
 
 
 def _with_cluster_members(index: IndexBackend, regions: list[Candidate], options: QueryOptions) -> list[Candidate]:

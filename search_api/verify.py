@@ -87,7 +87,7 @@ def _exact(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: Rarit
                 continue
             out.append(_found(doc_id, chain, query.data, q_view, s_view, method, similarity, chain.covered,
                               chain.covered,
-                              rarity.of("exact", _chain_kgrams(q_view.kgrams, chain, q_view.k)), options))
+                              _span_rarity(rarity, "exact", q_view.kgrams, chain, q_view.k), options))
     return out
 
 
@@ -129,7 +129,7 @@ def _normalized(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: 
             weight = chars * chain.covered / max(chain.q_end - chain.q_begin, 1)
             out.append(_found(doc_id, chain, query.data, q_view, s_view, "normalized", _similarity(chain),
                               chain.covered, weight,
-                              rarity.of("normalized", _chain_kgrams(q_view.kgrams, chain, q_view.k)), options))
+                              _span_rarity(rarity, "normalized", q_view.kgrams, chain, q_view.k), options))
     return out
 
 
@@ -156,9 +156,14 @@ def _similarity(chain: Chain) -> float:
 
 
 def _chain_kgrams(kgrams: np.ndarray, chain: Chain, k: int) -> np.ndarray:
-    """The k-gram hashes lying wholly inside the chain's runs (query side)."""
+    """The k-gram hashes lying wholly inside the chain's runs (query side), in order."""
     parts = [kgrams[a : a + n - k + 1] for a, n in zip(chain.q_starts.tolist(), chain.lengths.tolist()) if n >= k]
     return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+
+
+def _span_rarity(rarity: Rarity, channel: str, kgrams: np.ndarray, chain: Chain, k: int) -> np.ndarray:
+    """Repositories holding each distinct k-gram of the chain (a repeated line counts once)."""
+    return rarity.of(channel, np.unique(_chain_kgrams(kgrams, chain, k)))
 
 
 def _variety(kgrams: np.ndarray, chain: Chain, k: int) -> float:
