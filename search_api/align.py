@@ -44,13 +44,20 @@ class Chain:
         return int(self.s_starts[-1] + self.lengths[-1])
 
 
-def align(q_values: np.ndarray, q_kgrams: np.ndarray, s_values: np.ndarray, s_kgrams: np.ndarray, k: int,
-          max_gap: int, min_run: int) -> list[Chain]:
+def sort_kgrams(kgrams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(order, sorted hashes) of a query's k-grams, computed once per query channel."""
+    order = np.argsort(kgrams, kind="stable")
+    return order, kgrams[order]
+
+
+def align(q_values: np.ndarray, q_sorted: tuple[np.ndarray, np.ndarray], s_values: np.ndarray,
+          s_kgrams: np.ndarray, k: int, max_gap: int, min_run: int) -> list[Chain]:
     """Chains of exact runs between a query and a source channel, split where either side has a
-    gap longer than `max_gap` positions; runs shorter than `min_run` values are ignored."""
-    if q_kgrams.shape[0] == 0 or s_kgrams.shape[0] == 0:
+    gap longer than `max_gap` positions; runs shorter than `min_run` values are ignored.
+    `q_sorted` is `sort_kgrams` of the query's k-gram hashes."""
+    if q_sorted[1].shape[0] == 0 or s_kgrams.shape[0] == 0:
         return []
-    qs, ss, ln = _runs(q_values, q_kgrams, s_values, s_kgrams, k, 16)
+    qs, ss, ln = _runs(q_values, q_sorted[0], q_sorted[1], s_values, s_kgrams, k, 16)
     keep = ln >= min_run
     qs, ss, ln = qs[keep], ss[keep], ln[keep]
     if qs.shape[0] == 0:
@@ -72,17 +79,15 @@ def _split(qs: np.ndarray, ss: np.ndarray, ln: np.ndarray, max_gap: int) -> list
 
 
 @njit(cache=True, nogil=True)
-def _runs(q_values, q_kgrams, s_values, s_kgrams, k, max_occurrences):
+def _runs(q_values, order, sorted_q, s_values, s_kgrams, k, max_occurrences):
     """Maximal exact runs (q_start, s_start, length in values) seeded by equal k-gram hashes.
 
     k-grams occurring more than `max_occurrences` times in the query are not used as seeds
     (repetitive text), but runs still extend through them value by value.
     """
-    order = np.argsort(q_kgrams, kind="mergesort")
-    sorted_q = q_kgrams[order]
     nq = q_values.shape[0]
     ns = s_values.shape[0]
-    cap = 4 * (q_kgrams.shape[0] + s_kgrams.shape[0]) + 16
+    cap = 64
     out_q = np.empty(cap, dtype=np.int64)
     out_s = np.empty(cap, dtype=np.int64)
     out_n = np.empty(cap, dtype=np.int64)
@@ -114,12 +119,24 @@ def _runs(q_values, q_kgrams, s_values, s_kgrams, k, max_occurrences):
                 continue  # hash collision: the values differ
             seen_diag[diag] = e_s
             if count == cap:
-                break
+                if cap >= 1 << 16:
+                    break  # pathological repetition: enough runs to chain
+                cap *= 2
+                out_q = _grown(out_q, cap)
+                out_s = _grown(out_s, cap)
+                out_n = _grown(out_n, cap)
             out_q[count] = a
             out_s[count] = b
             out_n[count] = e_q - a
             count += 1
     return out_q[:count].copy(), out_s[:count].copy(), out_n[:count].copy()
+
+
+@njit(cache=True, nogil=True)
+def _grown(array, size):
+    out = np.empty(size, dtype=array.dtype)
+    out[: array.shape[0]] = array
+    return out
 
 
 @njit(cache=True, nogil=True)

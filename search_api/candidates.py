@@ -18,6 +18,11 @@ from search_api.options import QueryOptions
 from search_api.verify import Rarity
 
 _NORMALIZED_WEIGHT = 0.5  # a normalized hit is weaker evidence than an exact one
+MAX_CONSIDERED = 200  # regions looked at when choosing candidates (the rest are weaker still)
+NEAR_COPY_DRIFT = 150  # lines a near-duplicate's code may have moved relative to its representative
+DRIFT_LINES = 20  # hits whose diagonals differ by more belong to different copies
+WINDOW_SLACK = 3  # extra source lines on each side of a candidate window
+MAX_WINDOW_LINES = 400  # wider chains are narrowed to their densest stretch
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +51,7 @@ def find_candidates(index: IndexBackend, query: TextAnalysis, options: QueryOpti
     norm_hashes, norm_at = _hashes_and_positions(list(query.normalized_views))
     exact = index.lookup("exact", exact_hashes, options.max_postings)
     norm = index.lookup("normalized", norm_hashes, options.max_postings)
-    regions = _regions(exact, norm, exact_at, norm_at, query.lines)
+    regions = _regions(exact, norm, exact_at, norm_at, query)
     discarded: dict[str, int] = {}
     common = int(np.count_nonzero(exact.frequency > options.max_postings))
     if common:
@@ -94,7 +99,7 @@ def _strongest(regions: list[Candidate], options: QueryOptions) -> list[Candidat
     kept: list[Candidate] = []
     covered: list[tuple[int, int]] = []
     best = regions[0].score if regions else 0.0
-    for region in regions:
+    for region in regions[:MAX_CONSIDERED]:
         if len(kept) == options.max_candidates:
             break
         new = _uncovered_share(region.query_bytes, covered)
@@ -121,34 +126,47 @@ def _rarity(frequency: np.ndarray) -> np.ndarray:
 
 
 def _regions(exact: PostingHits, norm: PostingHits, exact_at: np.ndarray, norm_at: np.ndarray,
-             query_lines: int) -> list[Candidate]:
-    """Group hits by document and by nearby lines; score = distinct query hashes hit, each
-    weighted by its rarity (normalized ones at half weight)."""
+             query: TextAnalysis) -> list[Candidate]:
+    """Chain hits per document along diagonals (source line minus query line): hits of one copy
+    of the query share a diagonal, up to the drift that edits cause. Score = distinct query
+    hashes on the chain, each weighted by its rarity (normalized ones at half weight)."""
     docs = np.concatenate([exact.doc_ids, norm.doc_ids])
     if docs.shape[0] == 0:
         return []
-    lines = np.concatenate([exact.lines, norm.lines]).astype(np.int64)
     keys = np.concatenate([exact.query_index, norm.query_index + exact_at.shape[0]]).astype(np.int64)
     at = np.concatenate([exact_at[exact.query_index], norm_at[norm.query_index]])
+    query_line = np.searchsorted(query.lexed.line_starts, at, side="right")
+    diagonal = np.concatenate([exact.lines, norm.lines]).astype(np.int64) - query_line
     weights = np.concatenate([_rarity(exact.frequency[exact.query_index]),
                               _NORMALIZED_WEIGHT * _rarity(norm.frequency[norm.query_index])])
-    order = np.lexsort((lines, docs))
-    docs, lines, keys, weights, at = docs[order], lines[order], keys[order], weights[order], at[order]
-    gap = query_lines + 20
+    order = np.lexsort((diagonal, docs))
+    docs, diagonal, keys, weights, at = docs[order], diagonal[order], keys[order], weights[order], at[order]
     starts = np.ones(docs.shape[0], dtype=bool)
-    starts[1:] = (docs[1:] != docs[:-1]) | (lines[1:] - lines[:-1] > gap)
+    starts[1:] = (docs[1:] != docs[:-1]) | (diagonal[1:] - diagonal[:-1] > DRIFT_LINES)
     group = np.cumsum(starts) - 1
-    # distinct (group, key): one query hash counts once per region however often it hits there
+    # distinct (group, key): one query hash counts once per chain however often it hits there
     pair = group * (np.int64(keys.max()) + 1) + keys
     _, first = np.unique(pair, return_index=True)
     score = np.bincount(group[first], weights=weights[first])
     firsts = np.flatnonzero(starts)
-    lo, hi = np.minimum.reduceat(lines, firsts), np.maximum.reduceat(lines, firsts)
     q_lo, q_hi = np.minimum.reduceat(at, firsts), np.maximum.reduceat(at, firsts)
     doc_of = docs[firsts]
-    ranking = np.lexsort((doc_of, -score))
-    return [Candidate(int(doc_of[g]), (int(lo[g]) - query_lines - 3, int(hi[g]) + query_lines + 3), float(score[g]),
+    bounds = np.append(firsts, docs.shape[0])
+    ranking = np.lexsort((doc_of, -score))[:MAX_CONSIDERED]
+    return [Candidate(int(doc_of[g]), _window(diagonal[bounds[g] : bounds[g + 1]], query.lines), float(score[g]),
                       (int(q_lo[g]), int(q_hi[g]) + 1)) for g in ranking]
+
+
+def _window(diagonals: np.ndarray, query_lines: int) -> tuple[int, int]:
+    """Source lines the query covers when placed on a chain's diagonals (sorted), with a little
+    slack. A chain drifting very wide (fingerprints scattered all over a long file) is narrowed
+    to its densest stretch of diagonals."""
+    lo, hi = int(diagonals[0]), int(diagonals[-1])
+    if hi - lo > MAX_WINDOW_LINES:
+        ends = np.searchsorted(diagonals, diagonals + 2 * DRIFT_LINES, side="right")
+        best = int(np.argmax(ends - np.arange(diagonals.shape[0])))
+        lo, hi = int(diagonals[best]), int(diagonals[ends[best] - 1])
+    return lo + 1 - WINDOW_SLACK, hi + query_lines + WINDOW_SLACK
 
 
 def _with_cluster_members(index: IndexBackend, regions: list[Candidate], options: QueryOptions) -> list[Candidate]:
@@ -164,10 +182,15 @@ def _with_cluster_members(index: IndexBackend, regions: list[Candidate], options
             continue
         expanded.add(region.doc_id)
         for member in _near_members(index, region.doc_id, options.max_cluster_expansion):
-            if (member, None) not in seen:
-                seen.add((member, None))
-                out.append(Candidate(member, None, region.score))
+            window = _widened(region.lines, NEAR_COPY_DRIFT)
+            if (member, window) not in seen:
+                seen.add((member, window))
+                out.append(Candidate(member, window, region.score, region.query_bytes))
     return out
+
+
+def _widened(lines: tuple[int, int] | None, margin: int) -> tuple[int, int] | None:
+    return None if lines is None else (lines[0] - margin, lines[1] + margin)
 
 
 def _near_members(index: IndexBackend, doc: int, limit: int) -> list[int]:

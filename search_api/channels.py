@@ -7,6 +7,7 @@ since a snippet can begin inside a comment or a string) and candidate source fil
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,9 +24,10 @@ from indexer.fingerprint import (
 from indexer.languages import Family, family_of
 from indexer.lexer import StartState, encode, lex, line_starts
 from indexer.options import IndexOptions
+from search_api.align import sort_kgrams
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ChannelView:
     """One channel of a text with all its k-gram hashes (and, for the query, the hashes sorted)."""
 
@@ -58,6 +60,15 @@ class ChannelView:
 
     def identifier_mask(self) -> np.ndarray:
         return self.channel.values == IDENT_VALUE
+
+    @functools.cached_property
+    def sorted_kgrams(self) -> tuple[np.ndarray, np.ndarray]:
+        """The k-grams sorted (with their positions), for aligning this view as the query side."""
+        return sort_kgrams(self.kgrams)
+
+    @functools.cached_property
+    def spellings(self) -> np.ndarray:
+        return self.exact_spellings()
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,30 +64,52 @@ def verify(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: Rarit
     """All verified correspondences between the query and one source, at most one per query region."""
     aligned = _exact(doc_id, query, source, rarity, options)
     exact = _best_per_region([f for f in aligned if f.method == "exact"])
-    others = [f for f in aligned if f.method != "exact"] + _normalized(doc_id, query, source, rarity, options)
+    others = [f for f in aligned if f.method != "exact"]
+    if _explained(exact, query) < WHOLE_QUERY:  # a renaming can only explain what is left
+        others += _normalized(doc_id, query, source, rarity, options)
     others = [f for f in _best_per_region(others)
               if not any(_overlap(f.q_bytes, e.q_bytes) >= 0.5 * _length(f.q_bytes) for e in exact)]
     return exact + others
 
 
+def _explained(found: list[Found], query: TextAnalysis) -> float:
+    """Share of the query's non-whitespace characters inside the found spans."""
+    total = query.text_view.values.shape[0]
+    if not found or total == 0:
+        return 0.0
+    offsets = query.text_view.channel.offsets
+    inside = np.zeros(total, dtype=bool)
+    for f in found:
+        inside |= (offsets >= f.q_bytes[0]) & (offsets < f.q_bytes[1])
+    return float(np.count_nonzero(inside)) / total
+
+
 def _exact(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: Rarity,
            options: QueryOptions) -> list[Found]:
-    pairs = [(query.text_view, source.text_view)] + [(q, source.code_views[0]) for q in query.code_views]
+    """Text channel first; the code channel (comments dropped) only for what text leaves out."""
+    out = _exact_pair(doc_id, query, query.text_view, source.text_view, rarity, options)
+    if sum(f.covered for f in out) < WHOLE_QUERY * query.text_view.values.shape[0]:
+        for q_view in query.code_views:
+            out += _exact_pair(doc_id, query, q_view, source.code_views[0], rarity, options)
+    return out
+
+
+def _exact_pair(doc_id: int, query: TextAnalysis, q_view: ChannelView, s_view: ChannelView, rarity: Rarity,
+                options: QueryOptions) -> list[Found]:
+    """Verified exact (and near-duplicate) correspondences between two views of one channel."""
     out: list[Found] = []
-    for q_view, s_view in pairs:
-        chains = align(q_view.values, q_view.kgrams, s_view.values, s_view.kgrams, q_view.k,
-                       options.max_gap_chars, min_run=q_view.k)
-        whole = q_view.values.shape[0]
-        for chain in chains:
-            similarity = _similarity(chain)
-            method = "exact" if similarity >= EXACT_SIMILARITY else "near-dup"
-            if not _exact_enough(chain, method, similarity, whole, options):
-                continue
-            if _variety(q_view.kgrams, chain, q_view.k) < MIN_VARIETY:
-                continue
-            out.append(_found(doc_id, chain, query.data, q_view, s_view, method, similarity, chain.covered,
-                              chain.covered,
-                              _span_rarity(rarity, "exact", q_view.kgrams, chain, q_view.k), options))
+    chains = align(q_view.values, q_view.sorted_kgrams, s_view.values, s_view.kgrams, q_view.k,
+                   options.max_gap_chars, min_run=q_view.k)
+    for chain in chains:
+        similarity = _similarity(chain)
+        method = "exact" if similarity >= EXACT_SIMILARITY else "near-dup"
+        if not _exact_enough(chain, method, similarity, q_view.values.shape[0], options):
+            continue
+        if _variety(q_view.kgrams, chain, q_view.k) < MIN_VARIETY:
+            continue
+        frequencies = _span_rarity(rarity, "exact", q_view.kgrams, chain, q_view.k)
+        out.append(_found(doc_id, chain, query.data, q_view, s_view, method, similarity, chain.covered,
+                          chain.covered, frequencies, options))
     return out
 
 
@@ -108,7 +130,7 @@ def _normalized(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: 
         return out
     s_exact = None
     for q_view in query.normalized_views:
-        chains = align(q_view.values, q_view.kgrams, s_view.values, s_view.kgrams, q_view.k,
+        chains = align(q_view.values, q_view.sorted_kgrams, s_view.values, s_view.kgrams, q_view.k,
                        options.max_gap_tokens, min_run=q_view.k)
         whole = q_view.values.shape[0]
         for chain in chains:
@@ -117,7 +139,7 @@ def _normalized(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: 
             if s_exact is None:
                 s_exact = s_view.exact_spellings()
             consistency, occurrences, distinct = identifier_consistency(
-                q_view.exact_spellings(), s_exact, q_view.identifier_mask(), chain.q_starts, chain.s_starts,
+                q_view.spellings, s_exact, q_view.identifier_mask(), chain.q_starts, chain.s_starts,
                 chain.lengths,
             )
             if consistency < options.min_identifier_consistency or distinct < 2:
