@@ -20,8 +20,10 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
+from datasketch import MinHashLSH
 
 from indexer.analysis import DocFingerprints, fingerprint_document
 from indexer.embedded import EmbeddedIndex
@@ -108,34 +110,94 @@ def _write_generation(items: Iterable[Document | Skip], directory: IndexDirector
                       append: bool) -> BuildResult:
     started = time.perf_counter()
     with directory.writing():
-        if append:
-            existing = EmbeddedIndex(directory.path, verify=False)
-            if existing.options.options_hash != options.options_hash:
-                raise IndexOptionsError("cannot add to an index built with other options")
-            manifest = existing.manifest
-            clusters = _Clusterer(options, settings.cached_representatives, existing)
-        else:
-            manifest = directory.new_manifest(options)
-            clusters = _Clusterer(options, settings.cached_representatives, None)
-        stats = IngestStats()
+        existing = EmbeddedIndex(directory.path, verify=False) if append else None
+        if existing is not None and existing.options.options_hash != options.options_hash:
+            raise IndexOptionsError("cannot add to an index built with other options")
+        manifest = existing.manifest if existing is not None else directory.new_manifest(options)
+        placement = Placement(options, settings, manifest.next_doc_base, existing)
         sink = _SegmentSink(directory, options, settings.max_segment_bytes, manifest.next_doc_base)
-        skips: list[Skip] = []
-        for doc, fingerprints, content_hash in _fingerprinted(_filtered(items, settings.keep, stats, skips),
-                                                              options, settings):
+        for placed in placement.documents(items):
             writer = sink.writer()
-            doc_id = writer.doc_base + writer.documents
-            cluster, postings, same_content = clusters.place(doc_id, fingerprints, content_hash, writer)
-            writer.add(doc, fingerprints, cluster, postings, content_hash, same_content)
-            stats.count_document(doc)
+            twin = placed.same_content_as
+            same = twin if twin is not None and twin >= writer.doc_base else None  # shared text: same segment only
+            writer.add(placed.document, placed.fingerprints, placed.cluster, placed.postings, placed.content_hash, same)
             sink.after_add()
             if progress:
-                progress(stats.documents, stats.bytes)
-        new_segments = sink.close()
-        manifest.segments = list(manifest.segments) + new_segments
+                progress(placement.stats.documents, placement.stats.bytes)
+        manifest.segments = list(manifest.segments) + sink.close()
         manifest.sources = list(dict.fromkeys([*manifest.sources, *sources]))
-        manifest.ingest = _merge_ingest(manifest.ingest if append else {}, stats)
+        manifest.ingest = merge_ingest_stats(manifest.ingest if append else {}, placement.stats)
         manifest = directory.commit(manifest)
-    return BuildResult(manifest, stats, time.perf_counter() - started, clusters.identical, clusters.near, skips)
+    return BuildResult(manifest, placement.stats, time.perf_counter() - started, placement.identical,
+                       placement.near, placement.skips)
+
+
+class ExistingIndex(Protocol):
+    """What clustering needs of an index being added to (the embedded and Elasticsearch backends
+    both provide it)."""
+
+    content_hashes: dict[str, int]  # content hash -> first global id with that content
+
+    @property
+    def next_doc_base(self) -> int: ...
+
+    @property
+    def lsh(self) -> MinHashLSH: ...  # cluster representatives, keyed by global id
+
+    def cluster_of(self, doc_id: int) -> int: ...  # its representative's global id
+
+    def signature(self, doc_id: int) -> np.ndarray: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedDocument:
+    """A document with its global id and the postings it stores.
+
+    `cluster` is the global id of its copy cluster's representative, -1 when it is one itself;
+    `postings` maps channel -> (uint64 hashes, int32 1-based lines) — empty for a byte-identical
+    copy, only what the representative lacks for a near-duplicate; `same_content_as` names an
+    earlier document with identical bytes (whose stored text it can share).
+    """
+
+    doc_id: int
+    document: Document
+    fingerprints: DocFingerprints
+    content_hash: str
+    cluster: int
+    postings: dict[str, tuple[np.ndarray, np.ndarray]]
+    same_content_as: int | None
+
+
+class Placement:
+    """The backend-neutral half of a build: filter, fingerprint and cluster documents, giving
+    each a global id from `first_doc_id` on. Counts what it kept, skipped and clustered."""
+
+    def __init__(self, options: IndexOptions, settings: BuildSettings, first_doc_id: int = 0,
+                 existing: ExistingIndex | None = None) -> None:
+        self.options = options
+        self.settings = settings
+        self.stats = IngestStats()
+        self.skips: list[Skip] = []
+        self.next_doc_id = first_doc_id
+        self._clusters = _Clusterer(options, settings.cached_representatives, existing)
+
+    @property
+    def identical(self) -> int:
+        return self._clusters.identical
+
+    @property
+    def near(self) -> int:
+        return self._clusters.near
+
+    def documents(self, items: Iterable[Document | Skip]) -> Iterator[PlacedDocument]:
+        """Each kept document of `items`, in input order, placed."""
+        kept = _filtered(items, self.settings.keep, self.stats, self.skips)
+        for doc, fingerprints, content_hash in _fingerprinted(kept, self.options, self.settings):
+            doc_id = self.next_doc_id
+            cluster, postings, same = self._clusters.place(doc_id, fingerprints, content_hash)
+            self.next_doc_id += 1
+            self.stats.count_document(doc)
+            yield PlacedDocument(doc_id, doc, fingerprints, content_hash, cluster, postings, same)
 
 
 def _filtered(items: Iterable[Document | Skip], keep: frozenset[LicenseCategory], stats: IngestStats,
@@ -194,27 +256,25 @@ class _Clusterer:
     representative lacks; everything else starts a cluster of its own.
     """
 
-    def __init__(self, options: IndexOptions, cache_size: int, existing: EmbeddedIndex | None) -> None:
+    def __init__(self, options: IndexOptions, cache_size: int, existing: ExistingIndex | None) -> None:
         self.options = options
         self.identical = 0
         self.near = 0
         self._by_content: dict[str, int] = dict(existing.content_hashes) if existing else {}
         self._existing = existing
-        self._lsh = existing._lsh if existing else new_lsh(options)  # noqa: SLF001 - same package
+        self._lsh = existing.lsh if existing else new_lsh(options)
         self._signatures: dict[int, np.ndarray] = {}
         self._cache: OrderedDict[int, dict[str, np.ndarray]] = OrderedDict()
         self._cache_size = cache_size
         self._cluster_of: dict[int, int] = {}
 
-    def place(self, doc_id: int, fp: DocFingerprints, content_hash: str,
-              writer: SegmentWriter) -> tuple[int, dict[str, tuple], int | None]:
-        """(cluster representative or -1, postings to store, same-content document in this segment)."""
+    def place(self, doc_id: int, fp: DocFingerprints,
+              content_hash: str) -> tuple[int, dict[str, tuple], int | None]:
+        """(cluster representative or -1, postings to store, earlier document with the same bytes)."""
         twin = self._by_content.get(content_hash)
         if twin is not None:
             self.identical += 1
-            rep = self._representative(twin)
-            same = twin if twin >= writer.doc_base else None
-            return rep, {}, same
+            return self._representative(twin), {}, twin
         self._by_content[content_hash] = doc_id
         full = {"exact": (fp.exact_hashes, fp.exact_lines), "normalized": (fp.normalized_hashes, fp.normalized_lines)}
         rep = self._nearest(fp.signature)
@@ -234,8 +294,8 @@ class _Clusterer:
     def _representative(self, doc_id: int) -> int:
         if doc_id in self._cluster_of:
             return self._cluster_of[doc_id]
-        if self._existing is not None and doc_id < self._existing.manifest.next_doc_base:
-            return int(self._existing._cluster[doc_id])  # noqa: SLF001
+        if self._existing is not None and doc_id < self._existing.next_doc_base:
+            return self._existing.cluster_of(doc_id)
         return doc_id
 
     def _nearest(self, signature: np.ndarray) -> int | None:
@@ -302,7 +362,8 @@ class _SegmentSink:
         return self._sealed
 
 
-def _merge_ingest(previous: dict, stats: IngestStats) -> dict:
+def merge_ingest_stats(previous: dict, stats: IngestStats) -> dict:
+    """The manifest's ingest counts after adding `stats` to `previous`."""
     out = {k: v for k, v in previous.items()}
     now = stats.to_dict()
     out["documents"] = int(out.get("documents", 0)) + now["documents"]

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from datasketch import MinHashLSH
+
 from indexer.backend import DocumentInfo, IndexBackend, PostingHits
 from indexer.minhash import lean, new_lsh
 from indexer.store.directory import IndexDirectory, Manifest
@@ -48,7 +50,7 @@ class EmbeddedIndex(IndexBackend):
         if repos:
             ids = np.concatenate([np.arange(s.doc_base, s.doc_base + len(s)) for s in self.segments])
             self._repo_of[ids] = np.unique(np.array(repos, dtype=object), return_inverse=True)[1]
-        self.__dict__.pop("_lsh", None)
+        self.__dict__.pop("lsh", None)
         self.__dict__.pop("_blob_ids", None)
         self.__dict__.pop("_content_hashes", None)
 
@@ -141,8 +143,16 @@ class EmbeddedIndex(IndexBackend):
         seg = self._segment(doc_id)
         return np.asarray(seg.signatures[doc_id - seg.doc_base])
 
+    @property
+    def next_doc_base(self) -> int:
+        return self.manifest.next_doc_base
+
+    def cluster_of(self, doc_id: int) -> int:
+        return int(self._cluster[doc_id])
+
     @functools.cached_property
-    def _lsh(self):  # noqa: ANN202 - datasketch's MinHashLSH
+    def lsh(self) -> MinHashLSH:
+        """MinHash LSH over the cluster representatives (built on first use)."""
         lsh = new_lsh(self.options)
         with lsh.insertion_session() as session:
             for seg in self.segments:
@@ -151,7 +161,7 @@ class EmbeddedIndex(IndexBackend):
         return lsh
 
     def near_duplicates(self, signature: np.ndarray) -> list[int]:
-        return sorted(int(k) for k in self._lsh.query(lean(signature, self.options)))
+        return sorted(int(k) for k in self.lsh.query(lean(signature, self.options)))
 
     def stats(self) -> dict[str, object]:
         m = self.manifest

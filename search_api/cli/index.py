@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import click
 
 from indexer.build import BuildResult, BuildSettings, add_to_index, build_index, remove_repos
-from indexer.embedded import EmbeddedIndex
+from indexer.backend import BackendUnavailableError, open_index
 from indexer.licenses import DEFAULT_KEEP, parse_keep
 from indexer.options import IndexOptions
 from indexer.records import Document, Skip
@@ -30,8 +30,8 @@ def index_group() -> None:
 def _source_options(func):  # noqa: ANN001, ANN202 - click decorator stack
     decorators = [
         click.argument("sources", nargs=-1, required=True),
-        click.option("--index", "index_dir", required=True, type=click.Path(file_okay=False),
-                     help="Index directory."),
+        click.option("--index", "index_dir", required=True, metavar="URI",
+                     help="Index directory, or es+http(s)://host:9200/NAME for Elasticsearch."),
         click.option("--keep", default=None, metavar="CATEGORIES", help=_KEEP_HELP),
         click.option("--languages", default=None, metavar="LANGS",
                      help="Only these languages, comma-separated (default: every programming language)."),
@@ -60,7 +60,10 @@ def build_command(sources: tuple[str, ...], index_dir: str, keep: str | None, la
     with friendly_errors():
         items, settings = _prepare(sources, keep, languages, max_file_bytes, workers, limit)
         with ByteProgress("indexing", disabled=quiet or as_json) as bar:
-            result = build_index(items, index_dir, IndexOptions(), settings, list(sources), bar.update)
+            if _is_elastic(index_dir):
+                result = _elastic().build_elastic(items, index_dir, IndexOptions(), settings, list(sources), bar.update)
+            else:
+                result = build_index(items, index_dir, IndexOptions(), settings, list(sources), bar.update)
     _print_result(result, index_dir, as_json)
 
 
@@ -72,29 +75,37 @@ def add_command(sources: tuple[str, ...], index_dir: str, keep: str | None, lang
     with friendly_errors():
         items, settings = _prepare(sources, keep, languages, max_file_bytes, workers, limit)
         with ByteProgress("adding", disabled=quiet or as_json) as bar:
-            result = add_to_index(items, index_dir, settings, list(sources), bar.update)
+            if _is_elastic(index_dir):
+                result = _elastic().add_elastic(items, index_dir, settings, list(sources), bar.update)
+            else:
+                result = add_to_index(items, index_dir, settings, list(sources), bar.update)
     _print_result(result, index_dir, as_json)
 
 
 @index_group.command("remove")
-@click.option("--index", "index_dir", required=True, type=click.Path(file_okay=False), help="Index directory.")
+@click.option("--index", "index_dir", required=True, metavar="URI",
+              help="Index directory, or es+http(s)://host:9200/NAME.")
 @click.option("--repo", "repos", multiple=True, required=True, help="Repository to opt out (owner/name); repeatable.")
 def remove_command(index_dir: str, repos: tuple[str, ...]) -> None:
     """Opt repositories out: they are never reported again (no rebuild needed)."""
     with friendly_errors():
-        manifest, gone = remove_repos(index_dir, list(repos))
+        if _is_elastic(index_dir):
+            manifest, gone = _elastic().remove_repos_elastic(index_dir, list(repos))
+        else:
+            manifest, gone = remove_repos(index_dir, list(repos))
     click.echo(f"removed {gone} documents of {', '.join(repos)}; generation {manifest.generation} is current")
     if gone == 0:
         click.echo("note: no document of these repositories was in the index (check the spelling: owner/name)")
 
 
 @index_group.command("stats")
-@click.option("--index", "index_dir", required=True, type=click.Path(file_okay=False), help="Index directory.")
+@click.option("--index", "index_dir", required=True, metavar="URI",
+              help="Index directory, or es+http(s)://host:9200/NAME.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def stats_command(index_dir: str, as_json: bool) -> None:
     """What an index holds: documents, repos, licenses, languages, postings, size."""
     with friendly_errors():
-        stats = EmbeddedIndex(index_dir).stats()
+        stats = open_index(index_dir).stats()
     if as_json:
         click.echo(json.dumps(stats, indent=1))
         return
@@ -109,6 +120,20 @@ def stats_command(index_dir: str, as_json: bool) -> None:
         items = list(stats[title].items())
         shown = ", ".join(f"{k} {v:,}" for k, v in items[:8]) + (" ..." if len(items) > 8 else "")
         click.echo(f"  {title.replace('_', ' ')}: {shown}")
+
+
+def _is_elastic(uri: str) -> bool:
+    return uri.startswith(("es+http://", "es+https://"))
+
+
+def _elastic():  # noqa: ANN202 - the indexer.elastic module, loaded only when asked for
+    try:
+        import indexer.elastic as elastic
+    except ImportError as err:
+        raise BackendUnavailableError(
+            f"the Elasticsearch backend needs the 'es' extra: pip install 'codecite[es]' ({err})"
+        ) from err
+    return elastic
 
 
 def _prepare(sources: tuple[str, ...], keep: str | None, languages: str | None, max_file_bytes: int,
