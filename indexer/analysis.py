@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from indexer.fingerprint import code_channel, kgram_hashes, normalized_channel, text_channel, winnow
 from indexer.lexer import encode, lex, line_starts, lines_of
@@ -17,10 +18,13 @@ from indexer.minhash import signature
 from indexer.options import IndexOptions
 
 
+REPEAT_LINES = 20  # a hash repeated within this many lines of its last posting gets no new one
+
+
 @dataclass(frozen=True, slots=True)
 class DocFingerprints:
     """Winnowed fingerprints of one document: hashes with the 1-based line where each k-gram
-    starts, unique per (hash, line); and the MinHash signature used to find its copies."""
+    starts (a hash repeated nearby once); and the MinHash signature used to find its copies."""
 
     exact_hashes: np.ndarray  # uint64
     exact_lines: np.ndarray  # int32
@@ -40,8 +44,8 @@ def fingerprint_document(text: str, language: str | None, options: IndexOptions)
     )
     norm_h, norm_off = _winnowed([normalized_channel(data, language)], options.normalized_k,
                                  options.normalized_window)
-    exact_h, exact_l = _unique_pairs(exact_h, lines_of(exact_off, starts_of_lines))
-    norm_h, norm_l = _unique_pairs(norm_h, lines_of(norm_off, starts_of_lines))
+    exact_h, exact_l = _first_occurrences(exact_h, lines_of(exact_off, starts_of_lines))
+    norm_h, norm_l = _first_occurrences(norm_h, lines_of(norm_off, starts_of_lines))
     return DocFingerprints(
         exact_hashes=exact_h,
         exact_lines=exact_l,
@@ -63,11 +67,26 @@ def _winnowed(channels: list, k: int, window: int) -> tuple[np.ndarray, np.ndarr
     return np.concatenate(hashes), np.concatenate(offsets)
 
 
-def _unique_pairs(hashes: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _first_occurrences(hashes: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct hash once per stretch of `REPEAT_LINES` lines, at the first line it occurs on
+    there: a line repeated nearby (tables, boilerplate blocks) needs no second posting, since a
+    query matching the repeat finds the first and its text is the same; repeats far apart keep
+    their own, so each copy of a repeated block can still be located."""
     if hashes.shape[0] == 0:
         return hashes.astype(np.uint64), lines.astype(np.int32)
     order = np.lexsort((lines, hashes))
     hashes, lines = hashes[order], lines[order]
-    keep = np.ones(hashes.shape[0], dtype=bool)
-    keep[1:] = (hashes[1:] != hashes[:-1]) | (lines[1:] != lines[:-1])
+    keep = _kept_repeats(hashes, lines.astype(np.int64), REPEAT_LINES)
     return hashes[keep], lines[keep].astype(np.int32)
+
+
+@njit(cache=True, nogil=True)
+def _kept_repeats(hashes, lines, window):
+    keep = np.ones(hashes.shape[0], dtype=np.bool_)
+    last = 0
+    for i in range(1, hashes.shape[0]):
+        if hashes[i] == hashes[i - 1] and lines[i] - lines[last] < window:
+            keep[i] = False
+        else:
+            last = i
+    return keep

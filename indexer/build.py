@@ -117,7 +117,7 @@ def _write_generation(items: Iterable[Document | Skip], directory: IndexDirector
         placement = Placement(options, settings, manifest.next_doc_base, existing)
         sink = _SegmentSink(directory, options, settings.max_segment_bytes, manifest.next_doc_base)
         for placed in placement.documents(items):
-            writer = sink.writer()
+            writer = sink.writer(placed.fingerprints.n_lines)
             twin = placed.same_content_as
             same = twin if twin is not None and twin >= writer.doc_base else None  # shared text: same segment only
             writer.add(placed.document, placed.fingerprints, placed.cluster, placed.postings, placed.content_hash, same)
@@ -335,7 +335,10 @@ class _SegmentSink:
         self._bytes = 0
         self._sealed: list[SegmentInfo] = []
 
-    def writer(self) -> SegmentWriter:
+    def writer(self, n_lines: int) -> SegmentWriter:
+        """The segment to add a document of `n_lines` lines to (a new one when it is full)."""
+        if self._current is not None and not self._current.has_room(n_lines):
+            self._seal()
         if self._current is None:
             name, path = self._directory.new_segment()
             self._current = SegmentWriter(path, name, self._next_base, self._options)
@@ -345,7 +348,7 @@ class _SegmentSink:
     def after_add(self) -> None:
         assert self._current is not None
         self._bytes += int(self._current._rows["size_bytes"][-1])  # noqa: SLF001 - sink and writer are one unit
-        if self._bytes >= self._max_bytes or self._current.lines > 2**31:
+        if self._bytes >= self._max_bytes:
             self._seal()
 
     def _seal(self) -> None:

@@ -141,7 +141,7 @@ class EmbeddedIndex(IndexBackend):
 
     def signature(self, doc_id: int) -> np.ndarray:
         seg = self._segment(doc_id)
-        return np.asarray(seg.signatures[doc_id - seg.doc_base])
+        return np.asarray(seg.signatures[doc_id - seg.doc_base], dtype=np.uint32)
 
     @property
     def next_doc_base(self) -> int:

@@ -34,17 +34,24 @@ def shingle_values(hashes: np.ndarray, scheme: str) -> np.ndarray:
 
 
 def signature(hashes: np.ndarray, options: IndexOptions) -> np.ndarray:
-    """MinHash signature of a set of 64-bit shingle hashes (duplicates ignored)."""
+    """MinHash signature of a set of 64-bit shingle hashes (duplicates ignored): datasketch's
+    hash values, each cut to its top `options.minhash_bits` bits (as uint32 for affine32)."""
     a, b = permutations(options.minhash_perm, options.minhash_seed, options.minhash_scheme)
     values = shingle_values(hashes, options.minhash_scheme)
     if options.minhash_scheme == "affine32":
-        return _signature32(values, a, b)
-    return _signature64(values, a, b)
+        return _signature32(values, a, b) >> np.uint32(32 - options.minhash_bits)
+    return (_signature64(values, a, b) >> np.uint64(64 - options.minhash_bits)).astype(np.uint32)
+
+
+def storage_dtype(options: IndexOptions) -> np.dtype:
+    """The narrowest integer type that holds a stored signature slot."""
+    return np.dtype({8: np.uint8, 16: np.uint16}.get(options.minhash_bits, np.uint32))
 
 
 def lean(sig: np.ndarray, options: IndexOptions) -> LeanMinHash:
-    """A datasketch LeanMinHash holding this signature."""
-    return LeanMinHash(seed=options.minhash_seed, hashvalues=sig, scheme=options.minhash_scheme)
+    """A datasketch LeanMinHash holding this signature (for its LSH)."""
+    # b-bit values fit 32 bits whichever scheme made them; every signature goes through here alike.
+    return LeanMinHash(seed=options.minhash_seed, hashvalues=np.asarray(sig, dtype=np.uint32), scheme="affine32")
 
 
 def new_lsh(options: IndexOptions) -> MinHashLSH:

@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 
 # Bump when the meaning of stored fingerprints changes (lexer, channels, hashing).
-FINGERPRINT_VERSION = 2
+FINGERPRINT_VERSION = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +35,10 @@ class IndexOptions:
     minhash_perm: int = 64
     minhash_seed: int = 1
     minhash_scheme: str = "affine32"
+    minhash_bits: int = 16
     cluster_threshold: float = 0.8
-    content_block_bytes: int = 131072
-    content_level: int = 9
+    content_block_bytes: int = 262144
+    content_level: int = 12
 
     def __post_init__(self) -> None:
         problems = []
@@ -47,6 +48,8 @@ class IndexOptions:
                 problems.append(f"{name}={value} must be between 1 and 1000")
         if not 16 <= self.minhash_perm <= 1024:
             problems.append(f"minhash_perm={self.minhash_perm} must be between 16 and 1024")
+        if self.minhash_bits not in (8, 16, 32) or (self.minhash_bits == 32 and self.minhash_scheme != "affine32"):
+            problems.append(f"minhash_bits={self.minhash_bits} must be 8, 16 or 32 (32 only with affine32)")
         if self.minhash_scheme not in ("affine32", "affine64"):
             problems.append(f"minhash_scheme={self.minhash_scheme!r} must be 'affine32' or 'affine64'")
         if not 0.1 <= self.cluster_threshold <= 1.0:

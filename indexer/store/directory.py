@@ -33,7 +33,7 @@ from indexer.store.segment import SegmentInfo
 log = logging.getLogger(__name__)
 
 FORMAT = "codecite-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class IndexStoreError(Exception):

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 
 from indexer.analysis import DocFingerprints
+from indexer.minhash import storage_dtype
 from indexer.options import IndexOptions
 from indexer.records import Document, LicenseCategory
 from indexer.store.content import ContentReader, ContentWriter
@@ -27,7 +28,7 @@ _TEXT_COLUMNS = (
     "blob_id", "repo", "path", "language", "license", "license_category", "source", "url", "revision", "content_hash",
 )
 _INT_COLUMNS = ("size_bytes", "n_lines", "line_base", "content_block", "content_offset", "content_length", "cluster")
-MAX_SEGMENT_LINES = 2**32 - 1
+MAX_SEGMENT_LINES = 2**24 - 1  # line ids are 3 bytes in the posting tables
 
 
 class CorruptIndexError(Exception):
@@ -86,6 +87,10 @@ class SegmentWriter:
     def lines(self) -> int:
         return self._lines
 
+    def has_room(self, n_lines: int) -> bool:
+        """Whether a document of `n_lines` lines still fits (segment line ids are limited)."""
+        return self._lines + n_lines <= MAX_SEGMENT_LINES
+
     def add(self, doc: Document, fingerprints: DocFingerprints, cluster: int, postings: dict[str, tuple],
             content_hash: str, same_content_as: int | None = None) -> int:
         """Add a document; returns its global id.
@@ -95,7 +100,7 @@ class SegmentWriter:
         `same_content_as` names an earlier document of this segment with identical bytes, whose
         stored content it shares.
         """
-        if self._lines + fingerprints.n_lines > MAX_SEGMENT_LINES:
+        if not self.has_room(fingerprints.n_lines):
             raise OverflowError("segment line ids exhausted; start a new segment")
         if same_content_as is not None:
             i = same_content_as - self.doc_base
@@ -120,7 +125,7 @@ class SegmentWriter:
         self._content.close(self.directory / "content_blocks.npy")
         table = pa.table({c: self._rows[c] for c in _TEXT_COLUMNS + _INT_COLUMNS})
         feather.write_feather(table, self.directory / "docs.arrow", compression="zstd")
-        dtype = np.uint32 if self.options.minhash_scheme == "affine32" else np.uint64
+        dtype = storage_dtype(self.options)
         sigs = np.stack(self._signatures) if self._signatures else np.zeros((0, self.options.minhash_perm), dtype)
         np.save(self.directory / "signatures.npy", sigs.astype(dtype))
         counts = {}
