@@ -8,6 +8,7 @@ generator all call `Searcher.attribute`.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -95,7 +96,7 @@ class Searcher:
 
     def _group(self, query: TextAnalysis, verified: list[_Verified]) -> tuple[list[Match], int]:
         """One Match per query region: its best source heads it, every other file holding the
-        region is a copy. The most specific regions (long, held by few files) come first."""
+        region is a copy. Long matches come first (a region held by many files a little lower)."""
         verified.sort(key=lambda v: (-v.found.weight, v.found.doc_id))
         groups: list[list[_Verified]] = []
         for v in verified:
@@ -112,7 +113,7 @@ class Searcher:
                 dropped += 1
             else:
                 matches.append(match)
-        matches.sort(key=lambda m: (-m.matched_chars / (1 + len(m.copies)), -m.similarity, m.query_span.start_line))
+        matches.sort(key=lambda m: (-_specificity(m), -m.similarity, m.query_span.start_line))
         return matches, dropped
 
     def _match(self, query: TextAnalysis, group: list[_Verified]) -> Match | None:
@@ -194,6 +195,11 @@ def _as_text(code: str | bytes, options: QueryOptions) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise QueryError(f"the query is not valid UTF-8 (byte {err.start}): send source code as UTF-8 text") from None
+
+
+def _specificity(match: Match) -> float:
+    """Ranks matches: long ones first, those held by many files a little lower."""
+    return match.matched_chars / (1.0 + math.log2(1 + len(match.copies)))
 
 
 def _span(lexed: Lexed, byte_range: tuple[int, int]) -> Span:

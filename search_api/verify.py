@@ -26,7 +26,9 @@ NEAR_DUP_SIMILARITY = 0.7  # below: too edited to call a copy
 MIN_VARIETY = 0.5  # distinct k-grams per aligned k-gram position: rulers and repeated lines have few
 COMMON_SHARE = 0.75  # a span is boilerplate when this share of its fingerprints is common
 WHOLE_QUERY = 0.8  # a match covering this share of the query is what was asked about, never boilerplate
-STRONG_REPEATS = 20  # reused identifier occurrences that make a consistent renaming convincing alone
+STRONG_REPEATS = 20
+DANGLING_CHARS = 8  # characters a run may reach into a line it then leaves, and still be cut off
+DANGLING_TOKENS = 3  # reused identifier occurrences that make a consistent renaming convincing alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,20 +89,20 @@ def _explained(found: list[Found], query: TextAnalysis) -> float:
 def _exact(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: Rarity,
            options: QueryOptions) -> list[Found]:
     """Text channel first; the code channel (comments dropped) only for what text leaves out."""
-    out = _exact_pair(doc_id, query, query.text_view, source.text_view, rarity, options)
+    out = _exact_pair(doc_id, query, source, query.text_view, source.text_view, rarity, options)
     if sum(f.covered for f in out) < WHOLE_QUERY * query.text_view.values.shape[0]:
         for q_view in query.code_views:
-            out += _exact_pair(doc_id, query, q_view, source.code_views[0], rarity, options)
+            out += _exact_pair(doc_id, query, source, q_view, source.code_views[0], rarity, options)
     return out
 
 
-def _exact_pair(doc_id: int, query: TextAnalysis, q_view: ChannelView, s_view: ChannelView, rarity: Rarity,
-                options: QueryOptions) -> list[Found]:
+def _exact_pair(doc_id: int, query: TextAnalysis, source: TextAnalysis, q_view: ChannelView, s_view: ChannelView,
+                rarity: Rarity, options: QueryOptions) -> list[Found]:
     """Verified exact (and near-duplicate) correspondences between two views of one channel."""
     out: list[Found] = []
     chains = align(q_view.values, q_view.sorted_kgrams, s_view.values, s_view.kgrams, q_view.k,
                    options.max_gap_chars, min_run=q_view.k)
-    for chain in chains:
+    for chain in (_trim_dangling(c, q_view, query.lexed.line_starts, DANGLING_CHARS) for c in chains):
         similarity = _similarity(chain)
         method = "exact" if similarity >= EXACT_SIMILARITY else "near-dup"
         if not _exact_enough(chain, method, similarity, q_view.values.shape[0], options):
@@ -108,8 +110,8 @@ def _exact_pair(doc_id: int, query: TextAnalysis, q_view: ChannelView, s_view: C
         if _variety(q_view.kgrams, chain, q_view.k) < MIN_VARIETY:
             continue
         frequencies = _span_rarity(rarity, "exact", q_view.kgrams, chain, q_view.k)
-        out.append(_found(doc_id, chain, query.data, q_view, s_view, method, similarity, chain.covered,
-                          chain.covered, frequencies, options))
+        out.append(_found(doc_id, chain, query.data, source.data, q_view, s_view, method, similarity,
+                          chain.covered, chain.covered, frequencies, options))
     return out
 
 
@@ -133,7 +135,7 @@ def _normalized(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: 
         chains = align(q_view.values, q_view.sorted_kgrams, s_view.values, s_view.kgrams, q_view.k,
                        options.max_gap_tokens, min_run=q_view.k)
         whole = q_view.values.shape[0]
-        for chain in chains:
+        for chain in (_trim_dangling(c, q_view, query.lexed.line_starts, DANGLING_TOKENS) for c in chains):
             if not _renamed_enough(chain, whole, options):
                 continue
             if s_exact is None:
@@ -149,7 +151,7 @@ def _normalized(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: 
             q_bytes = (q_view.byte_offset(chain.q_begin), q_view.byte_end(chain.q_end))
             chars = _nonspace(query.data, *q_bytes)
             weight = chars * chain.covered / max(chain.q_end - chain.q_begin, 1)
-            out.append(_found(doc_id, chain, query.data, q_view, s_view, "normalized", _similarity(chain),
+            out.append(_found(doc_id, chain, query.data, source.data, q_view, s_view, "normalized", _similarity(chain),
                               chain.covered, weight,
                               _span_rarity(rarity, "normalized", q_view.kgrams, chain, q_view.k), options))
     return out
@@ -169,6 +171,27 @@ def _renamed_enough(chain: Chain, query_tokens: int, options: QueryOptions) -> b
     if chain.covered < options.min_match_tokens:
         return False
     return chain.covered >= options.long_match_tokens or chain.covered >= 0.5 * query_tokens
+
+
+def _trim_dangling(chain: Chain, view: ChannelView, line_starts: np.ndarray, limit: int) -> Chain:
+    """Cut a few values off a chain's ends where they only agree by chance: a run that goes on
+    for less than `limit` values into a query line and then stops inside that line (the
+    ``def`` of the next function after a copied one) is not part of the copy."""
+    lines = np.searchsorted(line_starts, view.channel.offsets, side="right")
+    q_starts, s_starts, lengths = chain.q_starts.copy(), chain.s_starts.copy(), chain.lengths.copy()
+    end = int(q_starts[-1] + lengths[-1])
+    last_line = lines[end - 1]
+    tail = end - int(np.searchsorted(lines, last_line, side="left"))
+    if end < lines.shape[0] and lines[end] == last_line and 0 < tail < min(limit, int(lengths[-1])):
+        lengths[-1] -= tail
+    start = int(q_starts[0])
+    first_line = lines[start]
+    head = int(np.searchsorted(lines, first_line, side="right")) - start
+    if start > 0 and lines[start - 1] == first_line and 0 < head < min(limit, int(lengths[0])):
+        q_starts[0] += head
+        s_starts[0] += head
+        lengths[0] -= head
+    return Chain(q_starts, s_starts, lengths)
 
 
 def _similarity(chain: Chain) -> float:
@@ -204,11 +227,13 @@ def _nonspace(data: np.ndarray, start: int, end: int) -> int:
     return int(np.count_nonzero((segment != 32) & (segment != 9) & (segment != 10) & (segment != 13)))
 
 
-def _found(doc_id: int, chain: Chain, query_data: np.ndarray, q_view: ChannelView, s_view: ChannelView,
-           method: str, similarity: float, covered: int, weight: float, frequencies: np.ndarray,
-           options: QueryOptions) -> Found:
+def _found(doc_id: int, chain: Chain, query_data: np.ndarray, source_data: np.ndarray, q_view: ChannelView,
+           s_view: ChannelView, method: str, similarity: float, covered: int, weight: float,
+           frequencies: np.ndarray, options: QueryOptions) -> Found:
     hit = frequencies[frequencies > 0]
-    q_bytes = (q_view.byte_offset(chain.q_begin), q_view.byte_end(chain.q_end))
+    q_bytes, s_bytes = _with_shared_whitespace(
+        query_data, source_data, (q_view.byte_offset(chain.q_begin), q_view.byte_end(chain.q_end)),
+        (s_view.byte_offset(chain.s_begin), s_view.byte_end(chain.s_end)))
     common = bool(hit.shape[0]) and bool(np.mean(hit >= options.boilerplate_repos) >= COMMON_SHARE)
     # A copied license notice is not copied code, however rare it is in this index.
     common = common or is_license_notice(query_data[q_bytes[0] : q_bytes[1]].tobytes().decode("utf-8", "replace"))
@@ -217,10 +242,25 @@ def _found(doc_id: int, chain: Chain, query_data: np.ndarray, q_view: ChannelVie
     return Found(
         doc_id=doc_id,
         q_bytes=q_bytes,
-        s_bytes=(s_view.byte_offset(chain.s_begin), s_view.byte_end(chain.s_end)),
+        s_bytes=s_bytes,
         method=method, similarity=similarity, covered=covered, weight=weight,
         commonness=int(np.median(hit)) if hit.shape[0] else 0, common=common,
     )
+
+
+def _with_shared_whitespace(q: np.ndarray, s: np.ndarray, q_bytes: tuple[int, int],
+                            s_bytes: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Grow both spans over the whitespace they share on either side (channels skip whitespace,
+    but a verbatim copy includes it: the indentation before, the line break after)."""
+    (q0, q1), (s0, s1) = q_bytes, s_bytes
+    while q0 > 0 and s0 > 0 and q[q0 - 1] == s[s0 - 1] and q[q0 - 1] in _BLANKS:
+        q0, s0 = q0 - 1, s0 - 1
+    while q1 < q.shape[0] and s1 < s.shape[0] and q[q1] == s[s1] and q[q1] in _BLANKS:
+        q1, s1 = q1 + 1, s1 + 1
+    return (q0, q1), (s0, s1)
+
+
+_BLANKS = frozenset(b" \t\r\n")
 
 
 def _best_per_region(found: list[Found]) -> list[Found]:
