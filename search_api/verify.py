@@ -250,16 +250,21 @@ def _found(doc_id: int, chain: Chain, query_data: np.ndarray, source_data: np.nd
 
 def _with_shared_whitespace(q: np.ndarray, s: np.ndarray, q_bytes: tuple[int, int],
                             s_bytes: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Grow both spans over the whitespace they share on either side (channels skip whitespace,
-    but a verbatim copy includes it: the indentation before, the line break after)."""
+    """Grow both spans over whitespace they share: the indentation before the first character
+    (channels skip whitespace, a verbatim copy includes it), and, when the query ends in
+    whitespace, up to its end (a snippet cut just after a line break)."""
     (q0, q1), (s0, s1) = q_bytes, s_bytes
-    while q0 > 0 and s0 > 0 and q[q0 - 1] == s[s0 - 1] and q[q0 - 1] in _BLANKS:
+    while q0 > 0 and s0 > 0 and q[q0 - 1] == s[s0 - 1] and q[q0 - 1] in _INDENT:
         q0, s0 = q0 - 1, s0 - 1
-    while q1 < q.shape[0] and s1 < s.shape[0] and q[q1] == s[s1] and q[q1] in _BLANKS:
-        q1, s1 = q1 + 1, s1 + 1
+    end_q, end_s = q1, s1
+    while end_q < q.shape[0] and end_s < s.shape[0] and q[end_q] == s[end_s] and q[end_q] in _BLANKS:
+        end_q, end_s = end_q + 1, end_s + 1
+    if end_q == q.shape[0]:
+        q1, s1 = end_q, end_s
     return (q0, q1), (s0, s1)
 
 
+_INDENT = frozenset(b" \t")
 _BLANKS = frozenset(b" \t\r\n")
 
 

@@ -1,13 +1,16 @@
-"""`codecite demo`: index the code installed in this Python environment and attribute a sample.
+"""`codecite demo`: index the code installed in this Python environment, then serve the lookup page
+with a sample attribution ready to open (``--no-serve`` prints the sample in the terminal instead).
 
 Every machine has an environment, so the demo needs no download and no server to install.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import random
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from indexer.records import Document, Skip
 from indexer.sources import IngestOptions, open_source
 from search_api.cli.errors import friendly_errors
 from search_api.cli.progress import ByteProgress
+from search_api.cli.serve import server_options, start
 from search_api.query import Searcher
 from search_api.render_text import render_report
 
@@ -48,14 +52,20 @@ def sample_query(index: EmbeddedIndex, seed: int = 7) -> tuple[str, str]:
         lines = index.text(doc_id).split("\n")
         if len(lines) < 60:
             continue
-        start = rng.randrange(10, len(lines) - 30)
-        snippet = lines[start : start + 12]
+        start_line = rng.randrange(10, len(lines) - 30)
+        snippet = lines[start_line : start_line + 12]
         if sum(len(x.strip()) for x in snippet) < 300:
             continue
         info = index.info(doc_id).document
         query = "def my_new_helper(values):\n    total = sum(values)\n    return total\n\n\n" + "\n".join(snippet)
-        return query, f"{info.repo}:{info.path} lines {start + 1}-{start + 12}"
+        return query, f"{info.repo}:{info.path} lines {start_line + 1}-{start_line + 12}"
     raise click.ClickException("the demo index has no file long enough for a sample")
+
+
+def permalink_fragment(code: str, language: str | None = None) -> str:
+    """The page's #fragment that carries `code` (base64url of its UTF-8), as the page itself writes it."""
+    packed = base64.urlsafe_b64encode(code.encode("utf-8")).decode("ascii").rstrip("=")
+    return urllib.parse.urlencode({"code": packed, **({"lang": language} if language else {})})
 
 
 @click.command("demo")
@@ -63,21 +73,37 @@ def sample_query(index: EmbeddedIndex, seed: int = 7) -> tuple[str, str]:
               show_default=True, help="Where to keep the demo index.")
 @click.option("--max-mb", default=40.0, show_default=True, help="Index at most this much code.")
 @click.option("--rebuild", is_flag=True, help="Rebuild the demo index even if it exists.")
-def demo_command(index_dir: Path, max_mb: float, rebuild: bool) -> None:
-    """Index this environment's installed packages and attribute a sample snippet."""
+@click.option("--no-serve", is_flag=True, help="Print the sample attribution here instead of serving the page.")
+@server_options
+def demo_command(index_dir: Path, max_mb: float, rebuild: bool, no_serve: bool, host: str, port: int, workers: int,
+                 threads: int, server: str) -> None:
+    """Index this environment's installed packages, then serve the lookup page with a sample ready."""
     with friendly_errors():
         index = build_demo_index(index_dir, max_mb, rebuild)
         query, origin = sample_query(index)
         started = time.perf_counter()
         report = Searcher(index).attribute(query, "Python")
-    click.echo(f"\nsample query: 12 lines of {origin}, pasted below a new function "
-               f"(answered in {(time.perf_counter() - started) * 1000:.1f} ms):\n")
+    elapsed = (time.perf_counter() - started) * 1000
+    if no_serve:
+        click.echo(f"\nsample query: 12 lines of {origin}, pasted below a new function "
+                   f"(answered in {elapsed:.1f} ms):\n")
 
-    def source_text(match) -> str:  # noqa: ANN001
-        doc_id = index.find_blob(match.source.blob_id)
-        return index.text(doc_id) if doc_id is not None else ""
+        def source_text(match) -> str:  # noqa: ANN001
+            doc_id = index.find_blob(match.source.blob_id)
+            return index.text(doc_id) if doc_id is not None else ""
 
-    click.echo(render_report(report, query, source_text))
+        click.echo(render_report(report, query, source_text))
+        return
+    fragment = permalink_fragment(query, "Python")
+    documents = index.document_count
+    index.close()
+
+    def announce(url: str) -> None:
+        click.echo(f"codecite demo: {documents:,} installed files indexed, serving the lookup page on {url}/")
+        click.echo(f"sample: 12 lines of {origin} pasted below a new function; see where they came from at\n"
+                   f"  {url}/#{fragment}\n(Ctrl+C stops)")
+
+    start({"INDEX": str(index_dir)}, host, port, server, workers, threads, announce)
 
 
 def _first_bytes(items: Iterator[Document | Skip], limit: int) -> Iterator[Document | Skip]:

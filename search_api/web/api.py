@@ -1,0 +1,151 @@
+"""The JSON API under /v1: attribute a snippet or a file, a batch, fetch a document, stats."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Response, current_app, jsonify
+from flask_smorest import Blueprint
+
+from indexer.languages import known_languages
+from search_api.query import QueryError
+from search_api.results import Report
+from search_api.web.inputs import (
+    AttributeInput,
+    checked_text,
+    json_body,
+    load,
+    read_attribute_request,
+    resolve_language,
+)
+from search_api.web.openapi import problems
+from search_api.web.problems import ProblemError
+from search_api.web.schemas import (
+    AttributeRequest,
+    AttributeUpload,
+    BatchRequest,
+    BatchResponse,
+    DocumentSchema,
+    ReportSchema,
+    StatsSchema,
+)
+from search_api.web.services import Services, get_services
+
+_ATTRIBUTE_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": AttributeRequest},
+                "multipart/form-data": {"schema": AttributeUpload}},
+}
+_BATCH_BODY = {"required": True, "content": {"application/json": {"schema": BatchRequest}}}
+
+
+def api_blueprint() -> Blueprint:
+    """A fresh /v1 blueprint (one per app: no state shared between apps)."""
+    blp = Blueprint("v1", __name__, url_prefix="/v1", description="Attribution search")
+
+    @blp.route("/attribute", methods=["POST"])
+    @blp.doc(summary="Attribute code", requestBody=_ATTRIBUTE_BODY,
+             description="Where did this code come from? JSON {\"code\": ...} or a multipart `file` upload. "
+                         "With a policy (sent or configured) the answer has a `decision`.")
+    @blp.alt_response(200, schema=ReportSchema, success=True, description="The Report")
+    @problems(blp, 400, 401, 413, 415, 422, 429, 503)
+    def attribute() -> Response:
+        services = get_services()
+        query = read_attribute_request(services.engine.options)
+        report = _attribute(services, query.code, query.language, query.min_match)
+        body = _report_dict(report, query)
+        decision = services.decider.decide(report, query.policy)
+        if decision is not None:
+            body["decision"] = decision
+        return _no_store(jsonify(body))
+
+    @blp.route("/attribute/batch", methods=["POST"])
+    @blp.doc(summary="Attribute many snippets", requestBody=_BATCH_BODY,
+             description="One Report per item, in order, with the item's `id`; an item that cannot be "
+                         "answered gets an `error` instead.")
+    @blp.alt_response(200, schema=BatchResponse, success=True, description="One result per item")
+    @problems(blp, 400, 401, 413, 415, 422, 429, 503)
+    def attribute_batch() -> Response:
+        services = get_services()
+        body = load(BatchRequest, json_body())
+        limit = current_app.config["BATCH_MAX_ITEMS"]
+        if len(body["items"]) > limit:
+            raise ProblemError(413, f"the batch has {len(body['items'])} items, more than the {limit} allowed: "
+                                    "split it into several requests", slug="batch-too-large")
+        results = [_batch_item(services, item, body["min_match"]) for item in body["items"]]
+        return _no_store(jsonify({"results": results}))
+
+    @blp.route("/documents/<blob_id>", methods=["GET"])
+    @blp.doc(summary="An indexed file", description="Its provenance, license and content, by git blob id.")
+    @blp.alt_response(200, schema=DocumentSchema, success=True, description="The document")
+    @problems(blp, 401, 404, 429, 503)
+    def document(blob_id: str) -> Response:
+        def fetch(index, _searcher) -> dict[str, Any] | None:  # noqa: ANN001
+            doc_id = index.find_blob(blob_id) if len(blob_id) <= 128 else None
+            if doc_id is None:
+                return None
+            out = index.info(doc_id, with_content=True).document.to_dict(with_content=True)
+            out.pop("source", None)
+            return out
+
+        found = get_services().engine.run(fetch)
+        if found is None:
+            raise ProblemError(404, f"no document with blob id {blob_id[:128]!r} in this index: it may have been "
+                                    "opted out or the index rebuilt; run the query again for current ids",
+                               slug="no-such-document")
+        response = jsonify(found)
+        response.headers["Cache-Control"] = "private, max-age=3600"  # a blob id names its content
+        return response
+
+    @blp.route("/stats", methods=["GET"])
+    @blp.doc(summary="What the index holds, and what this server offers")
+    @blp.alt_response(200, schema=StatsSchema, success=True, description="Index statistics")
+    @problems(blp, 401, 429, 503)
+    def stats() -> Response:
+        services = get_services()
+        out = services.engine.stats()
+        out["features"] = sorted(services.features)
+        out["policy"] = {"available": services.decider.available,
+                         "configured": services.decider.configured is not None}
+        out["limits"] = {"max_content_length": current_app.config["MAX_CONTENT_LENGTH"],
+                         "max_query_bytes": services.engine.options.max_query_bytes,
+                         "batch_max_items": current_app.config["BATCH_MAX_ITEMS"]}
+        out["known_languages"] = known_languages()
+        return jsonify(out)
+
+    return blp
+
+
+def _attribute(services: Services, code: str, language: str | None, min_match: int | None) -> Report:
+    options = services.engine.options.with_min_match(min_match)
+    started = time.perf_counter()
+    try:
+        report = services.engine.attribute(code, language, options)
+    except QueryError as err:
+        services.instruments.queries.labels("refused").inc()
+        raise ProblemError(422, str(err), slug="invalid-query") from None
+    services.instruments.observe(report, time.perf_counter() - started)
+    return report
+
+
+def _batch_item(services: Services, item: dict[str, Any], min_match: int | None) -> dict[str, Any]:
+    try:
+        code = checked_text(item["code"], services.engine.options)
+        language, warnings = resolve_language(item["language"])
+        query = AttributeInput(code, language, min_match, None, warnings)
+        return {"id": item["id"], **_report_dict(_attribute(services, code, language, min_match), query)}
+    except ProblemError as err:
+        return {"id": item["id"], "error": err.description, "status": err.code}
+
+
+def _report_dict(report: Report, query: AttributeInput) -> dict[str, Any]:
+    body = report.to_dict()
+    if query.warnings:
+        body["warnings"] = [*query.warnings, *body.get("warnings", [])]
+    return body
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"  # answers quote the caller's code
+    return response

@@ -1,0 +1,125 @@
+"""Reading requests: JSON or a multipart upload in, checked text out, each refusal with its fix.
+
+    wrong media type -> 415 · unreadable JSON -> 400 · schema violation -> 422 (with `errors`)
+    binary, invalid UTF-8, unpaired surrogates -> 422 · more code than a query may hold -> 413
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import marshmallow as ma
+from flask import request
+
+from indexer.languages import canonical_language, language_for_path
+from search_api.options import QueryOptions
+from search_api.web.problems import ProblemError
+from search_api.web.schemas import AttributeRequest, AttributeUpload
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeInput:
+    """One attribution request, checked: `code` is text; `language` as given (or from the file name)."""
+
+    code: str
+    language: str | None
+    min_match: int | None
+    policy: dict[str, Any] | None
+    warnings: tuple[str, ...] = ()
+
+
+def read_attribute_request(options: QueryOptions) -> AttributeInput:
+    """The JSON body or the multipart upload of POST /v1/attribute."""
+    if request.mimetype == "multipart/form-data":
+        form = load(AttributeUpload, {**request.form.to_dict(), **request.files.to_dict()})
+        upload = form["file"]
+        code = checked_text(upload.read(), options)
+        return _with_language(code, form["language"], upload.filename, form["min_match"], None)
+    body = load(AttributeRequest, json_body())
+    code = checked_text(body["code"], options)
+    return _with_language(code, body["language"], body["filename"], body["min_match"], body["policy"])
+
+
+@functools.cache
+def _schema(cls: type[ma.Schema]) -> ma.Schema:
+    """One instance per schema class (making one deep-copies its fields; loading keeps no state)."""
+    return cls()
+
+
+def json_body() -> object:
+    """The request's JSON document (415 for another media type, 400 when it does not parse)."""
+    if not request.is_json:
+        got = request.mimetype or "no Content-Type"
+        raise ProblemError(415, f"send the request as JSON with Content-Type: application/json (got {got}); "
+                                "files can be sent as multipart/form-data with a `file` field to POST /v1/attribute",
+                           slug="unsupported-media-type")
+    raw = request.get_data(cache=True)
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError as err:
+        raise ProblemError(400, f"the body is not UTF-8 (byte {err.start}): JSON must be UTF-8 encoded; "
+                                "put source code in the \"code\" string", slug="invalid-json") from None
+    except json.JSONDecodeError as err:
+        where = f"{err.msg} at line {err.lineno}, column {err.colno}"
+        raise ProblemError(400, f"the body is not valid JSON ({where}): send an object such as "
+                                "{\"code\": \"...\"}", slug="invalid-json") from None
+
+
+def load(schema_class: type[ma.Schema], data: object) -> dict[str, Any]:
+    """Validate with the schema; 422 naming every bad field otherwise."""
+    if not isinstance(data, dict):
+        raise ProblemError(422, f"the body must be a JSON object, not {type(data).__name__}: send "
+                                "{\"code\": \"...\"}", slug="validation-error")
+    try:
+        return _schema(schema_class).load(data)
+    except ma.ValidationError as err:
+        fields = ", ".join(sorted(str(k) for k in err.messages)) if isinstance(err.messages, dict) else "body"
+        raise ProblemError(422, f"the request has invalid fields ({fields}): see `errors` and /openapi.json",
+                           slug="validation-error", errors=err.messages) from None
+
+
+def checked_text(code: str | bytes, options: QueryOptions) -> str:
+    """`code` as text, or a problem: too large (413), binary, not UTF-8 or unpaired surrogates (422)."""
+    if isinstance(code, str):
+        try:
+            raw = code.encode("utf-8")
+        except UnicodeEncodeError as err:
+            lone = f"\\u{ord(code[err.start]):04x}"
+            raise ProblemError(422, f"the code has an unpaired surrogate at character {err.start} (a lone {lone} "
+                                    "escape), which is not text: send source code as UTF-8 text",
+                               slug="not-text") from None
+    else:
+        raw = code
+    if len(raw) > options.max_query_bytes:
+        raise ProblemError(413, f"the code has {len(raw):,} bytes, more than the {options.max_query_bytes:,} a query "
+                                "may hold: send one file or a part of it at a time", slug="query-too-large")
+    if b"\0" in raw:
+        raise ProblemError(422, "the code contains NUL bytes, so it looks binary: send source code as UTF-8 text",
+                           slug="binary-input")
+    if isinstance(code, str):
+        return code
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as err:
+        raise ProblemError(422, f"the file is not valid UTF-8 (byte {err.start}): convert it to UTF-8 "
+                                "(e.g. iconv -t UTF-8) and send it again", slug="invalid-utf8") from None
+
+
+def resolve_language(language: str | None, filename: str | None = None) -> tuple[str | None, tuple[str, ...]]:
+    """The language to query with (the caller's, else from the file name), and a warning if it is unknown."""
+    if language and canonical_language(language) is None:
+        warning = (f"unknown language {language!r}: the language was guessed from the code instead "
+                   "(GET /v1/stats lists the known languages)")
+        return (language_for_path(filename) if filename else None), (warning,)
+    if not language and filename:
+        return language_for_path(filename), ()
+    return language, ()
+
+
+def _with_language(code: str, language: str | None, filename: str | None, min_match: int | None,
+                   policy: dict[str, Any] | None) -> AttributeInput:
+    language, warnings = resolve_language(language, filename)
+    return AttributeInput(code, language, min_match, policy, warnings)

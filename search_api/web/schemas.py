@@ -1,0 +1,204 @@
+"""Marshmallow schemas: request validation, and the OpenAPI description of every body.
+
+Response schemas only document (responses are `Report.to_dict()` and friends, sent as they are);
+they accept unknown members because the JSON contract lets fields be added, never renamed.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask_smorest.fields import Upload
+from marshmallow import fields, validate
+
+MAX_CODE_CHARS = 4_000_000  # documented; the size check itself is on bytes, with its own 413 (inputs.py)
+LANGUAGE = validate.Length(min=1, max=64)
+NO_NUL = "^[^\\u0000]*$"  # documented only: the API answers NUL with its own 422 (binary-input)
+
+
+class Count(fields.Integer):
+    """An integer as JSON Schema has it: 3 or 3.0, never "3" or true."""
+
+    def _deserialize(self, value, attr, data, **kwargs):  # noqa: ANN001, ANN003, ANN202 - marshmallow hook
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        return int(value)
+
+
+class _Request(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE  # a misspelt field ("langauge") is an error, not silently ignored
+
+
+class _Response(ma.Schema):
+    class Meta:
+        unknown = ma.INCLUDE
+
+
+# ---- requests ----------------------------------------------------------------------------------
+
+class AttributeRequest(_Request):
+    code = fields.String(required=True, metadata={"description": "The code to attribute: text (no NUL characters, "
+                                                                 "at most 4 MB as UTF-8; more gives 413).",
+                                                  "pattern": NO_NUL, "maxLength": MAX_CODE_CHARS})
+    language = fields.String(load_default=None, allow_none=True, validate=LANGUAGE,
+                             metadata={"description": "Language as The Stack names it (default: guessed)."})
+    filename = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=1024),
+                             metadata={"description": "File name, used to guess the language when none is given."})
+    min_match = Count(load_default=None, allow_none=True, validate=validate.Range(min=1, max=1_000_000),
+                               metadata={"description": "Minimum match size in non-whitespace characters "
+                                                        "(default 50)."})
+    policy = fields.Dict(load_default=None, allow_none=True,
+                         metadata={"description": "A policy (as in a policy file) to decide on the report; "
+                                                  "the answer then has a `decision`."})
+
+
+class AttributeUpload(ma.Schema):
+    """multipart/form-data: a `file` and optional form fields."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    file = Upload(required=True, metadata={"description": "The file to attribute: UTF-8 text (a binary file "
+                                                          "or another encoding is refused with 422)."})
+    language = fields.String(load_default=None, validate=LANGUAGE)
+    min_match = fields.Integer(load_default=None, validate=validate.Range(min=1, max=1_000_000))
+
+
+class BatchItem(_Request):
+    id = fields.Raw(load_default=None, allow_none=True, metadata={"description": "Echoed in the result."})
+    code = fields.String(required=True, metadata={"pattern": NO_NUL, "maxLength": MAX_CODE_CHARS})
+    language = fields.String(load_default=None, allow_none=True, validate=LANGUAGE)
+
+
+class BatchRequest(_Request):
+    items = fields.List(fields.Nested(BatchItem), required=True, validate=validate.Length(min=1))
+    min_match = Count(load_default=None, allow_none=True, validate=validate.Range(min=1, max=1_000_000))
+
+
+# ---- responses ---------------------------------------------------------------------------------
+
+class SpanSchema(_Response):
+    start_line = fields.Integer(required=True, metadata={"description": "1-based, inclusive."})
+    end_line = fields.Integer(required=True, metadata={"description": "1-based, inclusive."})
+
+
+class CharsSchema(_Response):
+    start = fields.Integer(required=True, metadata={"description": "0-based character offset."})
+    end = fields.Integer(required=True, metadata={"description": "0-based, end-exclusive."})
+
+
+class SourceSchema(_Response):
+    blob_id = fields.String(required=True)
+    repo = fields.String(required=True)
+    path = fields.String(required=True)
+    license = fields.String(allow_none=True, metadata={"description": "SPDX expression; null: none found."})
+    license_category = fields.String(required=True)
+    url = fields.String(allow_none=True)
+    language = fields.String(allow_none=True)
+
+
+class CopySchema(SourceSchema):
+    relation = fields.String(validate=validate.OneOf(["identical", "near-duplicate"]))
+    source_span = fields.Nested(SpanSchema)
+
+
+class MatchSchema(_Response):
+    query_span = fields.Nested(SpanSchema, required=True)
+    query_chars = fields.Nested(CharsSchema)
+    source = fields.Nested(SourceSchema, required=True)
+    source_span = fields.Nested(SpanSchema, required=True)
+    similarity = fields.Float(required=True)
+    method = fields.String(required=True, metadata={"description": "exact, normalized or near-dup"})
+    matched_tokens = fields.Integer()
+    matched_chars = fields.Integer()
+    repos_with_span = fields.Integer(required=True)
+    boilerplate = fields.Boolean()
+    copies = fields.List(fields.Nested(CopySchema))
+
+
+class QuerySchema(_Response):
+    lines = fields.Integer()
+    tokens = fields.Integer()
+    chars = fields.Integer()
+    language = fields.String(allow_none=True)
+
+
+class IndexRefSchema(_Response):
+    id = fields.String()
+    documents = fields.Integer()
+
+
+class ReportSchema(_Response):
+    query = fields.Nested(QuerySchema, required=True)
+    matches = fields.List(fields.Nested(MatchSchema), required=True)
+    boilerplate = fields.List(fields.Nested(MatchSchema), metadata={
+        "description": "Verified spans too common to attribute (license headers, idioms), listed apart."})
+    licenses = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                           metadata={"description": "SPDX expression -> query lines covered."})
+    license_categories = fields.Dict(keys=fields.String(), values=fields.Integer())
+    index = fields.Nested(IndexRefSchema, required=True)
+    discarded = fields.Dict(keys=fields.String(), values=fields.Integer())
+    warnings = fields.List(fields.String())
+    elapsed_ms = fields.Float()
+    decision = fields.Dict(metadata={"description": "The policy decision, when a policy applies."})
+
+
+class BatchResultSchema(ReportSchema):
+    class Meta:
+        unknown = ma.INCLUDE
+
+    id = fields.Raw(allow_none=True)
+    error = fields.String(metadata={"description": "Why this item has no report."})
+    status = fields.Integer(metadata={"description": "The HTTP status the error would have on its own."})
+    # An item with an error carries only `id` and `error`.
+    query = fields.Nested(QuerySchema)
+    matches = fields.List(fields.Nested(MatchSchema))
+    licenses = fields.Dict(keys=fields.String(), values=fields.Integer())
+    index = fields.Nested(IndexRefSchema)
+
+
+class BatchResponse(_Response):
+    results = fields.List(fields.Nested(BatchResultSchema), required=True)
+
+
+class DocumentSchema(_Response):
+    blob_id = fields.String(required=True)
+    repo = fields.String(required=True)
+    path = fields.String(required=True)
+    language = fields.String(allow_none=True)
+    license = fields.String(allow_none=True)
+    license_category = fields.String(required=True)
+    url = fields.String(allow_none=True)
+    content = fields.String(required=True)
+
+
+class StatsSchema(_Response):
+    index_id = fields.String()
+    documents = fields.Integer()
+    features = fields.List(fields.String(), required=True,
+                           metadata={"description": "Optional features served, e.g. generate."})
+    limits = fields.Dict()
+
+
+class HealthSchema(_Response):
+    status = fields.String(required=True)
+
+
+class ReadySchema(HealthSchema):
+    index = fields.String()
+    generation = fields.Integer(allow_none=True)
+    documents = fields.Integer()
+    busy = fields.Boolean(metadata={"description": "A long query holds the index: the last known status."})
+
+
+class ProblemSchema(_Response):
+    """RFC 9457 problem details."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True, metadata={"description": "What went wrong and what to do."})
+    instance = fields.String()
+    errors = fields.Raw(metadata={"description": "Validation errors, by field."})
