@@ -36,7 +36,11 @@ class DocFingerprints:
 
 def fingerprint_document(text: str, language: str | None, options: IndexOptions) -> DocFingerprints:
     """Fingerprint one document for the index."""
-    data = encode(text)
+    return fingerprint_bytes(encode(text), language, options)
+
+
+def fingerprint_bytes(data: np.ndarray, language: str | None, options: IndexOptions) -> DocFingerprints:
+    """Fingerprint one document given as its UTF-8 bytes (a uint8 array)."""
     tokens = lex(data, language)
     starts_of_lines = line_starts(data)
     exact_h, exact_off = _winnowed(

@@ -25,7 +25,7 @@ from typing import Protocol
 import numpy as np
 from datasketch import MinHashLSH
 
-from indexer.analysis import DocFingerprints, fingerprint_document
+from indexer.analysis import DocFingerprints, fingerprint_bytes
 from indexer.embedded import EmbeddedIndex
 from indexer.licenses import DEFAULT_KEEP
 from indexer.minhash import estimated_jaccard, lean, new_lsh
@@ -120,7 +120,8 @@ def _write_generation(items: Iterable[Document | Skip], directory: IndexDirector
             writer = sink.writer(placed.fingerprints.n_lines)
             twin = placed.same_content_as
             same = twin if twin is not None and twin >= writer.doc_base else None  # shared text: same segment only
-            writer.add(placed.document, placed.fingerprints, placed.cluster, placed.postings, placed.content_hash, same)
+            writer.add(placed.document, placed.raw, placed.fingerprints, placed.cluster, placed.postings,
+                       placed.content_hash, same)
             sink.after_add()
             if progress:
                 progress(placement.stats.documents, placement.stats.bytes)
@@ -156,11 +157,13 @@ class PlacedDocument:
     `cluster` is the global id of its copy cluster's representative, -1 when it is one itself;
     `postings` maps channel -> (uint64 hashes, int32 1-based lines) — empty for a byte-identical
     copy, only what the representative lacks for a near-duplicate; `same_content_as` names an
-    earlier document with identical bytes (whose stored text it can share).
+    earlier document with identical bytes (whose stored text it can share); `raw` is its content
+    as UTF-8 bytes.
     """
 
     doc_id: int
     document: Document
+    raw: bytes
     fingerprints: DocFingerprints
     content_hash: str
     cluster: int
@@ -192,12 +195,12 @@ class Placement:
     def documents(self, items: Iterable[Document | Skip]) -> Iterator[PlacedDocument]:
         """Each kept document of `items`, in input order, placed."""
         kept = _filtered(items, self.settings.keep, self.stats, self.skips)
-        for doc, fingerprints, content_hash in _fingerprinted(kept, self.options, self.settings):
+        for doc, raw, fingerprints, content_hash in _fingerprinted(kept, self.options, self.settings):
             doc_id = self.next_doc_id
             cluster, postings, same = self._clusters.place(doc_id, fingerprints, content_hash)
             self.next_doc_id += 1
-            self.stats.count_document(doc)
-            yield PlacedDocument(doc_id, doc, fingerprints, content_hash, cluster, postings, same)
+            self.stats.count_document(doc, len(raw))
+            yield PlacedDocument(doc_id, doc, raw, fingerprints, content_hash, cluster, postings, same)
 
 
 def _filtered(items: Iterable[Document | Skip], keep: frozenset[LicenseCategory], stats: IngestStats,
@@ -218,10 +221,16 @@ def _filtered(items: Iterable[Document | Skip], keep: frozenset[LicenseCategory]
 
 
 def _fingerprinted(docs: Iterable[Document], options: IndexOptions,
-                   settings: BuildSettings) -> Iterator[tuple[Document, DocFingerprints, str]]:
-    """Fingerprints of each document, in input order, computed by worker threads."""
-    def work(batch: list[Document]) -> list[tuple[Document, DocFingerprints, str]]:
-        return [(d, fingerprint_document(d.content, d.language, options), _content_hash(d.content)) for d in batch]
+                   settings: BuildSettings) -> Iterator[tuple[Document, bytes, DocFingerprints, str]]:
+    """Each document with its UTF-8 bytes, fingerprints and content hash, in input order,
+    computed by worker threads."""
+    def work(batch: list[Document]) -> list[tuple[Document, bytes, DocFingerprints, str]]:
+        out = []
+        for doc in batch:
+            raw = doc.content.encode("utf-8", "surrogatepass")
+            fingerprints = fingerprint_bytes(np.frombuffer(raw, dtype=np.uint8), doc.language, options)
+            out.append((doc, raw, fingerprints, hashlib.blake2b(raw, digest_size=16).hexdigest()))
+        return out
 
     with ThreadPoolExecutor(settings.workers, thread_name_prefix="fingerprint") as pool:
         pending: list[Future] = []
@@ -242,10 +251,6 @@ def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
             batch = []
     if batch:
         yield batch
-
-
-def _content_hash(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 class _Clusterer:
@@ -313,7 +318,7 @@ class _Clusterer:
         return best
 
     def _remember(self, doc_id: int, fp: DocFingerprints) -> None:
-        self._cache[doc_id] = {"exact": np.unique(fp.exact_hashes), "normalized": np.unique(fp.normalized_hashes)}
+        self._cache[doc_id] = {"exact": fp.exact_hashes, "normalized": fp.normalized_hashes}
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
 
@@ -347,7 +352,7 @@ class _SegmentSink:
 
     def after_add(self) -> None:
         assert self._current is not None
-        self._bytes += int(self._current._rows["size_bytes"][-1])  # noqa: SLF001 - sink and writer are one unit
+        self._bytes = self._current.content_bytes
         if self._bytes >= self._max_bytes:
             self._seal()
 

@@ -134,9 +134,10 @@ class IngestStats:
     licenses: dict[str, int] = field(default_factory=dict)
     categories: dict[LicenseCategory, int] = field(default_factory=dict)
 
-    def count_document(self, doc: Document) -> None:
+    def count_document(self, doc: Document, size_bytes: int | None = None) -> None:
+        """Count a kept document (`size_bytes`: its UTF-8 size, when the caller has it)."""
         self.documents += 1
-        self.bytes += doc.size_bytes
+        self.bytes += doc.size_bytes if size_bytes is None else size_bytes
         key = doc.license or "(none)"
         self.licenses[key] = self.licenses.get(key, 0) + 1
         self.categories[doc.license_category] = self.categories.get(doc.license_category, 0) + 1

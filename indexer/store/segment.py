@@ -78,6 +78,7 @@ class SegmentWriter:
         self._signatures: list[np.ndarray] = []
         self._postings: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {c: [] for c in CHANNELS}
         self._lines = 0
+        self.content_bytes = 0
 
     @property
     def documents(self) -> int:
@@ -91,9 +92,9 @@ class SegmentWriter:
         """Whether a document of `n_lines` lines still fits (segment line ids are limited)."""
         return self._lines + n_lines <= MAX_SEGMENT_LINES
 
-    def add(self, doc: Document, fingerprints: DocFingerprints, cluster: int, postings: dict[str, tuple],
-            content_hash: str, same_content_as: int | None = None) -> int:
-        """Add a document; returns its global id.
+    def add(self, doc: Document, raw: bytes, fingerprints: DocFingerprints, cluster: int,
+            postings: dict[str, tuple], content_hash: str, same_content_as: int | None = None) -> int:
+        """Add a document (`raw`: its content as UTF-8); returns its global id.
 
         `postings` maps channel -> (hashes, lines) to store for it (copies store only what their
         cluster lacks); `cluster` is the global id of its cluster's representative (-1: itself);
@@ -106,11 +107,12 @@ class SegmentWriter:
             i = same_content_as - self.doc_base
             block, offset, length = (self._rows[c][i] for c in ("content_block", "content_offset", "content_length"))
         else:
-            block, offset, length = self._content.add(doc.content.encode("utf-8", "surrogatepass"))
+            block, offset, length = self._content.add(raw)
         row = doc.to_dict(with_content=False) | {"content_hash": content_hash}
         for column in _TEXT_COLUMNS:
             self._rows[column].append(row[column])
-        ints = (doc.size_bytes, fingerprints.n_lines, self._lines, block, offset, length, cluster)
+        ints = (len(raw), fingerprints.n_lines, self._lines, block, offset, length, cluster)
+        self.content_bytes += len(raw)
         for column, value in zip(_INT_COLUMNS, ints):
             self._rows[column].append(value)
         for channel, (hashes, lines) in postings.items():
