@@ -198,7 +198,7 @@ def kgram_hashes(values, k):
 
 @njit(cache=True, nogil=True)
 def winnow(hashes, window):
-    """Positions selected by robust winnowing: the rightmost minimum of every window of
+    """Positions selected by winnowing: the rightmost minimum of every window of
     `window` consecutive hashes, each position once, in increasing order. A sequence shorter
     than one window selects its rightmost minimum."""
     n = hashes.shape[0]

@@ -99,7 +99,7 @@ class Searcher:
         region is a copy. Long matches come first (a region held by many files a little lower)."""
         verified.sort(key=lambda v: (-v.found.weight, v.found.doc_id))
         groups: list[list[_Verified]] = []
-        for v in verified:
+        for v in _one_per_file_region(verified):
             for group in groups:
                 if _same_region(group[0].span, v.span):
                     group.append(v)
@@ -126,7 +126,8 @@ class Searcher:
             else:
                 relation = "near-duplicate" if self.index.info(v.found.doc_id).cluster == head_cluster else "same-span"
             for doc_id in self.index.identical_members(v.found.doc_id).tolist() or [v.found.doc_id]:
-                sources.append((v, int(doc_id), relation))
+                if all(int(doc_id) != d for _, d, _ in sources):  # a file is listed once
+                    sources.append((v, int(doc_id), relation))
         live = [(v, d, r) for v, d, r in sources if not self.index.info(d).removed]
         if not live:
             return None
@@ -206,6 +207,21 @@ def _span(lexed: Lexed, byte_range: tuple[int, int]) -> Span:
     start, end = byte_range
     line_of = lambda b: int(np.searchsorted(lexed.line_starts, b, side="right"))  # noqa: E731
     return Span(line_of(start), line_of(max(end - 1, start)))
+
+
+def _one_per_file_region(verified: list[_Verified]) -> list[_Verified]:
+    """Drop a correspondence when a heavier one of the same file already covers most of its query
+    lines (two candidate windows of one file can verify the same code). Input: heaviest first."""
+    kept: list[_Verified] = []
+    for v in verified:
+        if not any(k.found.doc_id == v.found.doc_id and _mostly_inside(v.span, k.span) for k in kept):
+            kept.append(v)
+    return kept
+
+
+def _mostly_inside(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    overlap = max(0, min(a[1], b[1]) - max(a[0], b[0]) + 1)
+    return overlap >= 0.5 * (a[1] - a[0] + 1)
 
 
 def _same_region(a: tuple[int, int], b: tuple[int, int]) -> bool:

@@ -90,7 +90,8 @@ def _exact(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: Rarit
            options: QueryOptions) -> list[Found]:
     """Text channel first; the code channel (comments dropped) only for what text leaves out."""
     out = _exact_pair(doc_id, query, source, query.text_view, source.text_view, rarity, options)
-    if sum(f.covered for f in out) < WHOLE_QUERY * query.text_view.values.shape[0]:
+    exact = sum(f.covered for f in out if f.method == "exact")
+    if exact < WHOLE_QUERY * query.text_view.values.shape[0]:  # comments may be what differs
         for q_view in query.code_views:
             out += _exact_pair(doc_id, query, source, q_view, source.code_views[0], rarity, options)
     return out

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import zstandard
 
+from indexer.store.errors import CorruptIndexError
+
 
 class ContentWriter:
     """Appends texts to ``content.bin``; `add` returns where the text went (block, offset, length)."""
@@ -74,7 +76,7 @@ class ContentReader:
     def read(self, block: int, offset: int, length: int) -> bytes:
         raw = self._block(block)
         if offset + length > len(raw):
-            raise ValueError(f"content block {block} is shorter than the document table says: corrupt index")
+            raise CorruptIndexError(f"content block {block} is shorter than the document table says")
         return raw[offset : offset + length]
 
     def _block(self, block: int) -> bytes:
@@ -83,7 +85,10 @@ class ContentReader:
             self._cache.move_to_end(block)
             return cached
         start, end = int(self._offsets[block]), int(self._offsets[block + 1])
-        raw = self._decompressor.decompress(self._data[start:end].tobytes())
+        try:
+            raw = self._decompressor.decompress(self._data[start:end].tobytes())
+        except zstandard.ZstdError as err:
+            raise CorruptIndexError(f"content block {block} does not decompress ({err})") from err
         self._cache[block] = raw
         if len(self._cache) > self._cache_blocks:
             self._cache.popitem(last=False)

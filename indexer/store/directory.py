@@ -28,32 +28,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.options import IndexOptions
+from indexer.store.errors import (  # noqa: F401 - re-exported: where these errors used to live
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexOptionsError,
+    IndexStoreError,
+    IndexVersionError,
+)
 from indexer.store.segment import SegmentInfo
 
 log = logging.getLogger(__name__)
 
 FORMAT = "codecite-index"
 FORMAT_VERSION = 2
-
-
-class IndexStoreError(Exception):
-    """Base of the errors an index raises; the message always says what to do."""
-
-
-class IndexNotFoundError(IndexStoreError):
-    pass
-
-
-class IndexVersionError(IndexStoreError):
-    pass
-
-
-class IndexOptionsError(IndexStoreError):
-    pass
-
-
-class IndexLockedError(IndexStoreError):
-    pass
 
 
 @dataclass(slots=True)
@@ -167,8 +154,7 @@ class IndexDirectory:
 
     def commit(self, manifest: Manifest) -> Manifest:
         """Write `manifest` as the next generation and make it current, atomically."""
-        previous = self.read_manifest().generation if self.exists() else 0
-        manifest.generation = previous + 1
+        manifest.generation = self._last_generation() + 1
         manifest.created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         gen_dir = self.path / "generations"
         gen_dir.mkdir(parents=True, exist_ok=True)
@@ -177,6 +163,17 @@ class IndexDirectory:
         _write_atomic(self.path / "CURRENT", name + "\n")
         log.info("index %s: generation %d is current", self.path, manifest.generation)
         return manifest
+
+    def _last_generation(self) -> int:
+        """The highest generation number written here (readable or not: a rebuild replaces an
+        index of another format without reading it)."""
+        numbers = [0]
+        gen_dir = self.path / "generations"
+        if gen_dir.exists():
+            for gen in gen_dir.glob("gen-*.json"):
+                with contextlib.suppress(ValueError):
+                    numbers.append(int(gen.stem.removeprefix("gen-")))
+        return max(numbers)
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:

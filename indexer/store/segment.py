@@ -21,6 +21,7 @@ from indexer.minhash import storage_dtype
 from indexer.options import IndexOptions
 from indexer.records import Document, LicenseCategory
 from indexer.store.content import ContentReader, ContentWriter
+from indexer.store.errors import CorruptIndexError
 from indexer.store.postings import PostingTable, write_postings
 
 CHANNELS = ("exact", "normalized")
@@ -29,10 +30,6 @@ _TEXT_COLUMNS = (
 )
 _INT_COLUMNS = ("size_bytes", "n_lines", "line_base", "content_block", "content_offset", "content_length", "cluster")
 MAX_SEGMENT_LINES = 2**24 - 1  # line ids are 3 bytes in the posting tables
-
-
-class CorruptIndexError(Exception):
-    """An index file is missing, truncated or altered."""
 
 
 @dataclass(slots=True)

@@ -9,8 +9,7 @@ import click
 
 from indexer.backend import BackendUnavailableError
 from indexer.sources.base import SourceError
-from indexer.store.directory import IndexStoreError
-from indexer.store.segment import CorruptIndexError
+from indexer.store.errors import CorruptIndexError, IndexStoreError
 
 EXIT_ERROR = 2
 

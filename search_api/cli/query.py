@@ -83,10 +83,12 @@ def _run_batch(searcher: Searcher, batch: str, out: TextIO) -> None:
 def _answer(searcher: Searcher, line: str, number: int) -> dict:
     try:
         request = json.loads(line)
-        if not isinstance(request, dict) or not isinstance(request.get("code"), str):
-            raise ValueError('each line must be a JSON object with a string "code"')
     except ValueError as err:
-        return {"id": None, "line": number, "error": f"line {number}: {err}"}
+        return {"id": None, "line": number, "error": f"line {number}: not JSON ({err})"}
+    if not isinstance(request, dict) or not isinstance(request.get("code"), str):
+        ident = request.get("id") if isinstance(request, dict) else None
+        return {"id": ident, "line": number, "error": f'line {number}: each line must be a JSON object with a '
+                                                    f'string "code"'}
     try:
         report = searcher.attribute(request["code"], request.get("language"))
     except QueryError as err:

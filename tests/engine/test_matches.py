@@ -1,0 +1,113 @@
+"""What a Report may and may not say, on clear-cut inputs beyond the golden cases: query forms
+(bytes, unknown language, a snippet starting inside a docstring), options, refused input, and
+the shape of matches and copies."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from engine_testlib import QUERIES, corpus_text
+
+from search_api.options import QueryOptions
+from search_api.query import QueryError
+
+
+def between(text: str, start: str, end: str) -> str:
+    """From the line holding `start` up to (not including) the line holding `end`."""
+    a = text.rfind("\n", 0, text.index(start)) + 1
+    b = text.rfind("\n", 0, text.index(end, a)) + 1
+    return text[a:b].rstrip("\n") + "\n"
+
+
+def spans(report) -> list[tuple]:
+    return [(m.source.repo, m.source.path, m.query_span, m.source_span, m.method) for m in report.matches]
+
+
+def test_bytes_and_text_queries_agree(corpus_index) -> None:
+    code = (QUERIES / "verbatim.py").read_text()
+    searcher = corpus_index.searcher
+    assert spans(searcher.attribute(code.encode(), "python")) == spans(searcher.attribute(code, "python"))
+
+
+def test_the_language_may_be_left_out_or_unknown(corpus_index) -> None:
+    code = (QUERIES / "verbatim.py").read_text()
+    searcher = corpus_index.searcher
+    expected = spans(searcher.attribute(code, "python"))
+    assert spans(searcher.attribute(code)) == expected
+    assert spans(searcher.attribute(code, "no-such-language")) == expected
+
+
+def test_a_snippet_starting_inside_a_docstring_is_found(corpus_index) -> None:
+    graphlib = corpus_text("python/cpython-lib", "Lib/graphlib.py")
+    snippet = between(graphlib, "        have all their predecessors already processed.", "    def is_active")
+    first = graphlib[: graphlib.index(snippet)].count("\n") + 1
+    report = corpus_index.searcher.attribute(snippet, "python")
+    match = report.matches[0]
+    assert {m.source.path for m in report.matches} <= {"Lib/graphlib.py", "third_party/graphlib.py"}
+    assert match.method == "exact" and match.query_span.start_line == 1
+    assert (match.source_span.start_line, match.source_span.end_line) == (first, first + snippet.count("\n") - 1)
+
+
+def test_min_match_is_honoured(corpus_index) -> None:
+    """An exact copy inside a larger query must align at least `min_match` non-whitespace
+    characters (a query that is nearly all copied matches whatever its size)."""
+    code = (QUERIES / "embedded.py").read_text()
+    searcher = corpus_index.searcher
+    (match,) = searcher.attribute(code, "python", QueryOptions().with_min_match(50)).matches
+    assert match.method == "exact"
+    stricter = searcher.attribute(code, "python", QueryOptions().with_min_match(match.matched_chars + 1))
+    assert [m for m in stricter.matches if m.method == "exact"] == []
+    whole = (QUERIES / "verbatim.py").read_text()
+    assert searcher.attribute(whole, "python", QueryOptions().with_min_match(100_000)).matches
+    with pytest.raises(ValueError, match="at least 1"):
+        QueryOptions().with_min_match(0)
+
+
+@pytest.mark.parametrize("code,message", [
+    (b"def f():\n    return 0\n\x00\x00", "NUL"),
+    (b"x = '\xff\xfe'\n", "UTF-8"),
+    ("x = 1\n" * 2000, "limit"),
+])
+def test_input_that_is_not_source_text_is_refused(corpus_index, code, message: str) -> None:
+    options = QueryOptions(max_query_bytes=4096)
+    with pytest.raises(QueryError, match=message):
+        corpus_index.searcher.attribute(code, "python", options)
+
+
+def test_empty_queries_answer_with_a_warning(corpus_index) -> None:
+    for code in ("", "\n\n   \t\n", b""):
+        report = corpus_index.searcher.attribute(code, None)
+        assert report.matches == () and report.warnings
+        assert report.to_dict()["matches"] == []
+
+
+def test_a_query_of_one_source_line_repeated_is_not_a_match(corpus_index) -> None:
+    line = "        self._ready_nodes.clear()\n"
+    assert not corpus_index.searcher.attribute(line * 40, "python").matches
+
+
+# -- known defects: each states the clear-cut expectation the engine misses today -------------------
+
+
+def test_a_match_never_lists_its_own_source_as_a_copy(corpus_index) -> None:
+    bisect = corpus_text("python/cpython-lib", "Lib/bisect.py")
+    report = corpus_index.searcher.attribute(between(bisect, "def bisect_right", "def insort_left"), "python")
+    (match,) = report.matches
+    assert match.source.path == "Lib/bisect.py"
+    assert all((c.source.repo, c.source.path) != (match.source.repo, match.source.path) for c in match.copies)
+
+
+def test_one_file_gives_one_match_per_query_region(corpus_index) -> None:
+    source = corpus_text("ekzhu/datasketch", "datasketch/hyperloglog.py")
+    method = textwrap.dedent(between(source, "    def count(self) -> float:", "    def merge("))
+    report = corpus_index.searcher.attribute(method, "python")
+    assert len(report.matches) == 1, spans(report)
+
+
+def test_a_copy_without_its_comments_is_an_exact_match(corpus_index) -> None:
+    go = corpus_text("acme/lrucache", "lru/cache.go")
+    stripped = "\n".join(line for line in go.splitlines() if not line.lstrip().startswith("//")) + "\n"
+    (match,) = corpus_index.searcher.attribute(stripped, "go").matches
+    assert match.source.path == "lru/cache.go"
+    assert match.method == "exact" and match.similarity >= 0.9
