@@ -19,10 +19,14 @@ from search_api.verify import Rarity
 
 _NORMALIZED_WEIGHT = 0.5  # a normalized hit is weaker evidence than an exact one
 MAX_CONSIDERED = 200  # regions looked at when choosing candidates (the rest are weaker still)
+_BOTH = frozenset({"exact", "normalized"})
+_EXACT_ONLY = frozenset({"exact"})
+_NORMALIZED_ONLY = frozenset({"normalized"})
 NEAR_COPY_DRIFT = 150  # lines a near-duplicate's code may have moved relative to its representative
 DRIFT_LINES = 20  # hits whose diagonals differ by more belong to different copies
 WINDOW_SLACK = 3  # extra source lines on each side of a candidate window
 MAX_WINDOW_LINES = 400  # wider chains are narrowed to their densest stretch
+QUERY_MARGIN = 6  # query lines around a chain's hits that a match may still reach
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +37,8 @@ class Candidate:
     lines: tuple[int, int] | None
     score: float
     query_bytes: tuple[int, int] = (0, 0)  # where in the query its hits are
+    query_lines: tuple[int, int] | None = None  # the query lines worth aligning (None: all)
+    channels: frozenset[str] = frozenset({"exact", "normalized"})  # channels with hits here
 
 
 @dataclass(slots=True)
@@ -141,6 +147,7 @@ def _regions(exact: PostingHits, norm: PostingHits, exact_at: np.ndarray, norm_a
                               _NORMALIZED_WEIGHT * _rarity(norm.frequency[norm.query_index])])
     order = np.lexsort((diagonal, docs))
     docs, diagonal, keys, weights, at = docs[order], diagonal[order], keys[order], weights[order], at[order]
+    query_line = query_line[order]
     starts = np.ones(docs.shape[0], dtype=bool)
     starts[1:] = (docs[1:] != docs[:-1]) | (diagonal[1:] - diagonal[:-1] > DRIFT_LINES)
     group = np.cumsum(starts) - 1
@@ -148,25 +155,38 @@ def _regions(exact: PostingHits, norm: PostingHits, exact_at: np.ndarray, norm_a
     pair = group * (np.int64(keys.max()) + 1) + keys
     _, first = np.unique(pair, return_index=True)
     score = np.bincount(group[first], weights=weights[first])
+    is_exact = keys[first] < exact_at.shape[0]
+    exact_hits = np.bincount(group[first], weights=is_exact, minlength=score.shape[0])
+    norm_hits = np.bincount(group[first], weights=~is_exact, minlength=score.shape[0])
     firsts = np.flatnonzero(starts)
     q_lo, q_hi = np.minimum.reduceat(at, firsts), np.maximum.reduceat(at, firsts)
+    line_lo, line_hi = np.minimum.reduceat(query_line, firsts), np.maximum.reduceat(query_line, firsts)
     doc_of = docs[firsts]
     bounds = np.append(firsts, docs.shape[0])
     ranking = np.lexsort((doc_of, -score))[:MAX_CONSIDERED]
-    return [Candidate(int(doc_of[g]), _window(diagonal[bounds[g] : bounds[g + 1]], query.lines), float(score[g]),
-                      (int(q_lo[g]), int(q_hi[g]) + 1)) for g in ranking]
+    out = []
+    for g in ranking:
+        q_lines = (int(line_lo[g]) - QUERY_MARGIN, int(line_hi[g]) + QUERY_MARGIN)
+        window = _window(diagonal[bounds[g] : bounds[g + 1]], q_lines)
+        channels = _BOTH if exact_hits[g] and norm_hits[g] else (_EXACT_ONLY if exact_hits[g] else _NORMALIZED_ONLY)
+        out.append(Candidate(int(doc_of[g]), window, float(score[g]), (int(q_lo[g]), int(q_hi[g]) + 1), q_lines,
+                             channels))
+    return out
 
 
-def _window(diagonals: np.ndarray, query_lines: int) -> tuple[int, int]:
-    """Source lines the query covers when placed on a chain's diagonals (sorted), with a little
-    slack. A chain drifting very wide (fingerprints scattered all over a long file) is narrowed
-    to its densest stretch of diagonals."""
+
+
+
+def _window(diagonals: np.ndarray, query_lines: tuple[int, int]) -> tuple[int, int]:
+    """Source lines the query lines `query_lines` cover when placed on a chain's diagonals
+    (sorted), with a little slack. A chain drifting very wide (fingerprints scattered all over a
+    long file) is narrowed to its densest stretch of diagonals."""
     lo, hi = int(diagonals[0]), int(diagonals[-1])
     if hi - lo > MAX_WINDOW_LINES:
         ends = np.searchsorted(diagonals, diagonals + 2 * DRIFT_LINES, side="right")
         best = int(np.argmax(ends - np.arange(diagonals.shape[0])))
         lo, hi = int(diagonals[best]), int(diagonals[ends[best] - 1])
-    return lo + 1 - WINDOW_SLACK, hi + query_lines + WINDOW_SLACK
+    return lo + query_lines[0] - WINDOW_SLACK, hi + query_lines[1] + WINDOW_SLACK
 
 
 def _with_cluster_members(index: IndexBackend, regions: list[Candidate], options: QueryOptions) -> list[Candidate]:

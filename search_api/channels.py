@@ -101,6 +101,10 @@ class TextAnalysis:
     code_views: tuple[ChannelView, ...]
     normalized_views: tuple[ChannelView, ...]
     token_count: int
+    # Sizes of the whole text (a window of a query still judges matches against the whole):
+    # non-whitespace characters, and values of the normalized channel.
+    whole_chars: int = 0
+    whole_words: int = 0
 
     @property
     def text(self) -> str:
@@ -159,8 +163,10 @@ def lex_text(text: str, language: str | None, all_start_states: bool) -> Lexed:
     return Lexed(text, data, language, line_starts(data), tuple(lex(data, language, s) for s in states))
 
 
-def analyze(lexed: Lexed, options: IndexOptions, lines: tuple[int, int] | None = None) -> TextAnalysis:
-    """Every channel of a lexed text, restricted to `lines` (1-based, inclusive) when given."""
+def analyze(lexed: Lexed, options: IndexOptions, lines: tuple[int, int] | None = None,
+            whole: TextAnalysis | None = None) -> TextAnalysis:
+    """Every channel of a lexed text, restricted to `lines` (1-based, inclusive) when given;
+    `whole` is the analysis of the whole text, whose sizes a window keeps."""
     window = lexed.byte_range(lines)
     tokens = [t.within(*window) if lines is not None else t for t in lexed.tokens]
     text_view = _view("text", text_channel(lexed.tokens[0], window), options.exact_k)
@@ -168,7 +174,9 @@ def analyze(lexed: Lexed, options: IndexOptions, lines: tuple[int, int] | None =
     norm_view = _view("normalized", normalized_channel(lexed.data, lexed.language, *window), options.normalized_k,
                       lexed.data)
     token_count = int(np.count_nonzero(tokens[0].kinds != 5))
-    return TextAnalysis(lexed, text_view, code_views, (norm_view,), token_count)
+    whole_chars = whole.whole_chars if whole else int(text_view.values.shape[0])
+    whole_words = whole.whole_words if whole else int(norm_view.values.shape[0])
+    return TextAnalysis(lexed, text_view, code_views, (norm_view,), token_count, whole_chars, whole_words)
 
 
 def _view(name: str, channel: Channel, k: int, data: np.ndarray | None = None) -> ChannelView:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.backend import IndexBackend
-from search_api.candidates import Candidates, find_candidates
+from search_api.candidates import Candidate, Candidates, find_candidates
 from search_api.channels import Lexed, TextAnalysis, analyze, lex_text
 from search_api.language_guess import resolve_language
 from search_api.options import QueryOptions
@@ -25,6 +25,7 @@ from search_api.verify import Found, verify
 
 
 MAX_COPIES = 100  # copies listed per match (all of them count in repos_with_span)
+QUERY_WINDOW_SHARE = 0.6  # align only the query lines around a candidate's hits when they are fewer
 
 
 class QueryError(ValueError):
@@ -70,16 +71,29 @@ class Searcher:
     def _verify_all(self, query: TextAnalysis, candidates: Candidates, options: QueryOptions) -> list[_Verified]:
         out = []
         queries = {query.language: query}
+        windows: dict[tuple[str | None, tuple[int, int]], TextAnalysis] = {}
         for region in candidates.regions:
             lexed = self._lexed(region.doc_id)
             source = analyze(lexed, self.index.options, region.lines)
             q = queries.get(lexed.language)
             if q is None:
                 q = queries[lexed.language] = analyze(lex_text(query.text, lexed.language, True), self.index.options)
-            for found in verify(region.doc_id, q, source, candidates.rarity, options):
+            q = self._query_window(q, region, windows)
+            for found in verify(region.doc_id, q, source, candidates.rarity, options, region.channels):
                 span = (q.line_of(found.q_bytes[0]), q.line_of(max(found.q_bytes[1] - 1, found.q_bytes[0])))
                 out.append(_Verified(found, span))
         return out
+
+    def _query_window(self, query: TextAnalysis, region: Candidate,
+                      cache: dict[tuple[str | None, tuple[int, int]], TextAnalysis]) -> TextAnalysis:
+        """The part of a long query worth aligning with a candidate: the lines around its hits."""
+        lines = region.query_lines
+        if lines is None or (lines[1] - lines[0] + 1) > QUERY_WINDOW_SHARE * query.lines:
+            return query
+        key = (query.language, lines)
+        if key not in cache:
+            cache[key] = analyze(query.lexed, self.index.options, lines, whole=query)
+        return cache[key]
 
     def _lexed(self, doc_id: int) -> Lexed:
         """A source file lexed (cached: the same files answer many queries)."""

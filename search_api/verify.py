@@ -61,14 +61,19 @@ class Found:
     common: bool  # every index fingerprint of the span is found in many repositories
 
 
-def verify(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: Rarity,
-           options: QueryOptions) -> list[Found]:
-    """All verified correspondences between the query and one source, at most one per query region."""
-    aligned = _exact(doc_id, query, source, rarity, options)
+def verify(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: Rarity, options: QueryOptions,
+           channels: frozenset[str] = frozenset({"exact", "normalized"})) -> list[Found]:
+    """All verified correspondences between the query and one source, at most one per query region.
+
+    `channels` are those whose fingerprints led here: winnowing guarantees a fingerprint in any
+    match long enough to report, so a channel with none cannot hold one (short queries, whose
+    matches may be shorter than the guarantee, are tried in every channel)."""
+    short = query.whole_chars < options.min_match_chars + 16
+    aligned = _exact(doc_id, query, source, rarity, options) if short or "exact" in channels else []
     exact = _best_per_region([f for f in aligned if f.method == "exact"])
     others = [f for f in aligned if f.method != "exact"]
-    if _explained(exact, query) < WHOLE_QUERY:  # a renaming can only explain what is left
-        others += _normalized(doc_id, query, source, rarity, options)
+    if (short or "normalized" in channels) and _explained(exact, query) < WHOLE_QUERY:
+        others += _normalized(doc_id, query, source, rarity, options)  # a renaming explains what is left
     others = [f for f in _best_per_region(others)
               if not any(_overlap(f.q_bytes, e.q_bytes) >= 0.5 * _length(f.q_bytes) for e in exact)]
     return exact + others
@@ -76,11 +81,11 @@ def verify(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: Rarit
 
 def _explained(found: list[Found], query: TextAnalysis) -> float:
     """Share of the query's non-whitespace characters inside the found spans."""
-    total = query.text_view.values.shape[0]
+    total = query.whole_chars
     if not found or total == 0:
         return 0.0
     offsets = query.text_view.channel.offsets
-    inside = np.zeros(total, dtype=bool)
+    inside = np.zeros(offsets.shape[0], dtype=bool)
     for f in found:
         inside |= (offsets >= f.q_bytes[0]) & (offsets < f.q_bytes[1])
     return float(np.count_nonzero(inside)) / total
@@ -91,7 +96,7 @@ def _exact(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: Rarit
     """Text channel first; the code channel (comments dropped) only for what text leaves out."""
     out = _exact_pair(doc_id, query, source, query.text_view, source.text_view, rarity, options)
     exact = sum(f.covered for f in out if f.method == "exact")
-    if exact < WHOLE_QUERY * query.text_view.values.shape[0]:  # comments may be what differs
+    if exact < WHOLE_QUERY * query.whole_chars:  # comments may be what differs
         for q_view in query.code_views:
             out += _exact_pair(doc_id, query, source, q_view, source.code_views[0], rarity, options)
     return out
@@ -106,12 +111,12 @@ def _exact_pair(doc_id: int, query: TextAnalysis, source: TextAnalysis, q_view: 
     for chain in (_trim_dangling(c, q_view, query.lexed.line_starts, DANGLING_CHARS) for c in chains):
         similarity = _similarity(chain)
         method = "exact" if similarity >= EXACT_SIMILARITY else "near-dup"
-        if not _exact_enough(chain, method, similarity, q_view.values.shape[0], options):
+        if not _exact_enough(chain, method, similarity, query.whole_chars, options):
             continue
         if _variety(q_view.kgrams, chain, q_view.k) < MIN_VARIETY:
             continue
         frequencies = _span_rarity(rarity, "exact", q_view.kgrams, chain, q_view.k)
-        out.append(_found(doc_id, chain, query.data, source.data, q_view, s_view, method, similarity,
+        out.append(_found(doc_id, chain, query, source.data, q_view, s_view, method, similarity,
                           chain.covered, chain.covered, frequencies, options))
     return out
 
@@ -135,9 +140,8 @@ def _normalized(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: 
     for q_view in query.normalized_views:
         chains = align(q_view.values, q_view.sorted_kgrams, s_view.values, s_view.kgrams, q_view.k,
                        options.max_gap_tokens, min_run=q_view.k)
-        whole = q_view.values.shape[0]
         for chain in (_trim_dangling(c, q_view, query.lexed.line_starts, DANGLING_TOKENS) for c in chains):
-            if not _renamed_enough(chain, whole, options):
+            if not _renamed_enough(chain, query.whole_words, options):
                 continue
             if s_exact is None:
                 s_exact = s_view.exact_spellings()
@@ -152,7 +156,7 @@ def _normalized(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: 
             q_bytes = (q_view.byte_offset(chain.q_begin), q_view.byte_end(chain.q_end))
             chars = _nonspace(query.data, *q_bytes)
             weight = chars * chain.covered / max(chain.q_end - chain.q_begin, 1)
-            out.append(_found(doc_id, chain, query.data, source.data, q_view, s_view, "normalized", _similarity(chain),
+            out.append(_found(doc_id, chain, query, source.data, q_view, s_view, "normalized", _similarity(chain),
                               chain.covered, weight,
                               _span_rarity(rarity, "normalized", q_view.kgrams, chain, q_view.k), options))
     return out
@@ -228,9 +232,11 @@ def _nonspace(data: np.ndarray, start: int, end: int) -> int:
     return int(np.count_nonzero((segment != 32) & (segment != 9) & (segment != 10) & (segment != 13)))
 
 
-def _found(doc_id: int, chain: Chain, query_data: np.ndarray, source_data: np.ndarray, q_view: ChannelView,
+def _found(doc_id: int, chain: Chain, query: TextAnalysis, source_data: np.ndarray, q_view: ChannelView,
            s_view: ChannelView, method: str, similarity: float, covered: int, weight: float,
            frequencies: np.ndarray, options: QueryOptions) -> Found:
+    query_data = query.data
+    whole = query.whole_words if q_view.name == "normalized" else query.whole_chars
     hit = frequencies[frequencies > 0]
     q_bytes, s_bytes = _with_shared_whitespace(
         query_data, source_data, (q_view.byte_offset(chain.q_begin), q_view.byte_end(chain.q_end)),
@@ -239,7 +245,7 @@ def _found(doc_id: int, chain: Chain, query_data: np.ndarray, source_data: np.nd
     # A copied license notice is not copied code, however rare it is in this index.
     common = common or is_license_notice(query_data[q_bytes[0] : q_bytes[1]].tobytes().decode("utf-8", "replace"))
     # ... unless it is what the user asked about: the match is (nearly) the whole query.
-    common = common and chain.covered < WHOLE_QUERY * q_view.values.shape[0]
+    common = common and chain.covered < WHOLE_QUERY * whole
     return Found(
         doc_id=doc_id,
         q_bytes=q_bytes,

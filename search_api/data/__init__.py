@@ -1,0 +1,1 @@
+"""Data files shipped with search_api (the default policy)."""
