@@ -7,7 +7,8 @@
 A target is a file to attribute, with the line ranges a diff added (None: the whole file). Files
 that are not scanned are `Skipped` with a reason, and counted. Hunks are attributed one by one
 and their matches moved back to file coordinates, so every line number in the output is the
-file's own (1-based, inclusive).
+file's own (1-based, inclusive). The diff part (`collect_diff`, `parse_diff`, pieces and mapping
+back) is `search_api.gitdiff`; `collect_diff` and `parse_diff` are re-exported here.
 """
 
 from __future__ import annotations
@@ -22,22 +23,20 @@ import stat
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pathspec
 
 from indexer.backend import IndexBackend
 from indexer.languages import NON_CODE, language_for_path
+from search_api.gitdiff import Run, collect_diff, file_report, parse_diff, query_pieces  # noqa: F401
 from search_api.options import QueryOptions
 from search_api.policy import Decision, Outcome, Policy, decide, outcome_of
 from search_api.query import QueryError, Searcher
-from search_api.results import Report, Span
+from search_api.results import Report
 
 log = logging.getLogger(__name__)
-
-Run = tuple[int, int]  # lines a..b of a file, 1-based, inclusive
-_HUNK_GAP = 3  # added runs at most this many lines apart are attributed as one piece
 
 
 class SkipReason(str, enum.Enum):
@@ -176,15 +175,8 @@ def scan(targets: Iterable[ScanTarget | Skipped], attribute: Attribute, policy: 
     return result
 
 
-@dataclass(frozen=True, slots=True)
-class _Piece:
-    code: str
-    first_line: int  # file line of the piece's line 1
-    first_char: int  # file character offset of the piece's first character
-
-
 def _attribute_batch(targets: list[ScanTarget], attribute: Attribute, policy: Policy, result: ScanResult) -> None:
-    pieces = [_pieces(t) for t in targets]
+    pieces = [query_pieces(t) for t in targets]
     queries: list[tuple[str, str]] = []
     where: dict[tuple[str, str], int] = {}  # identical (code, language) queries run once
     for target, parts in zip(targets, pieces):
@@ -203,67 +195,11 @@ def _attribute_batch(targets: list[ScanTarget], attribute: Attribute, policy: Po
         if errors:
             result.skipped.append(Skipped(target.path, SkipReason.REFUSED, errors[0]))
             continue
-        report = _file_report(target, reports)  # type: ignore[arg-type]
+        report = file_report(target, reports)  # type: ignore[arg-type]
         result.files.append(FileResult(target.path, target.language, target.runs, report, decide(report, policy),
                                        target.text))
         if not result.index:
             result.index = {"id": report.index_id, "documents": report.index_documents}
-
-
-def _pieces(target: ScanTarget) -> list[_Piece]:
-    if target.runs is None:
-        return [_Piece(target.text, 1, 0)]
-    lines = target.text.splitlines(keepends=True)
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
-    out = []
-    for a, b in _merge_runs(target.runs, _HUNK_GAP):
-        b = min(b, len(lines))
-        if a <= b:
-            out.append(_Piece("".join(lines[a - 1:b]), a, starts[a - 1]))
-    return out
-
-
-def _merge_runs(runs: Iterable[Run], gap: int) -> list[Run]:
-    out: list[Run] = []
-    for a, b in sorted(runs):
-        if out and a - out[-1][1] - 1 <= gap:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
-
-
-def _file_report(target: ScanTarget, parts: list[tuple[_Piece, Report]]) -> Report:
-    """One Report in file coordinates; for a diff, only matches touching added lines."""
-    if target.runs is None:
-        return parts[0][1]
-    matches, discarded, warnings = [], {}, []
-    for piece, report in parts:
-        shift = piece.first_line - 1
-        for m in report.matches:
-            span = Span(m.query_span.start_line + shift, m.query_span.end_line + shift)
-            if any(span.overlap(Span(a, b)) for a, b in target.runs):
-                matches.append(replace(m, query_span=span, query_chars=(m.query_chars[0] + piece.first_char,
-                                                                         m.query_chars[1] + piece.first_char)))
-        for key, n in report.discarded.items():
-            discarded[key] = discarded.get(key, 0) + n
-        warnings.extend(w for w in report.warnings if w not in warnings)
-    matches.sort(key=lambda m: (m.boilerplate, m.query_span.start_line, -m.matched_chars))
-    first = parts[0][1] if parts else None
-    return Report(
-        query_lines=target.text.count("\n") + (0 if target.text.endswith("\n") else 1),
-        query_tokens=sum(r.query_tokens for _, r in parts),
-        query_chars=len(target.text),
-        language=first.language if first else target.language,
-        matches=tuple(matches),
-        index_id=first.index_id if first else "",
-        index_documents=first.index_documents if first else 0,
-        elapsed_ms=sum(r.elapsed_ms for _, r in parts),
-        discarded=discarded,
-        warnings=tuple(warnings),
-    )
 
 
 class LocalAttributor:
@@ -444,77 +380,7 @@ def _relative(file: Path, root: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Collecting targets: the lines a git diff adds
-
-
-def collect_diff(spec: str | None, paths: Sequence[str], root: Path, policy: Policy,
-                 options: ScanOptions = ScanOptions(), staged: bool = False) -> Iterator[ScanTarget | Skipped]:
-    """Files changed by ``git diff SPEC`` (``BASE``: against the work tree; ``BASE..HEAD`` or
-    ``BASE...HEAD``: between commits) or, with `staged`, by ``git diff --cached``; each with the
-    line ranges the diff adds."""
-    if _git(["rev-parse", "--git-dir"], root, check=False) is None:
-        raise ScanError(f"--diff needs a git repository, and {root} is not in one")
-    args = ["diff", "--no-color", "--no-ext-diff", "--unified=0", "--diff-filter=d", "--src-prefix=a/",
-            "--dst-prefix=b/", "--find-renames"]
-    right: str | None = None  # None: the work tree; "": the index; else a revision
-    if staged:
-        args.append("--cached")
-        right = ""
-        if spec:
-            args.append(spec)
-    elif spec:
-        args.append(spec)
-        for sep in ("...", ".."):
-            if sep in spec:
-                right = spec.split(sep, 1)[1] or "HEAD"
-                break
-    pathspecs = [_relative(Path(p).absolute(), root) for p in paths if p not in (".", "")]
-    out = _git([*args, "--", *pathspecs], root)
-    ignored_by_policy = pathspec.GitIgnoreSpec.from_lines(policy.ignore_paths)
-    for rel, runs in parse_diff(out or ""):
-        if ignored_by_policy.match_file(rel):
-            yield Skipped(rel, SkipReason.IGNORED_BY_POLICY)
-            continue
-        if not runs:
-            continue
-        raw = None
-        if right is not None:
-            blob = _git_bytes(["show", f"{right}:{rel}"], root)
-            if blob is None:
-                yield Skipped(rel, SkipReason.UNREADABLE, f"git show {right}:{rel} failed")
-                continue
-            raw = blob
-        yield read_target(root / rel, rel, options, tuple(runs), raw)
-
-
-def parse_diff(diff: str) -> Iterator[tuple[str, list[Run]]]:
-    """(new path, added line ranges) per file of a unified diff made with ``--unified=0``."""
-    path: str | None = None
-    runs: list[Run] = []
-    for line in diff.splitlines():
-        if line.startswith("diff --git "):
-            if path is not None:
-                yield path, runs
-            path, runs = None, []
-        elif line.startswith("+++ "):
-            name = line[4:].rstrip("\t")
-            path = None if name == "/dev/null" else _unquote(name).removeprefix("b/")
-        elif line.startswith("@@ ") and path is not None:
-            new = line.split(" ")[2]  # +start[,count]
-            start, _, count = new[1:].partition(",")
-            n = int(count) if count else 1
-            if n > 0:
-                runs.append((int(start), int(start) + n - 1))
-    if path is not None:
-        yield path, runs
-
-
-def _unquote(name: str) -> str:
-    """Undo git's C-style quoting of unusual path names."""
-    if not (name.startswith('"') and name.endswith('"')):
-        return name
-    raw = name[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape").encode("latin-1")
-    return raw.decode("utf-8", "replace")
+# Running git (for find_root here, and collect_diff in search_api.gitdiff)
 
 
 def _git(args: list[str], cwd: Path, check: bool = True) -> str | None:

@@ -20,14 +20,15 @@ from typing import Any
 import click
 
 from search_api.cli.errors import CliError, friendly_errors
-from search_api.policy import Action, Finding, PolicyError, default_policy, default_policy_text, load_policy
+from search_api.gitdiff import collect_diff
+from search_api.policy import Action, Finding
+from search_api.policy_file import PolicyError, default_policy, default_policy_text, load_policy
 from search_api.remote import RemoteAttributor, RemoteClient, RemoteError, RetryPolicy
 from search_api.scan import (
     LocalAttributor,
     ScanError,
     ScanOptions,
     ScanResult,
-    collect_diff,
     collect_files,
     find_root,
     scan,
