@@ -44,7 +44,7 @@ def fingerprint_bytes(data: np.ndarray, language: str | None, options: IndexOpti
     tokens = lex(data, language)
     starts_of_lines = line_starts(data)
     exact_h, exact_off = _winnowed(
-        [text_channel(tokens), code_channel(tokens)], options.exact_k, options.exact_window
+        [text_channel(data), code_channel(tokens)], options.exact_k, options.exact_window
     )
     norm_h, norm_off = _winnowed([normalized_channel(data, language)], options.normalized_k,
                                  options.normalized_window)

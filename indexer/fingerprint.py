@@ -86,11 +86,11 @@ def keyword_hashes(family: Family) -> np.ndarray:
     return _KEYWORD_HASHES[family]
 
 
-def text_channel(tokens: Tokens, byte_range: tuple[int, int] | None = None) -> Channel:
-    """Every non-whitespace byte of the text (or of `byte_range` of it), comments included."""
-    start, end = byte_range or (0, tokens.data.shape[0])
-    offsets = (np.flatnonzero(_CHAR_CLASS[tokens.data[start:end]] != 1) + start).astype(np.int32)
-    return Channel(tokens.data[offsets].astype(np.uint64), offsets)
+def text_channel(data: np.ndarray, byte_range: tuple[int, int] | None = None) -> Channel:
+    """Every non-whitespace byte of UTF-8 `data` (or of `byte_range` of it), comments included."""
+    start, end = byte_range or (0, data.shape[0])
+    offsets = (np.flatnonzero(_CHAR_CLASS[data[start:end]] != 1) + start).astype(np.int32)
+    return Channel(data[offsets].astype(np.uint64), offsets)
 
 
 def code_channel(tokens: Tokens) -> Channel:

@@ -103,27 +103,18 @@ def _strongest(regions: list[Candidate], options: QueryOptions) -> list[Candidat
     or the best for a part of the query no stronger candidate points at (a query can hold code
     from several sources)."""
     kept: list[Candidate] = []
-    covered: list[tuple[int, int]] = []
-    best = regions[0].score if regions else 0.0
+    if not regions:
+        return kept
+    covered = np.zeros(max(r.query_bytes[1] for r in regions[:MAX_CONSIDERED]) + 1, dtype=bool)
+    floor = regions[0].score * options.candidate_ratio
     for region in regions[:MAX_CONSIDERED]:
         if len(kept) == options.max_candidates:
             break
-        new = _uncovered_share(region.query_bytes, covered)
-        if region.score >= best * options.candidate_ratio or new >= 0.5:
+        lo, hi = region.query_bytes
+        if region.score >= floor or np.count_nonzero(covered[lo:hi]) <= 0.5 * (hi - lo):
             kept.append(region)
-            covered.append(region.query_bytes)
+            covered[lo:hi] = True
     return kept
-
-
-def _uncovered_share(span: tuple[int, int], covered: list[tuple[int, int]]) -> float:
-    """Share of `span` outside the union of `covered` spans."""
-    length = max(span[1] - span[0], 1)
-    inside = 0
-    for a, b in sorted(covered):
-        lo, hi = max(a, span[0]), min(b, span[1])
-        if hi > lo:
-            inside += hi - lo
-    return max(0.0, 1.0 - inside / length)
 
 
 def _rarity(frequency: np.ndarray) -> np.ndarray:

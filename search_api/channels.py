@@ -22,7 +22,7 @@ from indexer.fingerprint import (
     text_channel,
 )
 from indexer.languages import Family, family_of
-from indexer.lexer import StartState, encode, lex, line_starts
+from indexer.lexer import StartState, Tokens, encode, lex, line_starts
 from indexer.options import IndexOptions
 from search_api.align import sort_kgrams
 
@@ -71,15 +71,21 @@ class ChannelView:
         return self.exact_spellings()
 
 
-@dataclass(frozen=True, slots=True)
 class Lexed:
-    """A text lexed once: `tokens` has one entry per start state considered (CODE first)."""
+    """A text ready for analysis: its bytes and line starts now, its tokens when first needed
+    (only the code channel needs the lexer; one token list per start state considered, CODE
+    first)."""
 
-    text: str
-    data: np.ndarray
-    language: str | None
-    line_starts: np.ndarray
-    tokens: tuple[Tokens, ...]
+    def __init__(self, text: str, language: str | None, states: list[StartState]) -> None:
+        self.text = text
+        self.data = encode(text)
+        self.language = language
+        self.line_starts = line_starts(self.data)
+        self._states = states
+
+    @functools.cached_property
+    def tokens(self) -> tuple[Tokens, ...]:
+        return tuple(lex(self.data, self.language, s) for s in self._states)
 
     def byte_range(self, lines: tuple[int, int] | None) -> tuple[int, int]:
         """Bytes of lines lo..hi (1-based, inclusive, clamped to the text)."""
@@ -91,20 +97,37 @@ class Lexed:
         return int(self.line_starts[lo - 1]), end
 
 
-@dataclass(frozen=True, slots=True)
 class TextAnalysis:
-    """A text (or a window of it) through every channel; `code` has one view per start state
-    (the normalized channel needs none)."""
+    """A text (or a window of it) through every channel; `code_views` has one view per start
+    state (the other channels need none) and is computed when first used.
 
-    lexed: Lexed
-    text_view: ChannelView
-    code_views: tuple[ChannelView, ...]
-    normalized_views: tuple[ChannelView, ...]
-    token_count: int
-    # Sizes of the whole text (a window of a query still judges matches against the whole):
-    # non-whitespace characters, and values of the normalized channel.
-    whole_chars: int = 0
-    whole_words: int = 0
+    `whole_chars` and `whole_words` are sizes of the whole text (non-whitespace characters,
+    normalized values): a window of a query still judges matches against the whole query.
+    """
+
+    def __init__(self, lexed: Lexed, options: IndexOptions, window: tuple[int, int], windowed: bool,
+                 text_view: ChannelView, normalized_view: ChannelView, whole: TextAnalysis | None) -> None:
+        self.lexed = lexed
+        self.text_view = text_view
+        self.normalized_views = (normalized_view,)
+        self.whole_chars = whole.whole_chars if whole else int(text_view.values.shape[0])
+        self.whole_words = whole.whole_words if whole else int(normalized_view.values.shape[0])
+        self._options = options
+        self._window = window
+        self._windowed = windowed
+
+    @functools.cached_property
+    def _tokens(self) -> list[Tokens]:
+        return [t.within(*self._window) if self._windowed else t for t in self.lexed.tokens]
+
+    @functools.cached_property
+    def code_views(self) -> tuple[ChannelView, ...]:
+        return _distinct(_view("code", code_channel(t), self._options.exact_k) for t in self._tokens)
+
+    @property
+    def token_count(self) -> int:
+        """Tokens of the text outside comments."""
+        return int(np.count_nonzero(self._tokens[0].kinds != 5))
 
     @property
     def text(self) -> str:
@@ -157,10 +180,10 @@ def start_states(data: np.ndarray, language: str | None) -> list[StartState]:
 
 
 def lex_text(text: str, language: str | None, all_start_states: bool) -> Lexed:
-    """Lex a text; a query under every start state it may need, a source file as a whole file."""
-    data = encode(text)
-    states = start_states(data, language) if all_start_states else [StartState.CODE]
-    return Lexed(text, data, language, line_starts(data), tuple(lex(data, language, s) for s in states))
+    """Prepare a text; a query is lexed under every start state it may need, a source file as a
+    whole file."""
+    states = start_states(encode(text), language) if all_start_states else [StartState.CODE]
+    return Lexed(text, language, states)
 
 
 def analyze(lexed: Lexed, options: IndexOptions, lines: tuple[int, int] | None = None,
@@ -168,15 +191,10 @@ def analyze(lexed: Lexed, options: IndexOptions, lines: tuple[int, int] | None =
     """Every channel of a lexed text, restricted to `lines` (1-based, inclusive) when given;
     `whole` is the analysis of the whole text, whose sizes a window keeps."""
     window = lexed.byte_range(lines)
-    tokens = [t.within(*window) if lines is not None else t for t in lexed.tokens]
-    text_view = _view("text", text_channel(lexed.tokens[0], window), options.exact_k)
-    code_views = _distinct(_view("code", code_channel(t), options.exact_k) for t in tokens)
+    text_view = _view("text", text_channel(lexed.data, window), options.exact_k)
     norm_view = _view("normalized", normalized_channel(lexed.data, lexed.language, *window), options.normalized_k,
                       lexed.data)
-    token_count = int(np.count_nonzero(tokens[0].kinds != 5))
-    whole_chars = whole.whole_chars if whole else int(text_view.values.shape[0])
-    whole_words = whole.whole_words if whole else int(norm_view.values.shape[0])
-    return TextAnalysis(lexed, text_view, code_views, (norm_view,), token_count, whole_chars, whole_words)
+    return TextAnalysis(lexed, options, window, lines is not None, text_view, norm_view, whole)
 
 
 def _view(name: str, channel: Channel, k: int, data: np.ndarray | None = None) -> ChannelView:

@@ -30,7 +30,7 @@ class QueryOptions:
     max_candidates: int = 12
     candidate_ratio: float = 0.1
     max_cluster_expansion: int = 8
-    max_postings: int = 500
+    max_postings: int = 100
     boilerplate_repos: int = 10
     max_gap_chars: int = 160
     max_gap_tokens: int = 12
