@@ -141,7 +141,10 @@ class EmbeddedIndex(IndexBackend):
 
     def signature(self, doc_id: int) -> np.ndarray:
         seg = self._segment(doc_id)
-        return np.asarray(seg.signatures[doc_id - seg.doc_base], dtype=np.uint32)
+        signature = seg.signature(doc_id)
+        if signature is None:
+            raise KeyError(f"document {doc_id} is a copy: only cluster representatives keep a signature")
+        return signature
 
     @property
     def next_doc_base(self) -> int:
@@ -156,8 +159,8 @@ class EmbeddedIndex(IndexBackend):
         lsh = new_lsh(self.options)
         with lsh.insertion_session() as session:
             for seg in self.segments:
-                for i in np.flatnonzero(seg.cluster < 0):
-                    session.insert(int(seg.doc_base + i), lean(np.asarray(seg.signatures[i]), self.options))
+                for row, local in enumerate(seg.representatives.tolist()):
+                    session.insert(int(seg.doc_base + local), lean(np.asarray(seg.signatures[row]), self.options))
         return lsh
 
     def near_duplicates(self, signature: np.ndarray) -> list[int]:

@@ -40,7 +40,7 @@ from indexer.store.segment import SegmentInfo
 log = logging.getLogger(__name__)
 
 FORMAT = "codecite-index"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 @dataclass(slots=True)

@@ -116,7 +116,8 @@ class SegmentWriter:
             if hashes.shape[0]:
                 refs = (lines.astype(np.int64) - 1 + self._lines).astype(np.uint32)
                 self._postings[channel].append((hashes, refs))
-        self._signatures.append(fingerprints.signature)
+        if cluster < 0:  # only representatives are looked up by signature (copy clustering, LSH)
+            self._signatures.append(fingerprints.signature)
         self._lines += fingerprints.n_lines
         return self.doc_base + self.documents - 1
 
@@ -153,13 +154,22 @@ class Segment:
             self._text = {c: table.column(c).to_pylist() for c in _TEXT_COLUMNS}
             self._ints = {c: table.column(c).to_numpy().astype(np.int64) for c in _INT_COLUMNS}
             self.postings = {c: PostingTable(directory / c) for c in CHANNELS}
-            self.signatures = np.load(directory / "signatures.npy", mmap_mode="r")
+            self.signatures = np.load(directory / "signatures.npy", mmap_mode="r")  # one row per representative
             self._content = ContentReader(directory / "content.bin", directory / "content_blocks.npy")
         except (OSError, ValueError, pa.ArrowInvalid, KeyError) as err:
             raise CorruptIndexError(f"segment {info.name} cannot be read ({err})") from err
         self.line_base = self._ints["line_base"]
         self.n_lines = self._ints["n_lines"]
         self.cluster = self._ints["cluster"]
+        self.representatives = np.flatnonzero(self.cluster < 0)  # local ids; row i of `signatures` is theirs
+
+    def signature(self, doc_id: int) -> np.ndarray | None:
+        """The MinHash signature of a cluster representative (None for a copy: not stored)."""
+        local = doc_id - self.doc_base
+        row = int(np.searchsorted(self.representatives, local))
+        if row == self.representatives.shape[0] or self.representatives[row] != local:
+            return None
+        return np.asarray(self.signatures[row], dtype=np.uint32)
 
     def __len__(self) -> int:
         return self.info.documents
