@@ -88,7 +88,8 @@ def test_blueprints_of_other_packages_load_from_entry_points(tmp_path: Path, mon
     app = create_app({**LOCAL, "LOAD_ENTRY_POINTS": True, "INDEX": str(index_dir)})
     client = app.test_client()
     assert client.post("/v1/echo", json={"hello": 1}).get_json() == {"hello": 1}
-    assert client.get("/v1/stats").get_json()["features"] == ["echo"]  # the broken one is left out
+    features = client.get("/v1/stats").get_json()["features"]
+    assert "echo" in features and "broken" not in features  # the broken one is left out (others may be installed)
     sys.modules.pop("echo_plugin", None)
 
 
