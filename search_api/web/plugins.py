@@ -31,6 +31,9 @@ def discover(load_entry_points: bool, extra: Mapping[str, object]) -> dict[str, 
     for name, obj in found.items():
         try:
             blueprint = _resolve(obj)
+        except ImportError as err:  # an optional extra that is not installed: expected, say how to get it
+            log.info("web feature %r is off: %s", name, err)
+            continue
         except Exception as err:  # noqa: BLE001 - an optional feature must not take the server down
             log.warning("web feature %r is off: it could not be loaded (%s: %s)", name, type(err).__name__, err)
             continue
