@@ -182,6 +182,9 @@ def _write_table(rows: list[dict[str, object]], args: argparse.Namespace) -> Non
                      f"| {r['matches']:,} | {findings} | {r['exit']} | {r['wall_s']} | {r['files_per_s']} "
                      f"| {r['scan_files_per_s']} |")
     out.write_text("\n".join(lines) + "\n")
+    out.with_suffix(".json").write_text(json.dumps({"measured": f"{datetime.now(UTC):%Y-%m-%dT%H:%M}Z",
+                                                    "jobs": args.jobs, "index": args.index, "rows": rows},
+                                                   indent=1) + "\n")
     print(out.read_text())
 
 

@@ -137,7 +137,7 @@ def _write(row: dict, out: Path) -> None:
          f"{e['postings']:,} | {e['postings_per_s']:,} | {e['bulk_bytes_per_posting']} | "
          f"{e['store_bytes_per_corpus_mb']:,} (emulator's count) | {e['store_bytes_per_posting']} (emulator's count) |"),
         "",
-        ("Embedded: 6 bytes a posting plus the bucket directory, contents zstd-compressed; its stored bytes are all "
+        ("Embedded: 5 bytes a posting plus the bucket directory, contents zstd-compressed; its stored bytes are all "
          "files of the index. Elasticsearch backend: bytes sent are the bulk request bodies (JSON); stored bytes "
          "are what the server reports as primary store size, which for the emulator is its own in-memory "
          "accounting."),
@@ -149,6 +149,7 @@ def _write(row: dict, out: Path) -> None:
     ]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines))
+    out.with_suffix(".json").write_text(json.dumps(row, indent=1) + "\n")
     print("\n".join(lines[:12]))
 
 

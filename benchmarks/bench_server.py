@@ -252,7 +252,18 @@ Throughput with {conc['connections']} connections at once: {conc['requests'] / c
 """
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(text)
+    summary = {"server": server, "queries": len(queries), "date": f"{datetime.now(UTC):%Y-%m-%d}",
+               "one_connection": _summary(seq["http_ms"], seq["engine_ms"]),
+               "concurrent": {"connections": conc["connections"],
+                              "requests_per_s": round(conc["requests"] / conc["timed_s"], 1),
+                              **_summary(conc["http_ms"], conc["engine_ms"])}}
+    Path(args.output).with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n")
     print(text)
+
+
+def _summary(http_ms: list[float], engine_ms: list[float]) -> dict[str, float]:
+    return {"http_p50_ms": round(_pct(http_ms, 50), 2), "http_p95_ms": round(_pct(http_ms, 95), 2),
+            "engine_p50_ms": round(_pct(engine_ms, 50), 2), "engine_p95_ms": round(_pct(engine_ms, 95), 2)}
 
 
 def _documents(index: Path) -> str:

@@ -81,6 +81,12 @@ class IndexBackend(abc.ABC):
     def find_blob(self, blob_id: str) -> int | None:
         """The global id of a document with this blob id, or None."""
 
+    def find_content(self, content_hash: str) -> int | None:
+        """The global id of a live document whose UTF-8 bytes have this BLAKE2b-128 hash, or None.
+
+        Backends that cannot look contents up answer None (the query then runs in full)."""
+        return None
+
     def repo_ids(self, doc_ids: np.ndarray) -> np.ndarray:
         """An integer per document naming its repository (equal ints: same repository).
 

@@ -139,6 +139,13 @@ class EmbeddedIndex(IndexBackend):
                 out.setdefault(h, seg.doc_base + i)
         return out
 
+    def find_content(self, content_hash: str) -> int | None:
+        doc_id = self.content_hashes.get(content_hash)
+        if doc_id is None:
+            return None
+        live = [int(d) for d in self.identical_members(doc_id) if not self._removed[d]]
+        return live[0] if live else None
+
     def signature(self, doc_id: int) -> np.ndarray:
         seg = self._segment(doc_id)
         signature = seg.signature(doc_id)

@@ -18,7 +18,8 @@ class QueryOptions:
     used to find candidates. Candidates are the `max_candidates` best-scoring source regions
     whose score is at least `candidate_ratio` times the best one's. `boilerplate_repos`: a span
     most of whose fingerprints are found in at least this many repositories is common boilerplate (reported
-    apart from the matches).
+    apart from the matches). `whole_file_match`: a query byte-identical to an indexed file is
+    answered with that whole-file match alone, without a snippet search.
     """
 
     min_match_chars: int = 50
@@ -36,6 +37,7 @@ class QueryOptions:
     max_gap_tokens: int = 12
     near_dup_min_lines: int = 20
     max_query_bytes: int = 4_000_000
+    whole_file_match: bool = True
 
     def __post_init__(self) -> None:
         problems = []
@@ -44,6 +46,8 @@ class QueryOptions:
             if f.name in ("min_identifier_consistency", "candidate_ratio"):
                 if not 0.0 <= value <= 1.0:
                     problems.append(f"{f.name}={value} must be between 0 and 1")
+            elif isinstance(value, bool):
+                continue
             elif value < 1:
                 problems.append(f"{f.name}={value} must be at least 1")
         if problems:

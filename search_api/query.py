@@ -8,6 +8,7 @@ generator all call `Searcher.attribute`.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections import OrderedDict
@@ -57,6 +58,9 @@ class Searcher:
         query = analyze(lex_text(text, language, all_start_states=True), self.index.options)
         if not text.strip():
             return self._report(query, [], {}, ("empty query: nothing to attribute",), started)
+        whole_file = self._whole_file_match(query) if options.whole_file_match else None
+        if whole_file is not None:
+            return self._report(query, [whole_file], {}, (), started)
         candidates = find_candidates(self.index, query, options)
         verified = self._verify_all(query, candidates, options)
         matches, dropped = self._group(query, verified)
@@ -64,6 +68,17 @@ class Searcher:
         if dropped:
             discarded["removed_sources"] = dropped
         return self._report(query, matches, discarded, (), started)
+
+    def _whole_file_match(self, query: TextAnalysis) -> Match | None:
+        """A query byte-identical to an indexed file is that file (a whole-file match, as SCANOSS
+        answers with its file match): no snippet search is needed to say where it came from."""
+        raw = query.data.tobytes()
+        doc_id = self.index.find_content(hashlib.blake2b(raw, digest_size=16).hexdigest())
+        if doc_id is None:
+            return None
+        chars = int(query.text_view.values.shape[0])
+        found = Found(doc_id, (0, len(raw)), (0, len(raw)), "exact", 1.0, chars, chars, 1, False)
+        return self._match(query, [_Verified(found, (1, query.lines))])
 
     def clear_cache(self) -> None:
         self._sources.clear()

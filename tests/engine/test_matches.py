@@ -111,3 +111,24 @@ def test_a_copy_without_its_comments_is_an_exact_match(corpus_index) -> None:
     (match,) = corpus_index.searcher.attribute(stripped, "go").matches
     assert match.source.path == "lru/cache.go"
     assert match.method == "exact" and match.similarity >= 0.9
+
+
+def test_a_whole_indexed_file_is_answered_by_a_whole_file_match(corpus_index) -> None:
+    code = corpus_text("python/cpython-lib", "Lib/graphlib.py")  # vendored byte for byte in vendorco/webapp
+    report = corpus_index.searcher.attribute(code, "python")
+    assert len(report.matches) == 1
+    match = report.matches[0]
+    lines = code.count("\n") + (0 if code.endswith("\n") else 1)
+    assert (match.method, match.similarity) == ("exact", 1.0)
+    assert (match.query_span.start_line, match.source_span.start_line) == (1, 1)
+    assert match.source_span.end_line >= lines - 1
+    holders = {match.source.repo, *(c.source.repo for c in match.copies)}
+    assert holders == {"python/cpython-lib", "vendorco/webapp"}
+    assert all(c.relation == "identical" for c in match.copies)
+
+
+def test_the_whole_file_shortcut_can_be_turned_off(corpus_index) -> None:
+    code = corpus_text("python/cpython-lib", "Lib/graphlib.py")
+    full = corpus_index.searcher.attribute(code, "python", QueryOptions(whole_file_match=False))
+    assert full.matches and full.matches[0].source.path.endswith("graphlib.py")
+    assert {full.matches[0].source.repo, *(c.source.repo for c in full.matches[0].copies)} >= {"python/cpython-lib"}
