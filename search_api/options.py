@@ -13,7 +13,8 @@ class QueryOptions:
     is about 70 characters of ordinary code); a query shorter than that is matched when nearly
     all of it aligns and it has at least `min_short_match_chars`. A renamed (normalized) match
     must align `min_match_tokens` tokens and, unless it has `long_match_tokens`, most of the
-    query: a short structural likeness inside a long text is too likely by chance.
+    query: a short structural likeness inside a long text is too likely by chance (a query
+    shorter than that matches when nearly all of it aligns, with `min_short_match_tokens`).
     `max_postings`: a fingerprint found in more places than this is boilerplate — counted, never
     used to find candidates. Candidates are the `max_candidates` best-scoring source regions
     whose score is at least `candidate_ratio` times the best one's. `boilerplate_repos`: a span
@@ -25,6 +26,7 @@ class QueryOptions:
     min_match_chars: int = 50
     min_short_match_chars: int = 30
     min_match_tokens: int = 24
+    min_short_match_tokens: int = 16
     long_match_tokens: int = 72
     min_identifier_consistency: float = 0.9
     max_matches: int = 20

@@ -174,7 +174,8 @@ def _renamed_enough(chain: Chain, query_tokens: int, options: QueryOptions) -> b
     """A renamed match must be long, or be most of a short query: a short structural likeness
     inside a long text is too likely by chance."""
     if chain.covered < options.min_match_tokens:
-        return False
+        # a query shorter than the minimum is matched when nearly all of it aligns
+        return chain.covered >= options.min_short_match_tokens and chain.covered >= 0.9 * query_tokens
     return chain.covered >= options.long_match_tokens or chain.covered >= 0.5 * query_tokens
 
 
