@@ -244,31 +244,3 @@ def is_license_file_name(name: str) -> bool:
             if stem.startswith(base) and stem[len(base)] in "-_." and len(stem) <= len(base) + 16:
                 return True
     return False
-
-
-# Words that license texts and notices are made of (and code and its comments rarely are).
-_LICENSE_WORDS = frozenset("""
-software warranty warranties license licensed licenses licensor licensee copyright copyrights permission
-permitted permissions liability liable damages merchantability fitness redistribution redistributions notice
-notices conditions provided rights sublicense distribute distributed distribution modify modified
-contributors holders holder express implied noninfringement infringement tort contract gnu apache mit bsd
-gpl lgpl mozilla spdx-license-identifier reserved disclaimer disclaimed disclaims foundation terms exemplary
-consequential incidental indirect procurement hereby granted grant charge obtaining publish sell dealings
-restriction limitation limitations herein thereof arising whether otherwise shall merchantable purpose
-particular authors claim compliance applicable agreed writing basis governing retain reproduce endorse
-promote prior written materials documentation advised possibility substitute goods services profits
-interruption negligence strict theory warranty redistribute royalty-free perpetual irrevocable worldwide
-""".split())
-_WORD = re.compile(r"[a-z][a-z-]{2,}")
-
-
-def is_license_notice(text: str, min_share: float = 0.25, min_words: int = 4) -> bool:
-    """Whether `text` is license prose (a license header or notice), not code.
-
-    Such text is boilerplate for attribution: copying a license notice is not copying code. The
-    text counts when at least `min_share` of its words (of three letters or more) and at least
-    `min_words` of them are words license texts are made of.
-    """
-    words = _WORD.findall(text.lower())
-    hits = sum(w in _LICENSE_WORDS for w in words)
-    return hits >= min_words and hits >= min_share * len(words)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.license_text import is_license_notice
 from search_api.align import Chain, align, identifier_consistency
 from search_api.channels import ChannelView, TextAnalysis
 from search_api.options import QueryOptions
@@ -243,8 +242,6 @@ def _found(doc_id: int, chain: Chain, query: TextAnalysis, source_data: np.ndarr
         query_data, source_data, (q_view.byte_offset(chain.q_begin), q_view.byte_end(chain.q_end)),
         (s_view.byte_offset(chain.s_begin), s_view.byte_end(chain.s_end)))
     common = bool(hit.shape[0]) and bool(np.mean(hit >= options.boilerplate_repos) >= COMMON_SHARE)
-    # A copied license notice is not copied code, however rare it is in this index.
-    common = common or is_license_notice(query_data[q_bytes[0] : q_bytes[1]].tobytes().decode("utf-8", "replace"))
     # ... unless it is what the user asked about: the match is (nearly) the whole query.
     common = common and chain.covered < WHOLE_QUERY * whole
     return Found(

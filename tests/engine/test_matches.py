@@ -132,3 +132,46 @@ def test_the_whole_file_shortcut_can_be_turned_off(corpus_index) -> None:
     full = corpus_index.searcher.attribute(code, "python", QueryOptions(whole_file_match=False))
     assert full.matches and full.matches[0].source.path.endswith("graphlib.py")
     assert {full.matches[0].source.repo, *(c.source.repo for c in full.matches[0].copies)} >= {"python/cpython-lib"}
+
+
+def test_a_span_in_many_repositories_is_boilerplate(tmp_path) -> None:
+    """A span whose fingerprints are held by at least `boilerplate_repos` repositories is reported
+    apart from the matches, as boilerplate; below that count it is a match."""
+    from indexer.backend import open_index
+    from indexer.build import BuildSettings, build_index
+    from indexer.licenses import license_category
+    from indexer.records import Document, LicenseCategory, git_blob_id
+    from search_api.query import Searcher
+
+    shared = textwrap.dedent("""\
+        def retry_with_backoff(operation, attempts=5, first_delay=0.25, factor=2.0):
+            delay = first_delay
+            for attempt in range(1, attempts + 1):
+                try:
+                    return operation()
+                except TransientError as error:
+                    if attempt == attempts:
+                        raise
+                    log.warning("attempt %d of %d failed: %s", attempt, attempts, error)
+                    time.sleep(delay)
+                    delay *= factor
+        """)
+    def own(i: int) -> str:  # enough code of its own that the four files are not near-duplicates
+        return "".join(f"def tool{i}_step_{j}(value_{j}, scale={i * 7 + j}):\n"
+                       f"    return [item * scale + {j} for item in value_{j} if item % {i + 2} != {j % 3}]\n\n"
+                       for j in range(25))
+
+    contents = [f"# tool {i}\n{own(i)}{shared}\n" for i in range(4)]
+    docs = [Document(git_blob_id(text.encode()), f"org{i}/tool{i}", "util.py", "Python", text, "MIT",
+                     license_category("MIT")) for i, text in enumerate(contents)]
+    build_index(docs, tmp_path / "idx", settings=BuildSettings(keep=frozenset(LicenseCategory), workers=1))
+    searcher = Searcher(open_index(str(tmp_path / "idx")))
+    new_code = "".join(f"def report_line_{j}(rows):\n    return ', '.join(str(r[{j}]) for r in rows)\n\n" for j in range(5))
+    query = new_code + "\n" + shared  # the shared span is part of the query, not all of it
+    assert searcher.attribute(query, "python").matches  # four repositories: not "many" by default
+    report = searcher.attribute(query, "python", QueryOptions(boilerplate_repos=4))
+    assert report.matches == () and report.licenses == {}
+    (common,) = report.boilerplate
+    assert common.boilerplate and common.repos_with_span == 4
+    assert (common.query_span.start_line, common.query_span.end_line) == (17, 27)
+    assert not any(searcher.index.info(d).cluster != d for d in range(4))  # four clusters, not copies
