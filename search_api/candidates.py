@@ -19,10 +19,10 @@ from search_api.verify import Rarity
 
 _NORMALIZED_WEIGHT = 0.5  # a normalized hit is weaker evidence than an exact one
 MAX_CONSIDERED = 200  # regions looked at when choosing candidates (the rest are weaker still)
+NEAR_COPY_DRIFT = 150  # lines a near-duplicate's code may have moved relative to its representative
 _BOTH = frozenset({"exact", "normalized"})
 _EXACT_ONLY = frozenset({"exact"})
 _NORMALIZED_ONLY = frozenset({"normalized"})
-NEAR_COPY_DRIFT = 150  # lines a near-duplicate's code may have moved relative to its representative
 DRIFT_LINES = 20  # hits whose diagonals differ by more belong to different copies
 WINDOW_SLACK = 3  # extra source lines on each side of a candidate window
 MAX_WINDOW_LINES = 400  # wider chains are narrowed to their densest stretch
@@ -39,6 +39,7 @@ class Candidate:
     query_bytes: tuple[int, int] = (0, 0)  # where in the query its hits are
     query_lines: tuple[int, int] | None = None  # the query lines worth aligning (None: all)
     channels: frozenset[str] = frozenset({"exact", "normalized"})  # channels with hits here
+    via: int | None = None  # a near-duplicate borrowing this representative's hits
 
 
 @dataclass(slots=True)
@@ -182,7 +183,9 @@ def _window(diagonals: np.ndarray, query_lines: tuple[int, int]) -> tuple[int, i
 
 def _with_cluster_members(index: IndexBackend, regions: list[Candidate], options: QueryOptions) -> list[Candidate]:
     """Add the near-duplicate members of candidate documents' clusters: they store only the
-    postings their representative lacks, so the representative's hits stand for them too."""
+    postings their representative lacks, so the representative's hits stand for them too: they
+    are looked at near the representative's window (and, once it is verified, where its matched
+    text occurs in them; see `search_api.query`)."""
     out: list[Candidate] = []
     seen: set[tuple[int, tuple[int, int] | None]] = set()
     expanded: set[int] = set()
@@ -196,7 +199,8 @@ def _with_cluster_members(index: IndexBackend, regions: list[Candidate], options
             window = _widened(region.lines, NEAR_COPY_DRIFT)
             if (member, window) not in seen:
                 seen.add((member, window))
-                out.append(Candidate(member, window, region.score, region.query_bytes))
+                out.append(Candidate(member, window, region.score, region.query_bytes, region.query_lines,
+                                     region.channels, via=region.doc_id))
     return out
 
 

@@ -32,7 +32,7 @@ class QueryOptions:
     max_matches: int = 20
     max_candidates: int = 12
     candidate_ratio: float = 0.1
-    max_cluster_expansion: int = 8
+    max_cluster_expansion: int = 16
     max_postings: int = 100
     boilerplate_repos: int = 10
     max_gap_chars: int = 160

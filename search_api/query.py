@@ -8,6 +8,7 @@ generator all call `Searcher.attribute`.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import time
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.backend import IndexBackend
+from indexer.fingerprint import text_channel
 from search_api.candidates import Candidate, Candidates, find_candidates
 from search_api.channels import Lexed, TextAnalysis, analyze, lex_text
 from search_api.language_guess import resolve_language
@@ -27,6 +29,8 @@ from search_api.verify import Found, verify
 
 MAX_COPIES = 100  # copies listed per match (all of them count in repos_with_span)
 QUERY_WINDOW_SHARE = 0.6  # align only the query lines around a candidate's hits when they are fewer
+ANCHOR_BYTES = 48  # non-whitespace characters of a representative's match looked for in its near-duplicates
+ANCHOR_SLACK = 30  # lines around the anchored place a near-duplicate's match may extend to
 
 
 class QueryError(ValueError):
@@ -84,10 +88,13 @@ class Searcher:
         self._sources.clear()
 
     def _verify_all(self, query: TextAnalysis, candidates: Candidates, options: QueryOptions) -> list[_Verified]:
-        out = []
+        """Verify every candidate; then near-duplicates again where their representative matched."""
+        out: list[_Verified] = []
+        by_doc: dict[int, list[Found]] = {}
         queries = {query.language: query}
         windows: dict[tuple[str | None, tuple[int, int]], TextAnalysis] = {}
-        for region in candidates.regions:
+
+        def verify_region(region: Candidate) -> None:
             lexed = self._lexed(region.doc_id)
             source = analyze(lexed, self.index.options, region.lines)
             q = queries.get(lexed.language)
@@ -95,8 +102,36 @@ class Searcher:
                 q = queries[lexed.language] = analyze(lex_text(query.text, lexed.language, True), self.index.options)
             q = self._query_window(q, region, windows)
             for found in verify(region.doc_id, q, source, candidates.rarity, options, region.channels):
+                by_doc.setdefault(region.doc_id, []).append(found)
                 span = (q.line_of(found.q_bytes[0]), q.line_of(max(found.q_bytes[1] - 1, found.q_bytes[0])))
                 out.append(_Verified(found, span))
+
+        for region in candidates.regions:
+            verify_region(region)
+        for region in candidates.regions:
+            if region.via is not None and region.doc_id not in by_doc:
+                for anchored in self._anchored(region, by_doc.get(region.via, [])):
+                    verify_region(anchored)
+        return out
+
+    def _anchored(self, region: Candidate, matched: list[Found]) -> list[Candidate]:
+        """Windows of a near-duplicate where its representative's matched text occurs: the same
+        code, maybe moved or reformatted, found by exact search (whitespace aside) for a piece of it."""
+        if not matched or region.via is None:
+            return []
+        rep, member = self._lexed(region.via), self._lexed(region.doc_id)
+        rep_chars, member_chars = text_channel(rep.data), text_channel(member.data)
+        haystack = member_chars.values.astype(np.uint8).tobytes()
+        out = []
+        for found in matched:
+            first, last = np.searchsorted(rep_chars.offsets, found.s_bytes)
+            piece_at = _anchor_offsets(rep_chars.values.astype(np.uint8).tobytes(), (int(first), int(last)), haystack)
+            if piece_at:
+                byte = int(member_chars.offsets[min(piece_at[0], member_chars.offsets.shape[0] - 1)])
+                line = int(np.searchsorted(member.line_starts, byte, side="right"))
+                lines = _span(rep, found.s_bytes).lines
+                out.append(dataclasses.replace(region, lines=(line - ANCHOR_SLACK, line + lines + ANCHOR_SLACK),
+                                               via=None))
         return out
 
     def _query_window(self, query: TextAnalysis, region: Candidate,
@@ -225,6 +260,21 @@ def _as_text(code: str | bytes, options: QueryOptions) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise QueryError(f"the query is not valid UTF-8 (byte {err.start}): send source code as UTF-8 text") from None
+
+
+def _anchor_offsets(source: bytes, span: tuple[int, int], haystack: bytes) -> list[int]:
+    """Where pieces of source[span] (its start, middle and end) occur in `haystack`, best first;
+    each found offset is moved back by the piece's distance from the span's start."""
+    start, end = span
+    out = []
+    for at in (start, (start + end) // 2, max(start, end - ANCHOR_BYTES)):
+        piece = source[at : at + ANCHOR_BYTES]
+        if len(piece) < ANCHOR_BYTES // 2:
+            continue
+        found = haystack.find(piece)
+        if found >= 0:
+            out.append(max(0, found - (at - start)))
+    return out
 
 
 def _specificity(match: Match) -> float:

@@ -112,7 +112,8 @@ def _exact_pair(doc_id: int, query: TextAnalysis, source: TextAnalysis, q_view: 
         method = "exact" if similarity >= EXACT_SIMILARITY else "near-dup"
         if not _exact_enough(chain, method, similarity, query.whole_chars, options):
             continue
-        if _variety(q_view.kgrams, chain, q_view.k) < MIN_VARIETY:
+        asked = chain.covered >= WHOLE_QUERY * query.whole_chars  # the match is what was asked about
+        if not asked and _variety(q_view.kgrams, chain, q_view.k) < MIN_VARIETY:
             continue
         frequencies = _span_rarity(rarity, "exact", q_view.kgrams, chain, q_view.k)
         out.append(_found(doc_id, chain, query, source.data, q_view, s_view, method, similarity,
