@@ -77,6 +77,10 @@ class IndexBackend(abc.ABC):
     def text(self, doc_id: int) -> str:
         """A document's content."""
 
+    def content_bytes(self, doc_id: int) -> bytes:
+        """A document's content as stored (UTF-8); backends that store bytes override this."""
+        return self.text(doc_id).encode("utf-8", "surrogatepass")
+
     @abc.abstractmethod
     def find_blob(self, blob_id: str) -> int | None:
         """The global id of a document with this blob id, or None."""

@@ -21,6 +21,8 @@ from indexer.store.segment import Segment
 
 log = logging.getLogger(__name__)
 
+_INFO_CACHE = 8192  # document records kept (metadata only; they change only with a generation)
+
 
 class EmbeddedIndex(IndexBackend):
     """An index directory opened for reading."""
@@ -50,6 +52,7 @@ class EmbeddedIndex(IndexBackend):
         if repos:
             ids = np.concatenate([np.arange(s.doc_base, s.doc_base + len(s)) for s in self.segments])
             self._repo_of[ids] = np.unique(np.array(repos, dtype=object), return_inverse=True)[1]
+        self._infos: dict[int, DocumentInfo] = {}
         self.__dict__.pop("lsh", None)
         self.__dict__.pop("_blob_ids", None)
         self.__dict__.pop("_content_hashes", None)
@@ -90,11 +93,23 @@ class EmbeddedIndex(IndexBackend):
         return PostingHits(*(np.concatenate(p) for p in zip(*parts)), frequency)
 
     def info(self, doc_id: int, with_content: bool = False) -> DocumentInfo:
+        if not with_content:
+            cached = self._infos.get(doc_id)
+            if cached is not None:
+                return cached
         doc = self._segment(doc_id).document(doc_id, with_content)
-        return DocumentInfo(doc_id, doc, int(self._cluster[doc_id]), bool(self._removed[doc_id]))
+        info = DocumentInfo(doc_id, doc, int(self._cluster[doc_id]), bool(self._removed[doc_id]))
+        if not with_content:
+            if len(self._infos) >= _INFO_CACHE:
+                self._infos.clear()
+            self._infos[doc_id] = info
+        return info
 
     def text(self, doc_id: int) -> str:
         return self._segment(doc_id).text(doc_id)
+
+    def content_bytes(self, doc_id: int) -> bytes:
+        return self._segment(doc_id).content_bytes(doc_id)
 
     def field(self, doc_id: int, name: str) -> object:
         return self._segment(doc_id).field(doc_id, name)

@@ -76,12 +76,17 @@ class Lexed:
     (only the code channel needs the lexer; one token list per start state considered, CODE
     first)."""
 
-    def __init__(self, text: str, language: str | None, states: list[StartState]) -> None:
-        self.text = text
-        self.data = encode(text)
+    def __init__(self, data: np.ndarray, language: str | None, states: list[StartState], text: str | None = None) -> None:
+        self.data = data
         self.language = language
         self.line_starts = line_starts(self.data)
         self._states = states
+        if text is not None:
+            self.__dict__["text"] = text
+
+    @functools.cached_property
+    def text(self) -> str:
+        return self.data.tobytes().decode("utf-8", "replace")
 
     @functools.cached_property
     def tokens(self) -> tuple[Tokens, ...]:
@@ -182,8 +187,13 @@ def start_states(data: np.ndarray, language: str | None) -> list[StartState]:
 def lex_text(text: str, language: str | None, all_start_states: bool) -> Lexed:
     """Prepare a text; a query is lexed under every start state it may need, a source file as a
     whole file."""
-    states = start_states(encode(text), language) if all_start_states else [StartState.CODE]
-    return Lexed(text, language, states)
+    data = encode(text)
+    return Lexed(data, language, start_states(data, language) if all_start_states else [StartState.CODE], text)
+
+
+def lex_bytes(raw: bytes, language: str | None) -> Lexed:
+    """Prepare a source file from its stored UTF-8 bytes (no decoding: a source's text is rarely needed)."""
+    return Lexed(np.frombuffer(raw, dtype=np.uint8), language, [StartState.CODE])
 
 
 def analyze(lexed: Lexed, options: IndexOptions, lines: tuple[int, int] | None = None,

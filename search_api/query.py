@@ -20,7 +20,7 @@ import numpy as np
 from indexer.backend import IndexBackend
 from indexer.fingerprint import text_channel
 from search_api.candidates import Candidate, Candidates, find_candidates
-from search_api.channels import Lexed, TextAnalysis, analyze, lex_text
+from search_api.channels import Lexed, TextAnalysis, analyze, lex_bytes, lex_text
 from search_api.language_guess import resolve_language
 from search_api.options import QueryOptions
 from search_api.results import Copy, Match, Report, SourceRef, Span
@@ -46,7 +46,7 @@ class _Verified:
 class Searcher:
     """Answers attribution queries against one index."""
 
-    def __init__(self, index: IndexBackend, options: QueryOptions = QueryOptions(), cache_size: int = 256) -> None:
+    def __init__(self, index: IndexBackend, options: QueryOptions = QueryOptions(), cache_size: int = 512) -> None:
         self.index = index
         self.options = options
         self._sources: OrderedDict[int, Lexed] = OrderedDict()
@@ -152,7 +152,7 @@ class Searcher:
             self._sources.move_to_end(doc_id)
             return cached
         info = self.index.info(doc_id)
-        lexed = lex_text(self.index.text(doc_id), info.document.language, all_start_states=False)
+        lexed = lex_bytes(self.index.content_bytes(doc_id), info.document.language)
         self._sources[doc_id] = lexed
         if len(self._sources) > self._cache_size:
             self._sources.popitem(last=False)

@@ -180,11 +180,13 @@ class Segment:
         lines = refs.astype(np.int64) - self.line_base[local] + 1
         return local + self.doc_base, lines.astype(np.int32)
 
-    def text(self, doc_id: int) -> str:
+    def content_bytes(self, doc_id: int) -> bytes:
         i = doc_id - self.doc_base
-        raw = self._content.read(int(self._ints["content_block"][i]), int(self._ints["content_offset"][i]),
-                                 int(self._ints["content_length"][i]))
-        return raw.decode("utf-8", "surrogatepass")
+        return self._content.read(int(self._ints["content_block"][i]), int(self._ints["content_offset"][i]),
+                                  int(self._ints["content_length"][i]))
+
+    def text(self, doc_id: int) -> str:
+        return self.content_bytes(doc_id).decode("utf-8", "surrogatepass")
 
     def field(self, doc_id: int, name: str) -> object:
         i = doc_id - self.doc_base
