@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -125,8 +124,6 @@ def test_static_cache_decodes_the_same_tokens(tiny_model_dir: Path, tiny_model: 
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("CODECITE_SLOW_TESTS"),
-                    reason="torch.compile takes about 30 s on a CPU: set CODECITE_SLOW_TESTS=1 to run it")
 def test_compiled_decoding_gives_the_same_tokens(tiny_model_dir: Path, tiny_model: CodeModel, corpus) -> None:
     compiled = CodeModel.load(tiny_model_dir, LoadOptions(device="cpu", decode=DecodeMode.COMPILED))
     sampling = SamplingOptions(max_new_tokens=30)

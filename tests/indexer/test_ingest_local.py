@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from indexer.records import Document, LicenseCategory, Skip, SkipReason, git_blob_id
 from indexer.sources import IngestOptions, open_source
+from indexer.sources import files as source_files
 
 LICENSES = Path(__file__).resolve().parents[1] / "data" / "licenses"
 APP = "def greet(name):\n    return f'hello {name}'\n"
@@ -174,9 +178,25 @@ def test_every_bad_file_becomes_a_counted_skip(tmp_path: Path) -> None:
     }
 
 
-@pytest.mark.skipif(
-    os.geteuid() == 0, reason="root reads files whatever their mode, so chmod 000 cannot hide one"
-)
+@pytest.fixture
+def modes_bind_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Root reads files whatever their mode; as root, make a mode-000 path refuse the two calls
+    ingestion reads through (a directory listing, a file open) the way the kernel refuses a user."""
+    if os.geteuid() != 0:
+        return
+
+    def refusing_mode_000(real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(path: Any, *args: Any, **kwargs: Any) -> Any:
+            if os.stat(path).st_mode & 0o777 == 0:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+            return real(path, *args, **kwargs)
+        return call
+
+    monkeypatch.setattr(os, "scandir", refusing_mode_000(os.scandir))
+    monkeypatch.setattr(source_files, "open", refusing_mode_000(open), raising=False)
+
+
+@pytest.mark.usefixtures("modes_bind_root")
 def test_unreadable_file_and_directory(tmp_path: Path) -> None:
     root = tmp_path / "perm"
     (root / "locked").mkdir(parents=True)
