@@ -12,7 +12,6 @@ space, never less recall).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections import OrderedDict
@@ -30,7 +29,7 @@ from indexer.embedded import EmbeddedIndex
 from indexer.licenses import DEFAULT_KEEP
 from indexer.minhash import estimated_jaccard, lean, new_lsh
 from indexer.options import IndexOptions
-from indexer.records import Document, IngestStats, LicenseCategory, Skip, SkipReason
+from indexer.records import Document, IngestStats, LicenseCategory, Skip, SkipReason, content_hash
 from indexer.store.directory import IndexDirectory, IndexOptionsError, Manifest
 from indexer.store.segment import SegmentInfo, SegmentWriter
 
@@ -195,12 +194,12 @@ class Placement:
     def documents(self, items: Iterable[Document | Skip]) -> Iterator[PlacedDocument]:
         """Each kept document of `items`, in input order, placed."""
         kept = _filtered(items, self.settings.keep, self.stats, self.skips)
-        for doc, raw, fingerprints, content_hash in _fingerprinted(kept, self.options, self.settings):
+        for doc, raw, fingerprints, digest in _fingerprinted(kept, self.options, self.settings):
             doc_id = self.next_doc_id
-            cluster, postings, same = self._clusters.place(doc_id, fingerprints, content_hash)
+            cluster, postings, same = self._clusters.place(doc_id, fingerprints, digest)
             self.next_doc_id += 1
             self.stats.count_document(doc, len(raw))
-            yield PlacedDocument(doc_id, doc, raw, fingerprints, content_hash, cluster, postings, same)
+            yield PlacedDocument(doc_id, doc, raw, fingerprints, digest, cluster, postings, same)
 
 
 def _filtered(items: Iterable[Document | Skip], keep: frozenset[LicenseCategory], stats: IngestStats,
@@ -229,7 +228,7 @@ def _fingerprinted(docs: Iterable[Document], options: IndexOptions,
         for doc in batch:
             raw = doc.content.encode("utf-8", "surrogatepass")
             fingerprints = fingerprint_bytes(np.frombuffer(raw, dtype=np.uint8), doc.language, options)
-            out.append((doc, raw, fingerprints, hashlib.blake2b(raw, digest_size=16).hexdigest()))
+            out.append((doc, raw, fingerprints, content_hash(raw)))
         return out
 
     with ThreadPoolExecutor(settings.workers, thread_name_prefix="fingerprint") as pool:

@@ -53,9 +53,9 @@ class EmbeddedIndex(IndexBackend):
             ids = np.concatenate([np.arange(s.doc_base, s.doc_base + len(s)) for s in self.segments])
             self._repo_of[ids] = np.unique(np.array(repos, dtype=object), return_inverse=True)[1]
         self._infos: dict[int, DocumentInfo] = {}
-        self.__dict__.pop("lsh", None)
-        self.__dict__.pop("_blob_ids", None)
-        self.__dict__.pop("_content_hashes", None)
+        for name, attr in vars(EmbeddedIndex).items():  # every cached map belongs to one generation
+            if isinstance(attr, functools.cached_property):
+                self.__dict__.pop(name, None)
 
     def reopen_if_changed(self) -> bool:
         """Switch to a newer generation if one was committed; True when it did."""

@@ -9,7 +9,6 @@ generator all call `Searcher.attribute`.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
 import time
 from collections import OrderedDict
@@ -19,6 +18,7 @@ import numpy as np
 
 from indexer.backend import IndexBackend
 from indexer.fingerprint import text_channel
+from indexer.records import content_hash
 from search_api.candidates import Candidate, Candidates, find_candidates
 from search_api.channels import Lexed, TextAnalysis, analyze, lex_bytes, lex_text
 from search_api.language_guess import resolve_language
@@ -77,7 +77,7 @@ class Searcher:
         """A query byte-identical to an indexed file is that file (a whole-file match, as SCANOSS
         answers with its file match): no snippet search is needed to say where it came from."""
         raw = query.data.tobytes()
-        doc_id = self.index.find_content(hashlib.blake2b(raw, digest_size=16).hexdigest())
+        doc_id = self.index.find_content(content_hash(raw))
         if doc_id is None:
             return None
         chars = int(query.text_view.values.shape[0])

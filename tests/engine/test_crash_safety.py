@@ -16,6 +16,7 @@ from engine_testlib import KEEP_ALL, QUERIES, CheckedSearcher, assert_clean_erro
 
 from indexer.build import build_index
 from indexer.embedded import EmbeddedIndex
+from indexer.records import content_hash
 from indexer.store.directory import IndexDirectory, IndexLockedError
 
 # A second build in its own process: a stream of distinct generated files that arrives slowly
@@ -131,3 +132,18 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path: Pat
     assert holder.returncode == 0
     # Once the writer is done, the next one goes ahead.
     assert build_index(docs, index_path, settings=KEEP_ALL).manifest.generation == 2
+
+
+def test_a_reader_that_switches_generation_answers_from_the_new_one(tmp_path: Path) -> None:
+    index_path = tmp_path / "index"
+    first, second = corpus_documents(["kjd/idna"]), corpus_documents(["pallets/itsdangerous"])
+    build_index(first + second, index_path, settings=KEEP_ALL)
+    reader = EmbeddedIndex(index_path)
+    gone, kept = first[0], second[0]
+    assert reader.find_content(content_hash(gone.content.encode())) == 0
+    assert reader.find_blob(kept.blob_id) == len(first)
+    build_index(second, index_path, settings=KEEP_ALL)
+    assert reader.reopen_if_changed() is True
+    assert reader.find_content(content_hash(gone.content.encode())) is None
+    assert reader.find_content(content_hash(kept.content.encode())) == 0
+    assert reader.find_blob(gone.blob_id) is None and reader.find_blob(kept.blob_id) == 0
