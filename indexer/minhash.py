@@ -26,8 +26,9 @@ def permutations(num_perm: int, seed: int, scheme: str) -> tuple[np.ndarray, np.
 
 
 def shingle_values(hashes: np.ndarray, scheme: str) -> np.ndarray:
-    """The per-shingle hash values datasketch would see: the top 32 bits for affine32."""
-    hashes = np.unique(hashes.astype(np.uint64))
+    """The per-shingle hash values datasketch would see: the top 32 bits for affine32. Repeats
+    are left in: they cannot change a minimum."""
+    hashes = hashes.astype(np.uint64, copy=False)
     if scheme == "affine32":
         return (hashes >> np.uint64(32)).astype(np.uint32)
     return hashes

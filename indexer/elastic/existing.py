@@ -3,27 +3,15 @@ clusters and representatives' MinHash signatures, read from the cluster in one s
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 
 import numpy as np
 from elasticsearch import Elasticsearch, helpers
 
 from indexer.elastic.connection import ElasticURI, translate_errors
-from indexer.elastic.schema import BuildNames
+from indexer.elastic.schema import BuildNames, decode_signature
 from indexer.minhash import lean, new_lsh
-from indexer.options import IndexOptions
 from indexer.store.directory import Manifest
-
-
-def signature_dtype(options: IndexOptions) -> np.dtype:
-    return np.dtype("<u4") if options.minhash_scheme == "affine32" else np.dtype("<u8")
-
-
-def decode_signature(raw: str, options: IndexOptions) -> np.ndarray:
-    """A stored (base64, little-endian) MinHash signature as the array `fingerprint_document` made."""
-    sig = np.frombuffer(base64.b64decode(raw), dtype=signature_dtype(options))
-    return sig.astype(np.uint32 if options.minhash_scheme == "affine32" else np.uint64)
 
 
 @dataclass(slots=True)
@@ -53,7 +41,7 @@ class ExistingElastic:
                 if hashes.get(src["content_hash"], total) > doc:
                     hashes[src["content_hash"]] = doc
                 if "signature" in src:
-                    signatures[doc] = decode_signature(src["signature"], options)
+                    signatures[doc] = decode_signature(src["signature"])
         lsh = new_lsh(options)
         with lsh.insertion_session() as session:
             for doc in sorted(signatures):

@@ -21,6 +21,7 @@ every read filters them out, which makes an add atomic for readers.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import os
@@ -188,6 +189,17 @@ class BuildNames:
 def hash_keys(hashes: np.ndarray) -> list[str]:
     """Fingerprint hashes as the 16-hex-digit keywords the postings index stores."""
     return [format(h, "016x") for h in np.asarray(hashes, dtype=np.uint64).tolist()]
+
+
+def encode_signature(signature: np.ndarray) -> str:
+    """A MinHash signature as a document stores it: base64 of its little-endian uint32 slots
+    (`indexer.minhash.signature` makes uint32 whichever the scheme)."""
+    return base64.b64encode(np.asarray(signature, dtype="<u4").tobytes()).decode("ascii")
+
+
+def decode_signature(raw: str) -> np.ndarray:
+    """The signature `encode_signature` stored, as the uint32 array `fingerprint_document` made."""
+    return np.frombuffer(base64.b64decode(raw), dtype="<u4").astype(np.uint32)
 
 
 def band_keys(signature: np.ndarray, options: IndexOptions) -> list[str]:

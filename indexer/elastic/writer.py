@@ -11,7 +11,6 @@ Filtering, fingerprinting and clustering are `indexer.build`'s, through its `Pla
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import logging
 import time
@@ -33,7 +32,7 @@ from indexer.elastic.admin import (
 )
 from indexer.elastic.connection import ElasticBackendError, ElasticURI, connect, translate_errors
 from indexer.elastic.existing import ExistingElastic
-from indexer.elastic.schema import BuildNames, ElasticSettings, band_keys, hash_keys
+from indexer.elastic.schema import BuildNames, ElasticSettings, band_keys, encode_signature, hash_keys
 from indexer.options import IndexOptions
 from indexer.records import Document, Skip
 from indexer.store.directory import Manifest
@@ -167,7 +166,7 @@ def _document_action(index: str, placed: PlacedDocument, options: IndexOptions) 
     source = doc.to_dict(with_content=False) | {
         "doc": placed.doc_id,
         "content_hash": placed.content_hash,
-        "size_bytes": doc.size_bytes,
+        "size_bytes": len(placed.raw),
         "n_lines": placed.fingerprints.n_lines,
         "cluster": placed.doc_id if placed.cluster < 0 else placed.cluster,
         "removed": False,
@@ -177,9 +176,8 @@ def _document_action(index: str, placed: PlacedDocument, options: IndexOptions) 
     else:
         source["content_doc"] = placed.same_content_as
     if placed.cluster < 0:  # a representative: findable by near_duplicates, and by later adds
-        signature = np.ascontiguousarray(placed.fingerprints.signature)
-        source["signature"] = _b64(signature.astype(signature.dtype.newbyteorder("<"), copy=False).tobytes())
-        source["bands"] = band_keys(signature, options)
+        source["signature"] = encode_signature(placed.fingerprints.signature)
+        source["bands"] = band_keys(placed.fingerprints.signature, options)
     return {"_index": index, "_id": str(placed.doc_id), "_source": source}
 
 
@@ -249,7 +247,3 @@ def _drop_uncommitted(es: Elasticsearch, target: ElasticURI, names: BuildNames, 
                                    conflicts="proceed")
             if r.get("deleted"):
                 log.warning("removed %d entries of an unfinished add from %s", r["deleted"], index)
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
