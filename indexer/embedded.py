@@ -31,12 +31,13 @@ class EmbeddedIndex(IndexBackend):
         self.directory = IndexDirectory(path)
         self.uri = str(path)
         self._verify = verify
+        self.segments: list[Segment] = []
         self._load(self.directory.read_manifest())
 
     def _load(self, manifest: Manifest) -> None:
         self.manifest = manifest
         self.options = manifest.options
-        self.segments = [Segment(self.directory.segments_dir / s.name, s, self._verify) for s in manifest.segments]
+        self.segments = self._open_segments(manifest)
         self._bases = np.array([s.doc_base for s in self.segments], dtype=np.int64)
         total = manifest.next_doc_base
         self._cluster = np.arange(total, dtype=np.int64)
@@ -56,6 +57,14 @@ class EmbeddedIndex(IndexBackend):
         for name, attr in vars(EmbeddedIndex).items():  # every cached map belongs to one generation
             if isinstance(attr, functools.cached_property):
                 self.__dict__.pop(name, None)
+
+    def _open_segments(self, manifest: Manifest) -> list[Segment]:
+        """The manifest's segments, keeping those already open: a written segment never changes,
+        so a generation switch checks and opens only the new ones."""
+        opened = {seg.info.name: seg for seg in self.segments}
+        return [opened[info.name] if info.name in opened and opened[info.name].info == info
+                else Segment(self.directory.segments_dir / info.name, info, self._verify)
+                for info in manifest.segments]
 
     def reopen_if_changed(self) -> bool:
         """Switch to a newer generation if one was committed; True when it did."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from engine_testlib import KEEP_ALL, QUERIES, CheckedSearcher, assert_clean_error, corpus_documents, run_cli
 
-from indexer.build import build_index
+from indexer.build import add_to_index, build_index
 from indexer.embedded import EmbeddedIndex
 from indexer.records import content_hash
 from indexer.store.directory import IndexDirectory, IndexLockedError
@@ -147,3 +147,18 @@ def test_a_reader_that_switches_generation_answers_from_the_new_one(tmp_path: Pa
     assert reader.find_content(content_hash(gone.content.encode())) is None
     assert reader.find_content(content_hash(kept.content.encode())) == 0
     assert reader.find_blob(gone.blob_id) is None and reader.find_blob(kept.blob_id) == 0
+
+
+def test_a_generation_switch_opens_only_the_new_segments(tmp_path: Path) -> None:
+    index_path = tmp_path / "index"
+    build_index(corpus_documents(["kjd/idna"]), index_path, settings=KEEP_ALL)
+    reader = EmbeddedIndex(index_path)
+    (first,) = reader.segments
+    added = corpus_documents(["pallets/itsdangerous"])
+    add_to_index(added, index_path, settings=KEEP_ALL)
+    assert reader.reopen_if_changed() is True
+    assert reader.segments[0] is first and len(reader.segments) == 2
+    assert reader.find_blob(added[0].blob_id) == first.doc_base + len(first)
+    build_index(added, index_path, settings=KEEP_ALL)  # a rebuild: every segment new
+    assert reader.reopen_if_changed() is True
+    assert all(seg is not first for seg in reader.segments) and reader.find_blob(added[0].blob_id) == 0
