@@ -48,11 +48,7 @@ class EmbeddedIndex(IndexBackend):
         self._removed[manifest.removed_documents] = True
         self._members_order = np.argsort(self._cluster, kind="stable")
         self._members_sorted = self._cluster[self._members_order]
-        repos = [r for seg in self.segments for r in seg.column("repo")]
-        self._repo_of = np.zeros(total, dtype=np.int64)
-        if repos:
-            ids = np.concatenate([np.arange(s.doc_base, s.doc_base + len(s)) for s in self.segments])
-            self._repo_of[ids] = np.unique(np.array(repos, dtype=object), return_inverse=True)[1]
+        self._repo_of = self._codes("repo")
         self._infos: dict[int, DocumentInfo] = {}
         for name, attr in vars(EmbeddedIndex).items():  # every cached map belongs to one generation
             if isinstance(attr, functools.cached_property):
@@ -136,8 +132,20 @@ class EmbeddedIndex(IndexBackend):
         members = self.cluster_members(doc_id)
         if members.shape[0] <= 1:
             return members
-        own = self.field(doc_id, "content_hash")
-        return np.array([m for m in members if self.field(int(m), "content_hash") == own], dtype=np.int64)
+        return members[self._content_of[members] == self._content_of[doc_id]]
+
+    @functools.cached_property
+    def _content_of(self) -> np.ndarray:
+        return self._codes("content_hash")
+
+    def _codes(self, column: str) -> np.ndarray:
+        """Global id -> a number shared exactly by the documents with equal `column` values."""
+        out = np.zeros(self.manifest.next_doc_base, dtype=np.int64)
+        values = [v for seg in self.segments for v in seg.column(column)]
+        if values:
+            ids = np.concatenate([np.arange(s.doc_base, s.doc_base + len(s)) for s in self.segments])
+            out[ids] = np.unique(np.array(values, dtype=object), return_inverse=True)[1]
+        return out
 
     @functools.cached_property
     def _blob_ids(self) -> dict[str, int]:
