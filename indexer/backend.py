@@ -34,10 +34,6 @@ class PostingHits:
     lines: np.ndarray  # int32
     frequency: np.ndarray  # int32
 
-    @classmethod
-    def empty(cls, n_queries: int) -> PostingHits:
-        return cls(np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(n_queries, np.int32))
-
 
 @dataclass(frozen=True, slots=True)
 class DocumentInfo:

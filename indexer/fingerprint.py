@@ -28,6 +28,7 @@ from indexer.keywords import keywords
 from indexer.languages import Family, family_of
 from indexer.lexer import _CHAR_CLASS, Tokens
 
+# Constants of the compiled kernels (numba freezes module globals into the compiled code).
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
 _BASE = np.uint64(0x9E3779B97F4A7C15)  # odd: invertible modulo 2**64
@@ -57,9 +58,9 @@ class Channel:
 @njit(cache=True, nogil=True)
 def fnv1a(data, start, end):
     """64-bit FNV-1a hash of data[start:end]."""
-    h = np.uint64(0xCBF29CE484222325)
+    h = _FNV_OFFSET
     for i in range(start, end):
-        h = (h ^ np.uint64(data[i])) * np.uint64(0x100000001B3)
+        h = (h ^ np.uint64(data[i])) * _FNV_PRIME
     return h
 
 
@@ -156,14 +157,14 @@ def _normalized(data, start, end, cls, keyword_hashes):
                 reserved = p < keyword_hashes.shape[0] and keyword_hashes[p] == h
                 member = i > 0 and (data[i - 1] == 46 or (i > 1 and data[i - 1] == 62 and data[i - 2] == 45))
                 if not reserved and not member:
-                    h = np.uint64(0x49444E5400000001)
+                    h = IDENT_VALUE
             values[count] = h
             offsets[count] = i
             ends[count] = j
             count += 1
             i = j
             continue
-        values[count] = np.uint64(data[i]) + np.uint64(0x50554E4300000000)
+        values[count] = np.uint64(data[i]) + _PUNCT_BASE
         offsets[count] = i
         ends[count] = i + 1
         count += 1
@@ -181,7 +182,7 @@ def kgram_hashes(values, k):
     n = values.shape[0]
     if n < k:
         return np.empty(0, dtype=np.uint64)
-    base = np.uint64(0x9E3779B97F4A7C15)
+    base = _BASE
     top = np.uint64(1)  # base ** (k - 1)
     for _ in range(k - 1):
         top = top * base

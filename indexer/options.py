@@ -67,11 +67,6 @@ class IndexOptions:
         return self.exact_k + self.exact_window - 1
 
     @property
-    def normalized_guarantee(self) -> int:
-        """t for the normalized channel, in tokens."""
-        return self.normalized_k + self.normalized_window - 1
-
-    @property
     def options_hash(self) -> str:
         """Hash of everything that changes the stored fingerprints (storage knobs excluded)."""
         relevant = {k: v for k, v in self.to_dict().items() if not k.startswith("content_")}

@@ -58,10 +58,6 @@ class Manifest:
     ingest: dict[str, object] = field(default_factory=dict)
 
     @property
-    def documents(self) -> int:
-        return sum(s.documents for s in self.segments)
-
-    @property
     def next_doc_base(self) -> int:
         return max((s.doc_base + s.documents for s in self.segments), default=0)
 

@@ -81,10 +81,6 @@ class SegmentWriter:
     def documents(self) -> int:
         return len(self._rows["blob_id"])
 
-    @property
-    def lines(self) -> int:
-        return self._lines
-
     def has_room(self, n_lines: int) -> bool:
         """Whether a document of `n_lines` lines still fits (segment line ids are limited)."""
         return self._lines + n_lines <= MAX_SEGMENT_LINES
@@ -159,7 +155,6 @@ class Segment:
         except (OSError, ValueError, pa.ArrowInvalid, KeyError) as err:
             raise CorruptIndexError(f"segment {info.name} cannot be read ({err})") from err
         self.line_base = self._ints["line_base"]
-        self.n_lines = self._ints["n_lines"]
         self.cluster = self._ints["cluster"]
         self.representatives = np.flatnonzero(self.cluster < 0)  # local ids; row i of `signatures` is theirs
 
