@@ -141,7 +141,13 @@ def combine_expressions(expressions: Iterable[str]) -> str | None:
         return None
     if len(parts) == 1:
         return parts[0]
-    return normalize_expression(" AND ".join(f"({p})" if " " in p else p for p in parts))
+    return normalize_expression(join_expressions(parts, "AND"))
+
+
+def join_expressions(parts: Iterable[str], operator: str) -> str:
+    """`parts` joined by `operator` (``AND`` or ``OR``), each compound part in parentheses;
+    not normalised."""
+    return f" {operator} ".join(f"({p})" if " " in p else p for p in parts)
 
 
 def spdx_header_expressions(text: str, max_chars: int = 4000) -> list[str]:

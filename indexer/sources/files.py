@@ -69,6 +69,16 @@ def license_of_files(paths: Iterable[Path]) -> str | None:
     return combine_expressions(found)
 
 
+def license_of_directory(directory: Path) -> str | None:
+    """The license stated by the license files at the root of `directory`; None when there are
+    none or it cannot be listed."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return None
+    return license_of_files(license_files_in(directory, names))
+
+
 def license_files_in(directory: Path, names: Iterable[str]) -> list[Path]:
     """The license files among `names` (entries of `directory`)."""
     return [directory / n for n in names if is_license_file_name(n) and (directory / n).is_file()]

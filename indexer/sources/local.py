@@ -20,7 +20,13 @@ import pathspec
 
 from indexer.records import Document, Skip, SkipReason
 from indexer.sources.base import IngestOptions, Source
-from indexer.sources.files import RepoContext, license_files_in, license_of_files, read_document
+from indexer.sources.files import (
+    RepoContext,
+    license_files_in,
+    license_of_directory,
+    license_of_files,
+    read_document,
+)
 from indexer.sources.filters import is_dependency_dir
 from indexer.sources.repo_urls import git_dir, head_revision, remote_url, repo_from_url
 
@@ -53,11 +59,7 @@ def repo_context(root: Path, license_default: str | None = None) -> RepoContext:
     """
     gitdir = git_dir(root)
     ref = repo_from_url(remote_url(gitdir)) if gitdir else None
-    try:
-        names = os.listdir(root)
-    except OSError:
-        names = []
-    license_expr = license_of_files(license_files_in(root, names)) or license_default
+    license_expr = license_of_directory(root) or license_default
     name = ref.name if ref else root.resolve().name
     return RepoContext(name, license_expr, head_revision(gitdir) if gitdir else None, ref)
 

@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from indexer.licenses import normalize_expression
+from indexer.licenses import join_expressions, normalize_expression
 from indexer.records import Document, Skip, SkipReason
 from indexer.sources.base import IngestOptions, Source, SourceError
-from indexer.sources.files import RepoContext, license_files_in, license_of_files
+from indexer.sources.files import RepoContext, license_of_directory, license_of_files
 from indexer.sources.license_names import PROPRIETARY, license_from_name
 from indexer.sources.local import walk_tree
 from indexer.sources.repo_urls import RepoRef, repo_from_url
@@ -68,7 +68,7 @@ def package_license(manifest: dict[str, Any], package_dir: Path) -> str | None:
         see = re.match(r"SEE LICEN[CS]E IN (.+)", text, re.IGNORECASE)
         if see:
             named = license_of_files([package_dir / see.group(1).strip()])
-            return named or license_of_package_files(package_dir)
+            return named or license_of_directory(package_dir)
         found = license_from_name(text)
         if found:
             return found
@@ -80,19 +80,10 @@ def package_license(manifest: dict[str, Any], package_dir: Path) -> str | None:
         found_names = [found for n in names if isinstance(n, str) and (found := license_from_name(n))]
         if found_names:
             alternatives = list(dict.fromkeys(found_names))
-            return normalize_expression(" OR ".join(f"({a})" if " " in a else a for a in alternatives))
-    return license_of_package_files(package_dir) or license_from_name(
+            return normalize_expression(join_expressions(alternatives, "OR"))
+    return license_of_directory(package_dir) or license_from_name(
         declared if isinstance(declared, str) else None, guess_family=True
     )
-
-
-def license_of_package_files(package_dir: Path) -> str | None:
-    """The license stated by the license files at the package's root, or None."""
-    try:
-        names = os.listdir(package_dir)
-    except OSError:
-        return None
-    return license_of_files(license_files_in(package_dir, names))
 
 
 def package_repo(manifest: dict[str, Any]) -> RepoRef | None:

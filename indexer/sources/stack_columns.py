@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from indexer.licenses import combine_expressions, license_category, normalize_expression
+from indexer.licenses import combine_expressions, join_expressions, license_category, normalize_expression
 from indexer.records import Document, LicenseCategory, Skip, SkipReason, git_blob_id
 from indexer.sources.base import IngestOptions, SourceError
 from indexer.sources.filters import check_name, check_size, check_text, decode
@@ -111,7 +111,7 @@ def dataset_license(ids: tuple[str, ...], license_type: str | None) -> tuple[str
     parts = [normalize_expression(i) or _license_ref(i) for i in ids if i and i.strip()]
     expression = combine_expressions(parts) if parts else None
     if expression is None and parts:
-        expression = " AND ".join(f"({p})" if " " in p else p for p in dict.fromkeys(parts))
+        expression = join_expressions(dict.fromkeys(parts), "AND")
     if expression:
         return expression, license_category(expression)
     if not license_type or license_type == "no_license":
