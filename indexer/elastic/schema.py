@@ -28,13 +28,12 @@ import os
 import re
 import uuid
 from dataclasses import dataclass, fields
-from pathlib import Path
 
 import numpy as np
 
 from indexer.minhash import new_lsh
 from indexer.options import IndexOptions
-from indexer.store.directory import FORMAT, FORMAT_VERSION, IndexOptionsError, IndexVersionError, Manifest
+from indexer.store.directory import FORMAT, IndexVersionError, Manifest
 
 _KEYWORD_STORED = {"type": "keyword", "index": False, "doc_values": False}
 
@@ -250,15 +249,5 @@ def read_manifest_meta(meta: dict | None, alias: str, index: str, uri: str) -> C
             or names.docs != index):
         raise IndexVersionError(f"the Elasticsearch index {index} is not a codecite index: {rebuild} "
                                 "(or point --index at another name)")
-    if raw.get("format_version") != FORMAT_VERSION:
-        raise IndexVersionError(f"the index {index} has format version {raw.get('format_version')}, this codecite "
-                                f"reads version {FORMAT_VERSION}: {rebuild} (or install the release that wrote it)")
-    try:
-        options = IndexOptions.from_dict(raw["options"])
-    except (KeyError, TypeError, ValueError) as err:
-        raise IndexVersionError(f"the index {index} records options this codecite does not know ({err}): "
-                                f"{rebuild}") from err
-    if options.options_hash != raw.get("options_hash"):
-        raise IndexOptionsError(f"the index {index} was built with fingerprinting code or options this codecite "
-                                f"computes differently: {rebuild}")
-    return CurrentBuild(Manifest.from_dict(raw, Path(index)), names, int(raw.get("block_lines", 32)))
+    manifest = Manifest.from_dict(raw, f"the Elasticsearch index {index}", rebuild)
+    return CurrentBuild(manifest, names, int(raw.get("block_lines", 32)))

@@ -78,29 +78,32 @@ class Manifest:
         }
 
     @classmethod
-    def from_dict(cls, raw: dict, where: Path) -> Manifest:
+    def from_dict(cls, raw: dict, where: str, rebuild: str) -> Manifest:
+        """The manifest `raw` records, if this codecite reads it the same way. Errors name the
+        index as `where` ("the index at PATH") and end with `rebuild`, the command that fixes it."""
         if raw.get("format") != FORMAT:
-            raise IndexVersionError(f"{where} is not a codecite index manifest")
+            raise IndexVersionError(f"{where} has no codecite index manifest: {rebuild}")
         version = raw.get("format_version")
         if version != FORMAT_VERSION:
-            raise IndexVersionError(
-                f"the index at {where.parent.parent} has format version {version}, this codecite reads "
-                f"version {FORMAT_VERSION}: rebuild it with `codecite index build SOURCE... --index "
-                f"{where.parent.parent}` (or install the codecite release that wrote it)"
-            )
-        options = IndexOptions.from_dict(raw["options"])
+            raise IndexVersionError(f"{where} has format version {version}, this codecite reads version "
+                                    f"{FORMAT_VERSION}: {rebuild} (or install the codecite release that wrote it)")
+        try:
+            options = IndexOptions.from_dict(raw["options"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise IndexVersionError(f"{where} records options this codecite does not know ({err}): {rebuild}") from err
         if options.options_hash != raw.get("options_hash"):
-            raise IndexOptionsError(
-                f"the index at {where.parent.parent} was built with fingerprinting code or options this codecite "
-                "computes differently: rebuild it with `codecite index build`"
+            raise IndexOptionsError(f"{where} was built with fingerprinting code or options this codecite "
+                                    f"computes differently: {rebuild}")
+        try:
+            return cls(
+                generation=int(raw["generation"]), index_id=raw["index_id"], created=raw["created"],
+                options=options, segments=[SegmentInfo.from_dict(s) for s in raw["segments"]],
+                removed_repos=list(raw.get("removed_repos", [])),
+                removed_documents=[int(d) for d in raw.get("removed_documents", [])],
+                sources=list(raw.get("sources", [])), ingest=dict(raw.get("ingest", {})),
             )
-        return cls(
-            generation=int(raw["generation"]), index_id=raw["index_id"], created=raw["created"], options=options,
-            segments=[SegmentInfo.from_dict(s) for s in raw["segments"]],
-            removed_repos=list(raw.get("removed_repos", [])),
-            removed_documents=[int(d) for d in raw.get("removed_documents", [])],
-            sources=list(raw.get("sources", [])), ingest=dict(raw.get("ingest", {})),
-        )
+        except (KeyError, TypeError, ValueError) as err:
+            raise IndexVersionError(f"{where} has a damaged manifest ({err!r}): {rebuild}") from err
 
 
 class IndexDirectory:
@@ -130,7 +133,8 @@ class IndexDirectory:
             raise IndexVersionError(
                 f"the manifest of the index at {self.path} is unreadable ({err}): rebuild it with `codecite index build`"
             ) from err
-        return Manifest.from_dict(raw, manifest_path)
+        return Manifest.from_dict(raw, f"the index at {self.path}",
+                                  f"rebuild it with `codecite index build SOURCE... --index {self.path}`")
 
     def new_manifest(self, options: IndexOptions) -> Manifest:
         return Manifest(generation=0, index_id=uuid.uuid4().hex[:12], created="", options=options, segments=[])

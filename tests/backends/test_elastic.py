@@ -22,10 +22,17 @@ from indexer.backend import BackendUnavailableError, open_index
 from indexer.elastic import ElasticSettings, ElasticURI, build_elastic
 from indexer.elastic.admin import writer_lock
 from indexer.elastic.connection import ElasticBackendError, connect
-from indexer.elastic.schema import band_keys
+from indexer.elastic.schema import BuildNames, band_keys, manifest_meta, read_manifest_meta
 from indexer.minhash import lean
 from indexer.options import IndexOptions
-from indexer.store.directory import IndexLockedError, IndexNotFoundError
+from indexer.store.directory import (
+    FORMAT_VERSION,
+    IndexDirectory,
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexOptionsError,
+    IndexVersionError,
+)
 from search_api.query import Searcher
 
 # -- no server -------------------------------------------------------------------------------
@@ -99,6 +106,26 @@ def test_posting_documents_hold_each_posting_once(pairs: list[tuple[int, int]], 
         key = format(h, "016x")
         assert sum(key in d["h"] for d in docs) == int(np.count_nonzero(hashes == h))
     assert len({(d["b"], d["p"]) for d in docs}) == len(docs)
+
+
+_RECORDED = {"format_version": (FORMAT_VERSION + 1, IndexVersionError, "format version"),
+             "options_hash": ("0" * 16, IndexOptionsError, "computes differently"),
+             "options": ({"exact_k": "sixteen"}, IndexVersionError, "does not know"),
+             "generation": (None, IndexVersionError, "damaged manifest")}
+
+
+@pytest.mark.parametrize("field", list(_RECORDED))
+def test_a_build_recorded_by_another_codecite_names_the_rebuild(field: str) -> None:
+    names = BuildNames("corpus", "b1")
+    manifest = IndexDirectory("unused").new_manifest(IndexOptions())
+    meta = manifest_meta(manifest, names, 32)
+    assert read_manifest_meta(meta, "corpus", names.docs, "es+http://h/corpus").manifest.options == IndexOptions()
+    value, error, says = _RECORDED[field]
+    meta["codecite"][field] = value
+    with pytest.raises(error, match=says) as raised:
+        read_manifest_meta(meta, "corpus", names.docs, "es+http://h/corpus")
+    assert f"the Elasticsearch index {names.docs}" in str(raised.value)
+    assert "codecite index build SOURCE... --index es+http://h/corpus" in str(raised.value)
 
 
 class _FakeOpenSearch(http.server.BaseHTTPRequestHandler):
