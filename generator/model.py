@@ -105,6 +105,7 @@ class CodeModel:
                                     | _as_set(tokenizer.eos_token_id) | _as_set(model.generation_config.eos_token_id))
         if not self.end_token_ids:
             raise ModelLoadError(f"{name}: the tokenizer has no end-of-text token, so completions would never end")
+        self._end_ids = frozenset(self.end_token_ids)
         self.pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.end_token_ids[0]
         self.supports_fim = not missing_fim_tokens(set(vocab))
         self.max_context: int | None = getattr(model.config, "max_position_embeddings", None)
@@ -232,14 +233,12 @@ class CodeModel:
 
     def decode_new(self, ids: Sequence[int]) -> str:
         """Text of generated ids up to the first end token (special tokens dropped, spacing as written)."""
-        ends = set(self.end_token_ids)
-        cut = next((i for i, t in enumerate(ids) if t in ends), len(ids))
+        cut = next((i for i, t in enumerate(ids) if t in self._end_ids), len(ids))
         return self.tokenizer.decode(list(ids[:cut]), skip_special_tokens=True, clean_up_tokenization_spaces=False)
 
     def _finish(self, row: Sequence[int], prompt: _Prompt, sampling: SamplingOptions, seconds: float,
                 first_token: float | None, cancelled: bool) -> Completion:
-        ends = set(self.end_token_ids)
-        cut = next((i for i, t in enumerate(row) if t in ends), None)
+        cut = next((i for i, t in enumerate(row) if t in self._end_ids), None)
         text, stopped = visible_text(self.decode_new(row), prompt.healed, sampling.stop, final=True)
         if stopped:
             reason, new = "stop", cut if cut is not None else len(row)
@@ -269,8 +268,8 @@ class CompletionStream:
         self._done = False
         self._error: BaseException | None = None
         self.completion: Completion | None = None
-        self._sink = _TokenSink(self._on_tokens)
-        self._background = background
+        # Without a consumer reading along (background off), the text is decoded once, at the end.
+        self._sink = _TokenSink(self._on_tokens if background else None)
         self._thread = threading.Thread(target=self._run, name="codecite-generate", daemon=True) if background \
             else None
         if self._thread is not None:
@@ -335,7 +334,7 @@ class CompletionStream:
 class _TokenSink(BaseStreamer):
     """Receives tokens from `generate` (the prompt first, then one step at a time)."""
 
-    def __init__(self, on_tokens: Callable[[list[int]], None]) -> None:
+    def __init__(self, on_tokens: Callable[[list[int]], None] | None) -> None:
         self._on_tokens = on_tokens
         self._seen_prompt = False
         self.ids: list[int] = []
@@ -347,8 +346,9 @@ class _TokenSink(BaseStreamer):
             return
         if self.first_token_at is None:
             self.first_token_at = time.perf_counter()
-        self.ids.extend(int(t) for t in value.reshape(-1).tolist())
-        self._on_tokens(self.ids)
+        if self._on_tokens is not None:
+            self.ids.extend(int(t) for t in value.reshape(-1).tolist())
+            self._on_tokens(self.ids)
 
     def end(self) -> None:
         pass
@@ -364,10 +364,10 @@ class _StopCriterion(StoppingCriteria):
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: object) -> torch.Tensor:
         if self._cancel is not None and self._cancel.is_set():
             return torch.ones(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
-        done = []
-        for r, row in enumerate(input_ids[:, self._width:].tolist()):
-            raw = self._owner.decode_new(row) if self._stops else ""
-            done.append(bool(self._stops) and visible_text(raw, self._healed[r], self._stops, final=False)[1])
+        if not self._stops:
+            return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+        done = [visible_text(self._owner.decode_new(row), self._healed[r], self._stops, final=False)[1]
+                for r, row in enumerate(input_ids[:, self._width:].tolist())]
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
