@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import pathspec
 
-from search_api.results import Report, Span
+from search_api.results import Match, Report, Span
 
 if TYPE_CHECKING:
     from search_api.policy import Policy
@@ -168,14 +168,13 @@ def file_report(target: ScanTarget, parts: list[tuple[Piece, Report]]) -> Report
     """One Report in file coordinates; for a diff, only matches touching added lines."""
     if target.runs is None:
         return parts[0][1]
-    matches, discarded, warnings = [], {}, []
+    matches: list[Match] = []
+    boilerplate: list[Match] = []
+    discarded: dict[str, int] = {}
+    warnings: list[str] = []
     for piece, report in parts:
-        shift = piece.first_line - 1
-        for m in report.matches:
-            span = Span(m.query_span.start_line + shift, m.query_span.end_line + shift)
-            if any(span.overlap(Span(a, b)) for a, b in target.runs):
-                matches.append(replace(m, query_span=span, query_chars=(m.query_chars[0] + piece.first_char,
-                                                                         m.query_chars[1] + piece.first_char)))
+        matches.extend(_added_in_file(report.matches, piece, target.runs))
+        boilerplate.extend(_added_in_file(report.boilerplate, piece, target.runs))
         for key, n in report.discarded.items():
             discarded[key] = discarded.get(key, 0) + n
         warnings.extend(w for w in report.warnings if w not in warnings)
@@ -187,9 +186,20 @@ def file_report(target: ScanTarget, parts: list[tuple[Piece, Report]]) -> Report
         query_chars=len(target.text),
         language=first.language if first else target.language,
         matches=tuple(matches),
+        boilerplate=tuple(boilerplate),
         index_id=first.index_id if first else "",
         index_documents=first.index_documents if first else 0,
         elapsed_ms=sum(r.elapsed_ms for _, r in parts),
         discarded=discarded,
         warnings=tuple(warnings),
     )
+
+
+def _added_in_file(found: Iterable[Match], piece: Piece, runs: Iterable[Run]) -> Iterator[Match]:
+    """The matches of `piece` that touch an added run, moved to file lines and characters."""
+    shift = piece.first_line - 1
+    for m in found:
+        span = Span(m.query_span.start_line + shift, m.query_span.end_line + shift)
+        if any(span.overlap(Span(a, b)) for a, b in runs):
+            yield replace(m, query_span=span,
+                          query_chars=(m.query_chars[0] + piece.first_char, m.query_chars[1] + piece.first_char))

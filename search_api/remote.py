@@ -150,6 +150,7 @@ def report_from_dict(d: Mapping[str, Any]) -> Report:
             query_chars=int(query.get("chars", 0)),
             language=query.get("language"),
             matches=tuple(_match(m) for m in d.get("matches", [])),
+            boilerplate=tuple(_match(m) for m in d.get("boilerplate", [])),
             index_id=str(index.get("id", "")),
             index_documents=int(index.get("documents", 0)),
             elapsed_ms=float(d.get("elapsed_ms", 0.0)),

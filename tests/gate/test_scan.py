@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from indexer.backend import open_index
+from search_api.gitdiff import Piece, file_report
 from search_api.policy import default_policy, load_policy
+from search_api.results import Match, Report, SourceRef, Span
 from search_api.scan import (
     LocalAttributor,
     ScanOptions,
@@ -163,3 +165,18 @@ def test_identical_files_are_attributed_once(tmp_path: Path, corpus_index: Path,
     assert calls == [1] and len(result.files) == 3
     assert all(f.report.matches[0].source.repo == "janedoe/statkit" for f in result.files)
     assert SkipReason.REFUSED not in {s.reason for s in result.skipped}
+
+
+def test_a_diff_keeps_the_boilerplate_spans_that_touch_added_lines() -> None:
+    text = "".join(f"value_{i} = {i}\n" for i in range(1, 101))
+    target = ScanTarget("x.py", "Python", text, ((51, 60),))
+    piece = Piece(text, 41, 400)  # a piece that starts at file line 41, character 400
+    source = SourceRef("b" * 40, "many/forks", "setup.py", "MIT", "permissive", None, "Python")
+
+    def found(lines: tuple[int, int]) -> Match:
+        return Match(Span(*lines), source, Span(1, 10), 1.0, "exact", 40, 200, 60, boilerplate=True,
+                     query_chars=(10, 210))
+
+    part = Report(100, 500, len(text), "Python", (), "test/gen-1", 9, boilerplate=(found((11, 20)), found((1, 5))))
+    kept = file_report(target, [(piece, part)]).boilerplate
+    assert [(m.query_span.start_line, m.query_span.end_line, m.query_chars) for m in kept] == [(51, 60, (410, 610))]
