@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer.backend import IndexBackend, PostingHits
+from indexer.lexer import lines_of
 from indexer.minhash import signature
 from search_api.channels import TextAnalysis
 from search_api.options import QueryOptions
@@ -133,7 +134,7 @@ def _regions(exact: PostingHits, norm: PostingHits, exact_at: np.ndarray, norm_a
         return []
     keys = np.concatenate([exact.query_index, norm.query_index + exact_at.shape[0]]).astype(np.int64)
     at = np.concatenate([exact_at[exact.query_index], norm_at[norm.query_index]])
-    query_line = np.searchsorted(query.lexed.line_starts, at, side="right")
+    query_line = lines_of(at, query.lexed.line_starts)
     diagonal = np.concatenate([exact.lines, norm.lines]).astype(np.int64) - query_line
     weights = np.concatenate([_rarity(exact.frequency[exact.query_index]),
                               _NORMALIZED_WEIGHT * _rarity(norm.frequency[norm.query_index])])

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from indexer.lexer import lines_of
 from search_api.align import Chain, align, identifier_consistency
 from search_api.channels import ChannelView, TextAnalysis
 from search_api.options import QueryOptions
@@ -107,17 +108,18 @@ def _exact_pair(doc_id: int, query: TextAnalysis, source: TextAnalysis, q_view: 
     out: list[Found] = []
     chains = align(q_view.values, q_view.sorted_kgrams, s_view.values, s_view.kgrams, q_view.k,
                    options.max_gap_chars, min_run=q_view.k)
-    for chain in (_trim_dangling(c, q_view, query.lexed.line_starts, DANGLING_CHARS) for c in chains):
+    q_lines = lines_of(q_view.channel.offsets, query.lexed.line_starts) if chains else None
+    for chain in (_trim_dangling(c, q_lines, DANGLING_CHARS) for c in chains):
         similarity = _similarity(chain)
         method = "exact" if similarity >= EXACT_SIMILARITY else "near-dup"
         if not _exact_enough(chain, method, similarity, query.whole_chars, options):
             continue
         asked = chain.covered >= WHOLE_QUERY * query.whole_chars  # the match is what was asked about
-        if not asked and _variety(q_view.kgrams, chain, q_view.k) < MIN_VARIETY:
+        distinct, variety = _kgram_variety(q_view, chain)
+        if not asked and variety < MIN_VARIETY:
             continue
-        frequencies = _span_rarity(rarity, "exact", q_view.kgrams, chain, q_view.k)
         out.append(_found(doc_id, chain, query, source.data, q_view, s_view, method, similarity,
-                          chain.covered, chain.covered, frequencies, options))
+                          chain.covered, chain.covered, rarity.of("exact", distinct), options))
     return out
 
 
@@ -140,7 +142,8 @@ def _normalized(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: 
     for q_view in query.normalized_views:
         chains = align(q_view.values, q_view.sorted_kgrams, s_view.values, s_view.kgrams, q_view.k,
                        options.max_gap_tokens, min_run=q_view.k)
-        for chain in (_trim_dangling(c, q_view, query.lexed.line_starts, DANGLING_TOKENS) for c in chains):
+        q_lines = lines_of(q_view.channel.offsets, query.lexed.line_starts) if chains else None
+        for chain in (_trim_dangling(c, q_lines, DANGLING_TOKENS) for c in chains):
             if not _renamed_enough(chain, query.whole_words, options):
                 continue
             if s_exact is None:
@@ -151,23 +154,23 @@ def _normalized(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: 
             )
             if consistency < options.min_identifier_consistency or distinct < 2:
                 continue
-            if not _structured(q_view, chain, occurrences - distinct, consistency):
+            grams, variety = _kgram_variety(q_view, chain)
+            if not _structured(q_view, chain, occurrences - distinct, consistency, variety):
                 continue
             q_bytes = (q_view.byte_offset(chain.q_begin), q_view.byte_end(chain.q_end))
             chars = _nonspace(query.data, *q_bytes)
             weight = chars * chain.covered / max(chain.q_end - chain.q_begin, 1)
             out.append(_found(doc_id, chain, query, source.data, q_view, s_view, "normalized", _similarity(chain),
-                              chain.covered, weight,
-                              _span_rarity(rarity, "normalized", q_view.kgrams, chain, q_view.k), options))
+                              chain.covered, weight, rarity.of("normalized", grams), options))
     return out
 
 
-def _structured(view: ChannelView, chain: Chain, repeats: int, consistency: float) -> bool:
+def _structured(view: ChannelView, chain: Chain, repeats: int, consistency: float, variety: float) -> bool:
     """Enough evidence that the likeness is a renamed copy, not a common shape: varied tokens,
     or many reused names that map consistently (repetitive code, renamed tables)."""
     if repeats >= STRONG_REPEATS and consistency >= 0.95:
         return True
-    return _distinct_values(view.values, chain) >= 6 and _variety(view.kgrams, chain, view.k) >= MIN_VARIETY
+    return _distinct_values(view.values, chain) >= 6 and variety >= MIN_VARIETY
 
 
 def _renamed_enough(chain: Chain, query_tokens: int, options: QueryOptions) -> bool:
@@ -179,11 +182,11 @@ def _renamed_enough(chain: Chain, query_tokens: int, options: QueryOptions) -> b
     return chain.covered >= options.long_match_tokens or chain.covered >= 0.5 * query_tokens
 
 
-def _trim_dangling(chain: Chain, view: ChannelView, line_starts: np.ndarray, limit: int) -> Chain:
+def _trim_dangling(chain: Chain, lines: np.ndarray, limit: int) -> Chain:
     """Cut a few values off a chain's ends where they only agree by chance: a run that goes on
     for less than `limit` values into a query line and then stops inside that line (the
-    ``def`` of the next function after a copied one) is not part of the copy."""
-    lines = np.searchsorted(line_starts, view.channel.offsets, side="right")
+    ``def`` of the next function after a copied one) is not part of the copy. `lines` holds
+    the query line of each value of the view."""
     q_starts, s_starts, lengths = chain.q_starts.copy(), chain.s_starts.copy(), chain.lengths.copy()
     end = int(q_starts[-1] + lengths[-1])
     last_line = lines[end - 1]
@@ -212,14 +215,12 @@ def _chain_kgrams(kgrams: np.ndarray, chain: Chain, k: int) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
 
 
-def _span_rarity(rarity: Rarity, channel: str, kgrams: np.ndarray, chain: Chain, k: int) -> np.ndarray:
-    """Repositories holding each distinct k-gram of the chain (a repeated line counts once)."""
-    return rarity.of(channel, np.unique(_chain_kgrams(kgrams, chain, k)))
-
-
-def _variety(kgrams: np.ndarray, chain: Chain, k: int) -> float:
-    grams = _chain_kgrams(kgrams, chain, k)
-    return np.unique(grams).shape[0] / grams.shape[0] if grams.shape[0] else 0.0
+def _kgram_variety(view: ChannelView, chain: Chain) -> tuple[np.ndarray, float]:
+    """The chain's distinct k-grams (query side: their rarity is looked up, a repeated line
+    counting once) and their variety, distinct / all (0 for none)."""
+    grams = _chain_kgrams(view.kgrams, chain, view.k)
+    distinct = np.unique(grams)
+    return distinct, (distinct.shape[0] / grams.shape[0] if grams.shape[0] else 0.0)
 
 
 def _distinct_values(values: np.ndarray, chain: Chain) -> int:
