@@ -61,7 +61,8 @@ _SPDX_HEADER = re.compile(r"SPDX-License-Identifier:\s*([^\n\r*]+?)\s*(?:\*/|-->
 
 
 @functools.cache
-def _licensing() -> Licensing:
+def spdx_licensing() -> Licensing:
+    """The SPDX expression parser, built once per process (it loads the whole license list)."""
     return get_spdx_licensing()
 
 
@@ -89,7 +90,7 @@ def normalize_expression(expression: str | None) -> str | None:
         return None
     text = expression.strip()
     try:
-        info = _licensing().validate(text)
+        info = spdx_licensing().validate(text)
     except ExpressionError:
         return None
     except Exception as err:  # noqa: BLE001 - the parser raises assorted errors on malformed input
@@ -106,7 +107,7 @@ def normalize_expression(expression: str | None) -> str | None:
 def license_keys(expression: str) -> list[str]:
     """The license ids an SPDX expression mentions, in order, without duplicates."""
     try:
-        return list(dict.fromkeys(_licensing().license_keys(_licensing().parse(expression))))
+        return list(dict.fromkeys(spdx_licensing().license_keys(spdx_licensing().parse(expression))))
     except Exception:  # noqa: BLE001 - malformed expressions mention nothing we can use
         return []
 
@@ -116,14 +117,14 @@ def license_category(expression: str | None) -> LicenseCategory:
     if not expression:
         return LicenseCategory.NO_LICENSE
     try:
-        tree = _licensing().parse(expression)
+        tree = spdx_licensing().parse(expression)
     except Exception:  # noqa: BLE001
         return LicenseCategory.UNKNOWN
     return _category_of_node(tree)
 
 
 def _category_of_node(node: object) -> LicenseCategory:
-    licensing = _licensing()
+    licensing = spdx_licensing()
     if isinstance(node, licensing.OR):
         return min((_category_of_node(arg) for arg in node.args), key=_RANK.__getitem__)
     if isinstance(node, licensing.AND):

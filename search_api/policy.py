@@ -17,14 +17,11 @@ from __future__ import annotations
 
 import enum
 import fnmatch
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from license_expression import Licensing, get_spdx_licensing
-
-from indexer.licenses import license_category
+from indexer.licenses import license_category, spdx_licensing
 from indexer.records import LicenseCategory
 from search_api.results import Match, Report, SourceRef, Span
 
@@ -122,7 +119,7 @@ class Policy:
         if not expression:
             return self._category_action(LicenseCategory.NO_LICENSE, "no license found")
         try:
-            tree = _licensing().parse(expression)
+            tree = spdx_licensing().parse(expression)
         except Exception:  # noqa: BLE001 - the parser raises assorted errors on malformed input
             return self._category_action(LicenseCategory.UNKNOWN, f"{expression!r} is not an SPDX expression")
         if tree is None:
@@ -146,7 +143,7 @@ class Policy:
         }
 
     def _node_action(self, node: object) -> tuple[Action, str]:
-        licensing = _licensing()
+        licensing = spdx_licensing()
         if isinstance(node, licensing.OR | licensing.AND):
             parts = [self._node_action(arg) for arg in node.args]
             is_or = isinstance(node, licensing.OR)
@@ -340,11 +337,6 @@ def _decide_match(i: int, match: Match, policy: Policy) -> tuple[Finding | None,
         reason += f" (the {policy.copies.value} of {len(verdicts)} files holding the span)"
     reported = common and policy.boilerplate is BoilerplateMode.REPORT
     return Finding(i, match, action, ref, reason, reported, span), ""
-
-
-@functools.cache
-def _licensing() -> Licensing:
-    return get_spdx_licensing()
 
 
 # ---------------------------------------------------------------------------------------------

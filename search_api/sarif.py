@@ -61,10 +61,11 @@ def to_sarif(result: ScanResult, tool_version: str, category: str = "codecite") 
     results = []
     for file in result.files:
         seen: dict[str, int] = {}
+        lines = file.text.split("\n")
         for finding in file.decision.findings:
             if finding.action is Action.ALLOW and not finding.boilerplate:
                 continue
-            results.append(_result(file, finding, index_of[finding.rule_id], seen))
+            results.append(_result(file, lines, finding, index_of[finding.rule_id], seen))
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -97,7 +98,7 @@ def _rule(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _result(file: FileResult, f: Finding, rule_index: int, seen: dict[str, int]) -> dict[str, Any]:
+def _result(file: FileResult, lines: list[str], f: Finding, rule_index: int, seen: dict[str, int]) -> dict[str, Any]:
     m, src = f.match, f.governing
     q = m.query_span
     s = f.governing_span
@@ -108,7 +109,7 @@ def _result(file: FileResult, f: Finding, rule_index: int, seen: dict[str, int])
                f"Policy: {f.action.value} ({f.reason}). To do: {f.what_to_do}.")
     if src.url:
         message += f" Source: {src.url}"
-    fingerprint = _fingerprint(f.rule_id, file, f)
+    fingerprint = _fingerprint(f.rule_id, file.path, lines, f)
     seen[fingerprint] = seen.get(fingerprint, 0) + 1
     return {
         "ruleId": f.rule_id,
@@ -117,7 +118,7 @@ def _result(file: FileResult, f: Finding, rule_index: int, seen: dict[str, int])
         "message": {"text": message},
         "locations": [{"physicalLocation": {
             "artifactLocation": {"uri": urllib.parse.quote(file.path, safe="/")},
-            "region": _region(file.text, q.start_line, q.end_line),
+            "region": _region(lines, q.start_line, q.end_line),
         }}],
         "partialFingerprints": {"primaryLocationLineHash": f"{fingerprint}:{seen[fingerprint]}"},
         "properties": {
@@ -136,15 +137,14 @@ def _result(file: FileResult, f: Finding, rule_index: int, seen: dict[str, int])
     }
 
 
-def _region(text: str, start: int, end: int) -> dict[str, int]:
-    lines = text.split("\n")
+def _region(lines: list[str], start: int, end: int) -> dict[str, int]:
     last = lines[end - 1].rstrip("\r") if 0 < end <= len(lines) else ""
     return {"startLine": start, "startColumn": 1, "endLine": end, "endColumn": len(last) + 1}
 
 
-def _fingerprint(rule_id: str, file: FileResult, f: Finding) -> str:
-    lines = file.text.split("\n")[f.match.query_span.start_line - 1:f.match.query_span.end_line]
-    snippet = "".join("".join(line.split()) for line in lines)
-    key = f"{rule_id}\0{file.path}\0{f.governing.blob_id}\0{snippet}"
+def _fingerprint(rule_id: str, path: str, lines: list[str], f: Finding) -> str:
+    span = lines[f.match.query_span.start_line - 1:f.match.query_span.end_line]
+    snippet = "".join("".join(line.split()) for line in span)
+    key = f"{rule_id}\0{path}\0{f.governing.blob_id}\0{snippet}"
     digest = hashlib.sha256(key.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:16]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import enum
-import hashlib
 import logging
 import multiprocessing
 import os
@@ -181,16 +180,14 @@ def _attribute_batch(targets: list[ScanTarget], attribute: Attribute, policy: Po
     where: dict[tuple[str, str], int] = {}  # identical (code, language) queries run once
     for target, parts in zip(targets, pieces):
         for p in parts:
-            key = (hashlib.sha1(p.code.encode("utf-8", "surrogatepass")).hexdigest(), target.language)
-            if key not in where:
-                where[key] = len(queries)
+            if (p.code, target.language) not in where:
+                where[(p.code, target.language)] = len(queries)
                 queries.append((p.code, target.language))
     answers = attribute(queries) if queries else []
     for target, parts in zip(targets, pieces):
         reports = []
         for p in parts:
-            key = (hashlib.sha1(p.code.encode("utf-8", "surrogatepass")).hexdigest(), target.language)
-            reports.append((p, answers[where[key]]))
+            reports.append((p, answers[where[(p.code, target.language)]]))
         errors = [r for _, r in reports if isinstance(r, str)]
         if errors:
             result.skipped.append(Skipped(target.path, SkipReason.REFUSED, errors[0]))

@@ -3,7 +3,6 @@ response headers that keep the page safe (CSP and friends)."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 from flask import Flask, Response, current_app, request
@@ -90,5 +89,5 @@ def _client_key() -> str:
     """Rate-limit by API token when tokens are checked (a digest, never the token), else by client address."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if current_app.config["API_TOKEN_DIGESTS"] and scheme.lower() == "bearer" and token.strip():
-        return "token:" + hashlib.sha256(token.strip().encode("utf-8")).hexdigest()[:32]
+        return "token:" + token_digest(token.strip()).hex()[:32]
     return "addr:" + (get_remote_address() or "unknown")
