@@ -19,7 +19,6 @@ from search_api.cli.errors import CliError, friendly_errors
 if TYPE_CHECKING:  # annotations only: these modules load torch
     from generator.attributed import AttributedCompletion, AttributedGenerator, GenerateRequest
     from indexer.backend import IndexBackend
-    from search_api.results import Match
 
 EXIT_WITHHELD = 1  # block mode withheld the completion: a policy violation, as for `codecite check`
 
@@ -242,12 +241,7 @@ def _print_summary(result: AttributedCompletion, index: IndexBackend) -> None:
     if result.withheld:
         click.echo(result.notice, err=True)
         return
-
-    def source_text(match: Match) -> str:
-        doc_id = index.find_blob(match.source.blob_id)
-        return index.text(doc_id) if doc_id is not None else ""
-
-    click.echo(render_report(result.report, result.completion.text, source_text), err=True)
+    click.echo(render_report(result.report, result.completion.text, index), err=True)
     decision = result.decision
     click.echo(f"policy {decision.policy}: {decision.outcome.value}", err=True)
     if result.notice:

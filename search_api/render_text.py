@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import shutil
 
+from indexer.backend import IndexBackend
 from search_api.results import Match, Report
 
 _GUTTER = " | "
 
 
-def render_report(report: Report, query_text: str, source_text_of, width: int | None = None,  # noqa: ANN001
+def render_report(report: Report, query_text: str, index: IndexBackend, width: int | None = None,
                   max_lines: int = 12) -> str:
-    """The report as text; `source_text_of(match)` returns the source file's content."""
+    """The report as text, each match beside its source's lines as `index` holds them."""
     width = width or shutil.get_terminal_size((120, 20)).columns
     out = [_headline(report)]
     query_lines = query_text.split("\n")
     for n, match in enumerate(report.matches, 1):
         out.append("")
         out.append(_match_header(n, match))
-        source_lines = source_text_of(match).split("\n")
+        source_lines = _source_text(index, match).split("\n")
         out.extend(_side_by_side(match, query_lines, source_lines, width, max_lines))
         if match.copies:
             shown = ", ".join(f"{c.source.repo}:{c.source.path} ({c.source.license or 'no license'})"
@@ -31,6 +32,12 @@ def render_report(report: Report, query_text: str, source_text_of, width: int | 
     for warning in report.warnings:
         out.append(f"warning: {warning}")
     return "\n".join(out)
+
+
+def _source_text(index: IndexBackend, match: Match) -> str:
+    """The indexed text of the match's source ('' once the index no longer holds it)."""
+    doc_id = index.find_blob(match.source.blob_id)
+    return index.text(doc_id) if doc_id is not None else ""
 
 
 def _headline(report: Report) -> str:

@@ -87,12 +87,7 @@ def demo_command(index_dir: Path, max_mb: float, rebuild: bool, no_serve: bool, 
     if no_serve:
         click.echo(f"\nsample query: 12 lines of {origin}, pasted below a new function "
                    f"(answered in {elapsed:.1f} ms):\n")
-
-        def source_text(match) -> str:  # noqa: ANN001
-            doc_id = index.find_blob(match.source.blob_id)
-            return index.text(doc_id) if doc_id is not None else ""
-
-        click.echo(render_report(report, query, source_text))
+        click.echo(render_report(report, query, index))
         return
     fragment = permalink_fragment(query, "Python")
     documents = index.document_count

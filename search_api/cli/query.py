@@ -14,7 +14,6 @@ from search_api.cli.errors import CliError, friendly_errors
 from search_api.options import QueryOptions
 from search_api.query import QueryError, Searcher
 from search_api.render_text import render_report
-from search_api.results import Match
 
 
 @click.command("query")
@@ -58,13 +57,7 @@ def _run_one(searcher: Searcher, index: IndexBackend, file: str, language: str |
     if as_json:
         out.write(json.dumps(report.to_dict(), indent=1) + "\n")
         return
-    text = raw.decode("utf-8")
-
-    def source_text(match: Match) -> str:
-        doc_id = index.find_blob(match.source.blob_id)
-        return index.text(doc_id) if doc_id is not None else ""
-
-    out.write(render_report(report, text, source_text) + "\n")
+    out.write(render_report(report, raw.decode("utf-8"), index) + "\n")
 
 
 def _run_batch(searcher: Searcher, batch: str, out: TextIO) -> None:
