@@ -56,7 +56,7 @@ def find_candidates(index: IndexBackend, query: TextAnalysis, options: QueryOpti
     """Source regions sharing fingerprints with the query, ranked by how many distinct ones."""
     exact_views = [query.text_view, *query.code_views]
     exact_hashes, exact_at = _hashes_and_positions(exact_views)
-    norm_hashes, norm_at = _hashes_and_positions(list(query.normalized_views))
+    norm_hashes, norm_at = _hashes_and_positions([query.normalized_view])
     exact = index.lookup("exact", exact_hashes, options.max_postings)
     norm = index.lookup("normalized", norm_hashes, options.max_postings)
     regions = _regions(exact, norm, exact_at, norm_at, query)

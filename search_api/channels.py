@@ -53,11 +53,6 @@ class ChannelView:
             return int(self.channel.ends[i])
         return int(self.channel.offsets[i]) + 1
 
-    def exact_spellings(self) -> np.ndarray:
-        """Hash of the bytes behind each value (normalized channel only)."""
-        assert self.data is not None
-        return spellings(self.data, self.channel)
-
     def identifier_mask(self) -> np.ndarray:
         return self.channel.values == IDENT_VALUE
 
@@ -68,7 +63,9 @@ class ChannelView:
 
     @functools.cached_property
     def spellings(self) -> np.ndarray:
-        return self.exact_spellings()
+        """Hash of the bytes behind each value (normalized channel only)."""
+        assert self.data is not None
+        return spellings(self.data, self.channel)
 
 
 class Lexed:
@@ -114,7 +111,7 @@ class TextAnalysis:
                  text_view: ChannelView, normalized_view: ChannelView, whole: TextAnalysis | None) -> None:
         self.lexed = lexed
         self.text_view = text_view
-        self.normalized_views = (normalized_view,)
+        self.normalized_view = normalized_view
         self.whole_chars = whole.whole_chars if whole else int(text_view.values.shape[0])
         self.whole_words = whole.whole_words if whole else int(normalized_view.values.shape[0])
         self._options = options

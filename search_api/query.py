@@ -309,9 +309,8 @@ def _same_region(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 
 def _tokens_in(query: TextAnalysis, q_bytes: tuple[int, int]) -> int:
-    offsets = query.code_views[0].channel.offsets if query.code_views else np.zeros(0, np.int32)
-    view = query.normalized_views[0].channel.offsets if query.normalized_views else offsets
-    return int(np.count_nonzero((view >= q_bytes[0]) & (view < q_bytes[1])))
+    offsets = query.normalized_view.channel.offsets
+    return int(np.count_nonzero((offsets >= q_bytes[0]) & (offsets < q_bytes[1])))
 
 
 def attribute(index: IndexBackend, code: str | bytes, language: str | None = None,

@@ -135,33 +135,29 @@ def _exact_enough(chain: Chain, method: str, similarity: float, query_size: int,
 def _normalized(doc_id: int, query: TextAnalysis, source: TextAnalysis, rarity: Rarity,
                 options: QueryOptions) -> list[Found]:
     out: list[Found] = []
-    s_view = source.normalized_views[0]
+    q_view, s_view = query.normalized_view, source.normalized_view
     if s_view.kgrams.shape[0] == 0:
         return out
-    s_exact = None
-    for q_view in query.normalized_views:
-        chains = align(q_view.values, q_view.sorted_kgrams, s_view.values, s_view.kgrams, q_view.k,
-                       options.max_gap_tokens, min_run=q_view.k)
-        q_lines = lines_of(q_view.channel.offsets, query.lexed.line_starts) if chains else None
-        for chain in (_trim_dangling(c, q_lines, DANGLING_TOKENS) for c in chains):
-            if not _renamed_enough(chain, query.whole_words, options):
-                continue
-            if s_exact is None:
-                s_exact = s_view.exact_spellings()
-            consistency, occurrences, distinct = identifier_consistency(
-                q_view.spellings, s_exact, q_view.identifier_mask(), chain.q_starts, chain.s_starts,
-                chain.lengths,
-            )
-            if consistency < options.min_identifier_consistency or distinct < 2:
-                continue
-            grams, variety = _kgram_variety(q_view, chain)
-            if not _structured(q_view, chain, occurrences - distinct, consistency, variety):
-                continue
-            q_bytes = (q_view.byte_offset(chain.q_begin), q_view.byte_end(chain.q_end))
-            chars = _nonspace(query.data, *q_bytes)
-            weight = chars * chain.covered / max(chain.q_end - chain.q_begin, 1)
-            out.append(_found(doc_id, chain, query, source.data, q_view, s_view, "normalized", _similarity(chain),
-                              chain.covered, weight, rarity.of("normalized", grams), options))
+    chains = align(q_view.values, q_view.sorted_kgrams, s_view.values, s_view.kgrams, q_view.k,
+                   options.max_gap_tokens, min_run=q_view.k)
+    q_lines = lines_of(q_view.channel.offsets, query.lexed.line_starts) if chains else None
+    for chain in (_trim_dangling(c, q_lines, DANGLING_TOKENS) for c in chains):
+        if not _renamed_enough(chain, query.whole_words, options):
+            continue
+        consistency, occurrences, distinct = identifier_consistency(
+            q_view.spellings, s_view.spellings, q_view.identifier_mask(), chain.q_starts, chain.s_starts,
+            chain.lengths,
+        )
+        if consistency < options.min_identifier_consistency or distinct < 2:
+            continue
+        grams, variety = _kgram_variety(q_view, chain)
+        if not _structured(q_view, chain, occurrences - distinct, consistency, variety):
+            continue
+        q_bytes = (q_view.byte_offset(chain.q_begin), q_view.byte_end(chain.q_end))
+        chars = _nonspace(query.data, *q_bytes)
+        weight = chars * chain.covered / max(chain.q_end - chain.q_begin, 1)
+        out.append(_found(doc_id, chain, query, source.data, q_view, s_view, "normalized", _similarity(chain),
+                          chain.covered, weight, rarity.of("normalized", grams), options))
     return out
 
 
