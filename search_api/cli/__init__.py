@@ -53,20 +53,13 @@ def main(verbose: int) -> None:
 
 
 def _register() -> None:
-    from search_api.cli import demo, index, query
+    from search_api.cli import check, demo, index, query, serve
 
     main.add_command(index.index_group)
     main.add_command(query.query_command)
     main.add_command(demo.demo_command)
-    for optional in ("serve", "check"):
-        try:
-            module = importlib.import_module(f"search_api.cli.{optional}")
-        except ModuleNotFoundError as err:
-            if err.name != f"search_api.cli.{optional}":
-                raise
-            continue
-        for command in getattr(module, "COMMANDS", []):
-            main.add_command(command)
+    for command in (*serve.COMMANDS, *check.COMMANDS):
+        main.add_command(command)
 
 
 _register()

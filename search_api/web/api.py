@@ -106,7 +106,7 @@ def api_blueprint() -> Blueprint:
         services = get_services()
         out = services.engine.stats()
         out["features"] = sorted(services.features)
-        out["policy"] = {"available": services.decider.available,
+        out["policy"] = {"available": True,  # policies are part of codecite; kept for clients that check
                          "configured": services.decider.configured is not None}
         out["limits"] = {"max_content_length": current_app.config["MAX_CONTENT_LENGTH"],
                          "max_query_bytes": services.engine.options.max_query_bytes,
