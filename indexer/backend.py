@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
@@ -121,16 +122,26 @@ class BackendUnavailableError(Exception):
     """An optional backend's dependencies are missing, or its URI is malformed."""
 
 
+def is_elastic_uri(uri: str) -> bool:
+    """Whether `uri` names an Elasticsearch index (``es+http(s)://...``) rather than a directory."""
+    return uri.startswith(("es+http://", "es+https://"))
+
+
+def elastic_backend() -> ModuleType:
+    """The `indexer.elastic` package, or an error naming the extra it needs."""
+    try:
+        import indexer.elastic
+    except ImportError as err:
+        raise BackendUnavailableError(
+            f"the Elasticsearch backend needs the 'es' extra: pip install 'codecite[es]' ({err})"
+        ) from err
+    return indexer.elastic
+
+
 def open_index(uri: str, verify: bool = True) -> IndexBackend:
     """Open an index by URI (a directory path, ``file://PATH`` or ``es+http(s)://host:port/name``)."""
-    if uri.startswith(("es+http://", "es+https://")):
-        try:
-            from indexer.elastic import ElasticIndex
-        except ImportError as err:
-            raise BackendUnavailableError(
-                f"the Elasticsearch backend needs the 'es' extra: pip install 'codecite[es]' ({err})"
-            ) from err
-        return ElasticIndex(uri)
+    if is_elastic_uri(uri):
+        return elastic_backend().ElasticIndex(uri)
     from indexer.embedded import EmbeddedIndex
 
     return EmbeddedIndex(uri.removeprefix("file://"), verify=verify)

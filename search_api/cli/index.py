@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import click
 
+from indexer.backend import elastic_backend, is_elastic_uri, open_index
 from indexer.build import BuildResult, BuildSettings, add_to_index, build_index, remove_repos
-from indexer.backend import BackendUnavailableError, open_index
 from indexer.licenses import DEFAULT_KEEP, parse_keep
 from indexer.options import IndexOptions
 from indexer.records import Document, Skip
@@ -60,8 +60,8 @@ def build_command(sources: tuple[str, ...], index_dir: str, keep: str | None, la
     with friendly_errors():
         items, settings = _prepare(sources, keep, languages, max_file_bytes, workers, limit)
         with ByteProgress("indexing", disabled=quiet or as_json) as bar:
-            if _is_elastic(index_dir):
-                result = _elastic().build_elastic(items, index_dir, IndexOptions(), settings, list(sources), bar.update)
+            if is_elastic_uri(index_dir):
+                result = elastic_backend().build_elastic(items, index_dir, IndexOptions(), settings, list(sources), bar.update)
             else:
                 result = build_index(items, index_dir, IndexOptions(), settings, list(sources), bar.update)
     _print_result(result, index_dir, as_json)
@@ -75,8 +75,8 @@ def add_command(sources: tuple[str, ...], index_dir: str, keep: str | None, lang
     with friendly_errors():
         items, settings = _prepare(sources, keep, languages, max_file_bytes, workers, limit)
         with ByteProgress("adding", disabled=quiet or as_json) as bar:
-            if _is_elastic(index_dir):
-                result = _elastic().add_elastic(items, index_dir, settings, list(sources), bar.update)
+            if is_elastic_uri(index_dir):
+                result = elastic_backend().add_elastic(items, index_dir, settings, list(sources), bar.update)
             else:
                 result = add_to_index(items, index_dir, settings, list(sources), bar.update)
     _print_result(result, index_dir, as_json)
@@ -89,8 +89,8 @@ def add_command(sources: tuple[str, ...], index_dir: str, keep: str | None, lang
 def remove_command(index_dir: str, repos: tuple[str, ...]) -> None:
     """Opt repositories out: they are never reported again (no rebuild needed)."""
     with friendly_errors():
-        if _is_elastic(index_dir):
-            manifest, gone = _elastic().remove_repos_elastic(index_dir, list(repos))
+        if is_elastic_uri(index_dir):
+            manifest, gone = elastic_backend().remove_repos_elastic(index_dir, list(repos))
         else:
             manifest, gone = remove_repos(index_dir, list(repos))
     click.echo(f"removed {gone} documents of {', '.join(repos)}; generation {manifest.generation} is current")
@@ -120,20 +120,6 @@ def stats_command(index_dir: str, as_json: bool) -> None:
         items = list(stats[title].items())
         shown = ", ".join(f"{k} {v:,}" for k, v in items[:8]) + (" ..." if len(items) > 8 else "")
         click.echo(f"  {title.replace('_', ' ')}: {shown}")
-
-
-def _is_elastic(uri: str) -> bool:
-    return uri.startswith(("es+http://", "es+https://"))
-
-
-def _elastic():  # noqa: ANN202 - the indexer.elastic module, loaded only when asked for
-    try:
-        import indexer.elastic as elastic
-    except ImportError as err:
-        raise BackendUnavailableError(
-            f"the Elasticsearch backend needs the 'es' extra: pip install 'codecite[es]' ({err})"
-        ) from err
-    return elastic
 
 
 def _prepare(sources: tuple[str, ...], keep: str | None, languages: str | None, max_file_bytes: int,
