@@ -16,8 +16,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pathspec
-
 from search_api.results import Match, Report, Span
 
 if TYPE_CHECKING:
@@ -57,9 +55,8 @@ def collect_diff(spec: str | None, paths: Sequence[str], root: Path, policy: Pol
     args, right = _diff_args(spec, staged)
     pathspecs = [_relative(Path(p).absolute(), root) for p in paths if p not in (".", "")]
     out = _git([*args, "--", *pathspecs], root)
-    ignored_by_policy = pathspec.GitIgnoreSpec.from_lines(policy.ignore_paths)
     for rel, runs in parse_diff(out or ""):
-        if ignored_by_policy.match_file(rel):
+        if policy.ignores_path(rel):
             yield Skipped(rel, SkipReason.IGNORED_BY_POLICY)
             continue
         if not runs:

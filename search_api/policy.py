@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import enum
 import fnmatch
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import pathspec
 
 from indexer.licenses import license_category, spdx_licensing
 from indexer.records import LicenseCategory
@@ -128,6 +131,10 @@ class Policy:
 
     def ignores_repo(self, repo: str) -> bool:
         return any(fnmatch.fnmatchcase(repo.lower(), pattern.lower()) for pattern in self.ignore_repos)
+
+    def ignores_path(self, path: str) -> bool:
+        """Whether `ignore.paths` (gitignore patterns) leave out this path of the scanned tree."""
+        return _gitignore_spec(self.ignore_paths).match_file(path)
 
     def to_dict(self) -> dict[str, object]:
         """The policy as the TOML/JSON structure it is read from (every setting, defaults included)."""
@@ -337,6 +344,11 @@ def _decide_match(i: int, match: Match, policy: Policy) -> tuple[Finding | None,
         reason += f" (the {policy.copies.value} of {len(verdicts)} files holding the span)"
     reported = common and policy.boilerplate is BoilerplateMode.REPORT
     return Finding(i, match, action, ref, reason, reported, span), ""
+
+
+@functools.cache
+def _gitignore_spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 # ---------------------------------------------------------------------------------------------

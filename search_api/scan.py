@@ -264,7 +264,6 @@ def collect_files(paths: Sequence[str], root: Path, policy: Policy,
                   options: ScanOptions = ScanOptions()) -> Iterator[ScanTarget | Skipped]:
     """Files under `paths` (files named explicitly are taken even when gitignored), honouring
     every .gitignore on the way and `.git/info/exclude`; directories named `.git` are never entered."""
-    ignored_by_policy = pathspec.GitIgnoreSpec.from_lines(policy.ignore_paths)
     seen: set[str] = set()
     for given in paths or ["."]:
         path = Path(given)
@@ -279,7 +278,7 @@ def collect_files(paths: Sequence[str], root: Path, policy: Policy,
             if rel in seen:
                 continue
             seen.add(rel)
-            if ignored_by_policy.match_file(rel):
+            if policy.ignores_path(rel):
                 yield Skipped(rel, SkipReason.IGNORED_BY_POLICY)
                 continue
             yield read_target(file, rel, options)
