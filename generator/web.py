@@ -30,14 +30,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, Response, current_app, jsonify, request, stream_with_context
+from flask import Flask, Response, current_app, jsonify, stream_with_context
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from generator.extra import require_generator_extra
 from generator.options import DecodeMode, LoadOptions, OutputMode, SamplingOptions
+from search_api.web.inputs import json_body, load
 from search_api.web.openapi import problems
 from search_api.web.problems import ProblemError
+from search_api.web.schemas import NO_NUL, Count
 from search_api.web.services import get_services
 
 log = logging.getLogger(__name__)
@@ -51,9 +53,6 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
-_NO_NUL = "^[^\\u0000]*$"  # documented; checked in `_check_text` (422 binary-input)
-
-
 class _Number(fields.Float):
     """A JSON number (not a string, not a boolean), finite."""
 
@@ -63,24 +62,16 @@ class _Number(fields.Float):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class _Count(fields.Integer):
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, int | float) or (
-                isinstance(value, float) and not value.is_integer()):
-            raise self.make_error("invalid")
-        return int(value)
-
-
 class GenerateRequestSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
     prompt = fields.String(required=True, metadata={"description": "The code before the cursor (for FIM: before "
                                                                    "the gap); text without NUL characters.",
-                                                    "pattern": _NO_NUL})
+                                                    "pattern": NO_NUL})
     suffix = fields.String(load_default=None, allow_none=True,
-                           metadata={"description": "Fill in the middle: the code after the gap.", "pattern": _NO_NUL})
-    max_new_tokens = _Count(load_default=None, allow_none=True, validate=validate.Range(min=1, max=100_000),
+                           metadata={"description": "Fill in the middle: the code after the gap.", "pattern": NO_NUL})
+    max_new_tokens = Count(load_default=None, allow_none=True, validate=validate.Range(min=1, max=100_000),
                             metadata={"description": "Tokens to generate at most (default 128; the server caps it "
                                                      "at its GENERATOR_MAX_NEW_TOKENS, and says so in `warnings`)."})
     temperature = _Number(load_default=0.0, validate=validate.Range(min=0.0, max=5.0),
@@ -93,7 +84,7 @@ class GenerateRequestSchema(ma.Schema):
                          metadata={"description": "annotate | block (withhold what the policy fails) | "
                                                   "attribution (add the notice)."})
     language = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
-    seed = _Count(load_default=None, allow_none=True, validate=validate.Range(min=0, max=2**63 - 1))
+    seed = Count(load_default=None, allow_none=True, validate=validate.Range(min=0, max=2**63 - 1))
     stream = fields.Boolean(load_default=False, metadata={"description": "Answer with server-sent events."})
 
 
@@ -218,28 +209,12 @@ def _install(app: Flask) -> None:
     app.extensions[EXTENSION] = _State(app)
 
 
-_SCHEMA = GenerateRequestSchema()
+_EXAMPLE = '{"prompt": "def fib(n):"}'
 
 
 def _read_body() -> dict[str, Any]:
     """The JSON body, validated (415 for another media type, 400 unreadable, 422 invalid fields)."""
-    if not request.is_json:
-        raise ProblemError(415, f"send the request as JSON with Content-Type: application/json (got "
-                                f"{request.mimetype or 'no Content-Type'})", slug="unsupported-media-type")
-    try:
-        data = json.loads(request.get_data(cache=True))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ProblemError(400, f"the body is not valid UTF-8 JSON ({err}): send an object such as "
-                                '{"prompt": "def fib(n):"}', slug="invalid-json") from None
-    if not isinstance(data, dict):
-        raise ProblemError(422, f"the body must be a JSON object, not {type(data).__name__}: send "
-                                '{"prompt": "..."}', slug="validation-error")
-    try:
-        return _SCHEMA.load(data)
-    except ma.ValidationError as err:
-        names = ", ".join(sorted(str(k) for k in err.messages)) if isinstance(err.messages, dict) else "body"
-        raise ProblemError(422, f"the request has invalid fields ({names}): see `errors` and /openapi.json",
-                           slug="validation-error", errors=err.messages) from None
+    return load(GenerateRequestSchema, json_body(_EXAMPLE, hint=None), _EXAMPLE)
 
 
 def _request(body: dict[str, Any], config: Any) -> Any:

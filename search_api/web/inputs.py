@@ -49,30 +49,34 @@ def _schema(cls: type[ma.Schema]) -> ma.Schema:
     return cls()
 
 
-def json_body() -> object:
-    """The request's JSON document (415 for another media type, 400 when it does not parse)."""
+CODE_EXAMPLE = '{"code": "..."}'
+UPLOAD_HINT = "files can be sent as multipart/form-data with a `file` field to POST /v1/attribute"
+
+
+def json_body(example: str = CODE_EXAMPLE, hint: str | None = UPLOAD_HINT) -> object:
+    """The request's JSON document (415 for another media type, 400 when it does not parse);
+    errors show `example`, a body to send, and the 415 adds `hint`."""
     if not request.is_json:
         got = request.mimetype or "no Content-Type"
-        raise ProblemError(415, f"send the request as JSON with Content-Type: application/json (got {got}); "
-                                "files can be sent as multipart/form-data with a `file` field to POST /v1/attribute",
-                           slug="unsupported-media-type")
+        raise ProblemError(415, f"send the request as JSON with Content-Type: application/json (got {got})"
+                                + (f"; {hint}" if hint else ""), slug="unsupported-media-type")
     raw = request.get_data(cache=True)
     try:
         return json.loads(raw)
     except UnicodeDecodeError as err:
-        raise ProblemError(400, f"the body is not UTF-8 (byte {err.start}): JSON must be UTF-8 encoded; "
-                                "put source code in the \"code\" string", slug="invalid-json") from None
+        raise ProblemError(400, f"the body is not UTF-8 (byte {err.start}): JSON must be UTF-8 encoded; send an "
+                                f"object such as {example}", slug="invalid-json") from None
     except json.JSONDecodeError as err:
         where = f"{err.msg} at line {err.lineno}, column {err.colno}"
-        raise ProblemError(400, f"the body is not valid JSON ({where}): send an object such as "
-                                "{\"code\": \"...\"}", slug="invalid-json") from None
+        raise ProblemError(400, f"the body is not valid JSON ({where}): send an object such as {example}",
+                           slug="invalid-json") from None
 
 
-def load(schema_class: type[ma.Schema], data: object) -> dict[str, Any]:
+def load(schema_class: type[ma.Schema], data: object, example: str = CODE_EXAMPLE) -> dict[str, Any]:
     """Validate with the schema; 422 naming every bad field otherwise."""
     if not isinstance(data, dict):
-        raise ProblemError(422, f"the body must be a JSON object, not {type(data).__name__}: send "
-                                "{\"code\": \"...\"}", slug="validation-error")
+        raise ProblemError(422, f"the body must be a JSON object, not {type(data).__name__}: send {example}",
+                           slug="validation-error")
     try:
         return _schema(schema_class).load(data)
     except ma.ValidationError as err:
