@@ -127,10 +127,14 @@ class AttributedGenerator:
         return self._conclude(request, completion)
 
     def stream(self, request: GenerateRequest, every_lines: int = 5) -> Iterator[StreamEvent]:
-        """Complete with streaming; re-attribute every `every_lines` new lines (see the module doc)."""
+        """Complete with streaming; re-attribute every `every_lines` new lines (see the module doc).
+        A prompt the model cannot take raises here (PromptError), before any event."""
         if every_lines < 1:
             raise ValueError(f"every_lines={every_lines} must be at least 1")
-        stream = self.model.stream(request.prompt, request.suffix, request.sampling)
+        return self._events(request, self.model.stream(request.prompt, request.suffix, request.sampling),
+                            every_lines)
+
+    def _events(self, request: GenerateRequest, stream: CompletionStream, every_lines: int) -> Iterator[StreamEvent]:
         try:
             yield from self._attributed_stream(request, stream, every_lines)
         finally:

@@ -254,8 +254,8 @@ class CodeModel:
 class CompletionStream:
     """Iterate to receive the completion's text piece by piece; `completion` is set at the end.
 
-    With `background` (the default) the model runs in a thread and pieces arrive as tokens are
-    decoded; `cancel()` stops it after the current token. Text that may still turn out to be part
+    With `background` (the default) the model runs in a thread, started by the first iteration,
+    and pieces arrive as tokens are decoded; `cancel()` stops it after the current token. Text that may still turn out to be part
     of a stop sequence is held back until it is known not to be.
     """
 
@@ -272,8 +272,6 @@ class CompletionStream:
         self._sink = _TokenSink(self._on_tokens if background else None)
         self._thread = threading.Thread(target=self._run, name="codecite-generate", daemon=True) if background \
             else None
-        if self._thread is not None:
-            self._thread.start()
 
     def cancel(self) -> None:
         """Stop generating after the current token (the text so far stays)."""
@@ -282,6 +280,8 @@ class CompletionStream:
     def __iter__(self) -> Iterator[str]:
         if self._thread is None:
             self._run()
+        elif self._thread.ident is None:  # not started yet
+            self._thread.start()
         finished = False
         try:
             while True:

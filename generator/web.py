@@ -126,16 +126,13 @@ def blueprint() -> Blueprint:
         state: _State = current_app.extensions[EXTENSION]
         wanted = _request(body, current_app.config)
         generator = state.generator()
-        if wanted.suffix is not None and not generator.model.supports_fim:
-            raise ProblemError(422, f"the model {generator.model.name} cannot fill in the middle (it has no FIM "
-                                    "tokens): leave out the suffix", slug="no-fill-in-the-middle")
-        if body["stream"]:
-            every = int(current_app.config["GENERATOR_REATTRIBUTE_LINES"])
-            return Response(stream_with_context(_events(generator, wanted, every)), mimetype="text/event-stream",
-                            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-        try:
+        try:  # a prompt the model cannot take (PromptError) is a 422 in either mode, before any event
+            if body["stream"]:
+                events = generator.stream(wanted, int(current_app.config["GENERATOR_REATTRIBUTE_LINES"]))
+                return Response(stream_with_context(_server_sent(events)), mimetype="text/event-stream",
+                                headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
             result = generator.generate(wanted)
-        except ValueError as err:  # PromptError and option errors found late
+        except ValueError as err:
             raise ProblemError(422, str(err), slug="invalid-generation-request") from None
         answer = result.to_dict()
         asked = body["max_new_tokens"]
@@ -248,10 +245,10 @@ def _check_text(name: str, text: str) -> None:
                                 f"\\u{ord(text[err.start]):04x}): send valid Unicode text", slug="invalid-text") from None
 
 
-def _events(generator: Any, request: Any, every_lines: int) -> Iterator[str]:
+def _server_sent(events: Iterator[Any]) -> Iterator[str]:
     """Server-sent events: ``text`` pieces, interim ``report``s, then ``done`` (or ``error``)."""
     try:
-        for event in generator.stream(request, every_lines):
+        for event in events:
             yield f"event: {event.kind}\ndata: {json.dumps(event.to_dict(), ensure_ascii=False)}\n\n"
     except Exception as err:
         log.exception("generation failed while streaming")

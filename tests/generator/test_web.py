@@ -102,6 +102,17 @@ def test_bad_requests_are_problems_that_name_the_fix(app: Flask, body: dict, sta
     assert problem["status"] == status and words in json.dumps(problem)
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_prompt_the_model_cannot_take_is_422_in_both_modes(index_dir: Path, tiny_model_dir: Path,
+                                                             stream: bool) -> None:
+    # 100,000 new tokens leave no room in the tiny model's context: known before any token.
+    app = make_app(index_dir, GENERATOR_MODEL=str(tiny_model_dir), GENERATOR_MAX_NEW_TOKENS=100_000)
+    response = app.test_client().post("/v1/generate", json={"prompt": "def f():", "max_new_tokens": 100_000,
+                                                            "stream": stream})
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert "ask for fewer new tokens" in response.get_json()["detail"]
+
+
 def test_max_new_tokens_is_capped_at_the_servers_limit(index_dir: Path, tiny_model_dir: Path) -> None:
     app = make_app(index_dir, GENERATOR_MODEL=str(tiny_model_dir), GENERATOR_MAX_NEW_TOKENS=5)
     body = app.test_client().post("/v1/generate", json={"prompt": "def ", "max_new_tokens": 5000}).get_json()
