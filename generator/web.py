@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -151,7 +150,7 @@ class _State:
 
     def __init__(self, app: Flask) -> None:
         config = app.config
-        self.model_name = config.get("GENERATOR_MODEL") or os.environ.get("CODECITE_GENERATOR_MODEL")
+        self.model_name = config["GENERATOR_MODEL"]  # CODECITE_GENERATOR_MODEL, read by the app's config
         self.retry_seconds = float(config["GENERATOR_RETRY_SECONDS"])
         self._options = (config["GENERATOR_DEVICE"], config["GENERATOR_DTYPE"], config["GENERATOR_DECODE"],
                          config["GENERATOR_QUANTIZATION"], bool(config["GENERATOR_OFFLINE"]), config["GENERATOR_THREADS"])
@@ -162,11 +161,10 @@ class _State:
     def generator(self) -> Any:
         """An AttributedGenerator bound to this request's app services (engine and policy)."""
         from generator.attributed import AttributedGenerator
-        from search_api.policy import default_policy
 
-        services = get_services()
-        policy = services.decider.configured or default_policy()
-        return AttributedGenerator(self.model(), services.engine.attribute, policy)  # type: ignore[arg-type]
+        services = get_services()  # no configured policy: the generator applies the default one
+        return AttributedGenerator(self.model(), services.engine.attribute,  # type: ignore[arg-type]
+                                   services.decider.configured)
 
     def model(self) -> Any:
         if not self.model_name:

@@ -133,6 +133,13 @@ def test_without_a_model_the_endpoint_is_503_and_says_how_to_configure_it(index_
     assert "CODECITE_GENERATOR_MODEL" in response.get_json()["detail"] and response.headers["Retry-After"]
 
 
+def test_the_model_can_be_named_by_the_environment(index_dir: Path, tiny_model_dir: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODECITE_GENERATOR_MODEL", str(tiny_model_dir))
+    response = make_app(index_dir).test_client().post("/v1/generate", json={"prompt": "def ", "max_new_tokens": 3})
+    assert response.status_code == 200 and response.get_json()["usage"]["completion_tokens"] <= 3
+
+
 def test_a_model_that_cannot_load_is_503(index_dir: Path, tmp_path: Path) -> None:
     app = make_app(index_dir, GENERATOR_MODEL=str(tmp_path / "missing"), GENERATOR_OFFLINE=True)
     response = app.test_client().post("/v1/generate", json={"prompt": "x"})
