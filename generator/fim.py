@@ -46,9 +46,10 @@ def fim_prompt(prefix: str, suffix: str) -> str:
     return f"{FIM_PREFIX}{prefix}{FIM_SUFFIX}{suffix}{FIM_MIDDLE}"
 
 
-def fim_training_text(prefix: str, middle: str, suffix: str) -> str:
-    """One FIM training example in PSM order, ending with ``<|endoftext|>``."""
-    return f"{FIM_PREFIX}{prefix}{FIM_SUFFIX}{suffix}{FIM_MIDDLE}{middle}{ENDOFTEXT}"
+def fim_ids(token_id: Callable[[str], int], prefix_ids: Sequence[int], suffix_ids: Sequence[int]) -> list[int]:
+    """Tokenized pieces in PSM order: ``<fim_prefix>`` prefix ``<fim_suffix>`` suffix ``<fim_middle>``
+    (a prompt; training appends the middle and ``<|endoftext|>``)."""
+    return [token_id(FIM_PREFIX), *prefix_ids, token_id(FIM_SUFFIX), *suffix_ids, token_id(FIM_MIDDLE)]
 
 
 def prompt_token_ids(encode_text: Callable[[str], list[int]], token_id: Callable[[str], int],
@@ -62,8 +63,7 @@ def prompt_token_ids(encode_text: Callable[[str], list[int]], token_id: Callable
     """
     if suffix is None:
         return encode_text(prompt)
-    return [token_id(FIM_PREFIX), *encode_text(prompt), token_id(FIM_SUFFIX), *encode_text(suffix),
-            token_id(FIM_MIDDLE)]
+    return fim_ids(token_id, encode_text(prompt), encode_text(suffix))
 
 
 def missing_fim_tokens(vocabulary: Sequence[str] | set[str]) -> list[str]:

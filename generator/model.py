@@ -32,14 +32,7 @@ from transformers import (
 from transformers.generation.streamers import BaseStreamer
 
 from generator.decoding import StaticCachePool, generation_config
-from generator.fim import (
-    END_TOKENS,
-    FIM_MIDDLE,
-    FIM_PREFIX,
-    FIM_SUFFIX,
-    missing_fim_tokens,
-    prompt_token_ids,
-)
+from generator.fim import END_TOKENS, fim_ids, missing_fim_tokens, prompt_token_ids
 from generator.loading import ModelLoadError, load_pretrained
 from generator.options import LoadOptions, SamplingOptions
 from generator.stops import IncrementalText, split_trailing_whitespace, visible_text
@@ -178,8 +171,7 @@ class CodeModel:
         spare = budget - 3
         keep_suf = min(len(suf), max(spare // 2, spare - len(pre)))
         keep_pre = max(spare - keep_suf, 0)
-        to_id = self.tokenizer.convert_tokens_to_ids
-        return [to_id(FIM_PREFIX), *pre[len(pre) - keep_pre:], to_id(FIM_SUFFIX), *suf[:keep_suf], to_id(FIM_MIDDLE)]
+        return fim_ids(self.tokenizer.convert_tokens_to_ids, pre[len(pre) - keep_pre:], suf[:keep_suf])
 
     # ---- generation ----------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import GenerationConfig, PreTrainedTokenizerFast, Starcoder2Config, Starcoder2ForCausalLM
 
-from generator.fim import ENDOFTEXT, FILE_SEP, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, STARCODER2_SPECIAL_TOKENS
+from generator.fim import ENDOFTEXT, FILE_SEP, STARCODER2_SPECIAL_TOKENS, fim_ids
 from indexer.records import Document, Skip
 from indexer.sources import open_source
 
@@ -277,9 +277,8 @@ class _Examples:
 
     def _fim(self, text: str) -> list[int]:
         a, b = sorted(self._random.randrange(len(text) + 1) for _ in range(2))
-        tid = self._tokenizer.convert_tokens_to_ids
-        return [tid(FIM_PREFIX), *self._encode(text[:a]), tid(FIM_SUFFIX), *self._encode(text[b:]),
-                tid(FIM_MIDDLE), *self._encode(text[a:b]), self._eos]
+        prompt = fim_ids(self._tokenizer.convert_tokens_to_ids, self._encode(text[:a]), self._encode(text[b:]))
+        return [*prompt, *self._encode(text[a:b]), self._eos]
 
     def _encode(self, text: str) -> list[int]:
         return list(self._tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"])
