@@ -136,17 +136,23 @@ def train_tiny(corpus: Sequence[str] | Iterable[Document | Skip], out_dir: str |
     return result
 
 
+def _source_specs(corpus: object) -> list[str] | None:
+    """The source specs `corpus` names (one string is one spec); None when it holds Documents."""
+    if isinstance(corpus, str):
+        return [corpus]
+    if isinstance(corpus, Sequence) and all(isinstance(c, str) for c in corpus):
+        return list(corpus)
+    return None
+
+
 def collect_documents(corpus: Sequence[str] | Iterable[Document | Skip],
                       settings: TinyModelSettings) -> tuple[list[Document], int]:
     """The documents to train on (every license: the model should be able to reproduce any of
     them), within the size limits; and how many items were skipped."""
-    items: Iterable[Document | Skip]
-    if isinstance(corpus, str):
-        corpus = [corpus]
-    if isinstance(corpus, Sequence) and all(isinstance(c, str) for c in corpus):
-        items = (item for spec in corpus for item in open_source(spec))
-    else:
-        items = corpus  # type: ignore[assignment]
+    specs = _source_specs(corpus)
+    items: Iterable[Document | Skip] = (
+        (item for spec in specs for item in open_source(spec)) if specs is not None else corpus  # type: ignore[misc]
+    )
     documents: list[Document] = []
     skipped = total = 0
     for item in items:
@@ -297,8 +303,7 @@ def _save(model: Starcoder2ForCausalLM, tokenizer: PreTrainedTokenizerFast, out:
         tokenizer.save_pretrained(staging)
         manifest = {
             "kind": "codecite tiny StarCoder2-shaped model",
-            "corpus": list(corpus) if isinstance(corpus, Sequence) and all(isinstance(c, str) for c in corpus)
-            else "documents",
+            "corpus": specs if (specs := _source_specs(corpus)) is not None else "documents",
             "settings": asdict(settings),
             "result": {k: v for k, v in result.to_dict().items() if k != "out_dir"},
             "documents": [{"blob_id": d.blob_id, "repo": d.repo, "path": d.path, "license": d.license}

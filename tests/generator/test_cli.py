@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from generator.cli import generate_command, model_group
 from generator.extra import GeneratorExtraMissing, require_generator_extra
 from generator.model import CodeModel
+from generator.train import MANIFEST, TinyModelSettings, train_tiny
 
 
 def run(command, args: list[str], **kwargs) -> object:
@@ -93,6 +94,15 @@ def test_train_tiny_writes_a_model_that_loads_like_a_checkpoint(tmp_path: Path) 
     empty.mkdir()
     nothing = CliRunner().invoke(model_group, ["train-tiny", "--corpus", str(empty), "--out", str(tmp_path / "m2")])
     assert nothing.exit_code == 2 and "no source files" in nothing.output
+
+
+def test_a_corpus_named_by_one_string_is_recorded_as_that_source(tmp_path: Path) -> None:
+    corpus = str(Path(__file__).parent / "data" / "corpus")
+    settings = TinyModelSettings(vocab_size=400, hidden_size=32, layers=1, heads=2, kv_heads=1, context=64, steps=1,
+                                 batch_size=2, threads=1)
+    result = train_tiny(corpus, tmp_path / "model", settings)
+    manifest = json.loads((tmp_path / "model" / MANIFEST).read_text())
+    assert result.documents == 4 and manifest["corpus"] == [corpus]
 
 
 def test_model_info_prints_json(tiny_model_dir: Path) -> None:
