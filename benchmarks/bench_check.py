@@ -27,19 +27,17 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from _common import CODECITE, document_count, ensure_index
+
 from indexer.languages import NON_CODE, language_for_path
 
 HERE = Path(__file__).resolve().parent
-CODECITE = [sys.executable, "-c", "import sys; from search_api.cli import main; sys.exit(main())"]
 
 
 def main() -> int:
     args = _arguments()
     index = Path(args.index)
-    if not _usable(index):
-        if (index / "CURRENT").exists():  # an index of another codecite build: make it anew
-            shutil.rmtree(index)
-        _build_index(Path(args.corpus), index)
+    ensure_index(index, Path(args.corpus))
     manifest = json.loads((Path(args.corpus).parent / "manifest.json").read_text())
     heldout, indexed = _package_files(Path(args.src), manifest)
     chosen_heldout = heldout[: args.files]
@@ -71,36 +69,6 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--parts", action="store_true", help="Also time the held-out and indexed halves apart.")
     parser.add_argument("--out", default=str(HERE / "results" / "check.md"), help="Markdown table to write.")
     return parser.parse_args()
-
-
-def _usable(index: Path) -> bool:
-    """Whether `index` opens with this codecite (a build by other fingerprinting code does not)."""
-    from indexer.backend import open_index
-
-    if not index.exists():
-        return False
-    try:
-        open_index(str(index)).close()
-        return True
-    except Exception as err:  # noqa: BLE001 - any failure means: build it again
-        print(f"index {index} unusable ({err}); building it", file=sys.stderr)
-        return False
-
-
-def _documents(index: Path) -> int:
-    from indexer.backend import open_index
-
-    opened = open_index(str(index))
-    try:
-        return opened.document_count
-    finally:
-        opened.close()
-
-
-def _build_index(corpus: Path, index: Path) -> None:
-    print(f"building the index of {corpus} at {index} ...", file=sys.stderr)
-    subprocess.run([*CODECITE, "index", "build", str(corpus), "--index", str(index),
-                    "--keep", "all", "--quiet"], check=True)
 
 
 def _package_files(src: Path, manifest: dict) -> tuple[list[Path], list[Path]]:
@@ -166,7 +134,7 @@ def _write_table(rows: list[dict[str, object]], args: argparse.Namespace) -> Non
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()} with "
         f"{os.cpu_count()} cores (`--jobs {args.jobs}`), Python {platform.python_version()}; "
-        f"index `{args.index}` ({_documents(Path(args.index)):,} documents; built from `{args.corpus}` with "
+        f"index `{args.index}` ({document_count(Path(args.index)):,} documents; built from `{args.corpus}` with "
         f"`--keep all` when missing). Command: `python benchmarks/bench_check.py --files {args.files} "
         f"--jobs {args.jobs}{' --parts' if args.parts else ''}`. Machine load average at the end: "
         f"{os.getloadavg()[0]:.1f}.",

@@ -23,12 +23,13 @@ import os
 import re
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -121,8 +122,8 @@ def _serve(index_dir: Path, queries: Path, out: Path) -> dict:
 
 def _latency(values: list[float]) -> dict:
     ordered = sorted(values)
-    return {"queries": len(values), "query_p50_ms": round(statistics.median(ordered), 2),
-            "query_p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 2)}
+    return {"queries": len(values), "query_p50_ms": round(percentile(ordered, 50), 2),
+            "query_p95_ms": round(percentile(ordered, 95), 2)}
 
 
 def _scored(scorer, data: Path, out: Path) -> dict:  # noqa: ANN001

@@ -24,7 +24,6 @@ import http.client
 import json
 import os
 import platform
-import shutil
 import signal
 import socket
 import statistics
@@ -37,10 +36,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+from _common import CODECITE, document_count, ensure_index, percentile
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 EVAL = Path(os.environ.get("EVAL_DATA", "/work/eval-data"))
-CODECITE = [sys.executable, "-c", "import sys; from search_api.cli import main; sys.argv[0] = 'codecite'; main()"]
 WARM_UP = 20
 
 
@@ -49,7 +49,7 @@ def main() -> int:
     if args.client:
         return _client(args)
     index = Path(args.index)
-    _ensure_index(index, Path(args.corpus))
+    ensure_index(index, Path(args.corpus))
     queries = _queries(Path(args.queries), args.limit)
     port = _free_port()
     server = _start_server(args, index, port)
@@ -84,20 +84,6 @@ def _arguments() -> argparse.Namespace:
 
 
 # ---- the server side ---------------------------------------------------------------------------
-
-def _ensure_index(index: Path, corpus: Path) -> None:
-    from indexer.backend import open_index
-
-    try:
-        open_index(str(index)).close()
-        return
-    except Exception as err:  # noqa: BLE001 - missing, or built by another codecite: build it anew
-        print(f"building the index at {index} ({err})", file=sys.stderr)
-    if (index / "CURRENT").exists():
-        shutil.rmtree(index)
-    subprocess.run([*CODECITE, "index", "build", str(corpus), "--index", str(index), "--keep", "all", "--quiet"],
-                   check=True)
-
 
 def _queries(path: Path, limit: int | None) -> list[dict]:
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -204,16 +190,11 @@ def _run_connection(base: str, queries: list[dict]) -> dict:
 
 # ---- the table ---------------------------------------------------------------------------------
 
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
-
-
 def _row(label: str, http_ms: list[float], engine_ms: list[float]) -> str:
     overhead = [h - e for h, e in zip(http_ms, engine_ms, strict=True)]
-    return (f"| {label} | {len(http_ms):,} | {_pct(http_ms, 50):.2f} | {_pct(http_ms, 95):.2f} | "
-            f"{_pct(http_ms, 99):.2f} | {statistics.fmean(http_ms):.2f} | {_pct(engine_ms, 50):.2f} | "
-            f"{_pct(engine_ms, 95):.2f} | {_pct(overhead, 50):.2f} |")
+    return (f"| {label} | {len(http_ms):,} | {percentile(http_ms, 50):.2f} | {percentile(http_ms, 95):.2f} | "
+            f"{percentile(http_ms, 99):.2f} | {statistics.fmean(http_ms):.2f} | {percentile(engine_ms, 50):.2f} | "
+            f"{percentile(engine_ms, 95):.2f} | {percentile(overhead, 50):.2f} |")
 
 
 def _write_table(args: argparse.Namespace, index: Path, queries: list[dict], timings: dict) -> None:
@@ -227,13 +208,13 @@ def _write_table(args: argparse.Namespace, index: Path, queries: list[dict], tim
         picked = [i for i, s in enumerate(seq["sizes"]) if s == size]
         rows.append(_row(f"size {size}", [seq["http_ms"][i] for i in picked], [seq["engine_ms"][i] for i in picked]))
     rows.append(_row(f"all, {conc['connections']} connections at once", conc["http_ms"], conc["engine_ms"]))
-    p50, p95 = _pct(seq["http_ms"], 50), _pct(seq["http_ms"], 95)
+    p50, p95 = percentile(seq["http_ms"], 50), percentile(seq["http_ms"], 95)
     verdict = (f"Target p50 <= 10 ms, p95 <= 25 ms (HTTP, one connection): measured p50 {p50:.2f} ms, "
                f"p95 {p95:.2f} ms — {'met' if p50 <= 10 and p95 <= 25 else 'NOT met'}.")
     text = f"""# HTTP latency of POST /v1/attribute
 
 Server: {server}; rate limiter off. Client: a separate process, keep-alive HTTP/1.1 (`http.client`),
-{WARM_UP} untimed warm-up queries per connection. Index: {index} ({_documents(index)} documents, every
+{WARM_UP} untimed warm-up queries per connection. Index: {index} ({document_count(index):,} documents, every
 license kept). Queries: {len(queries):,} from {args.queries} (all categories: verbatim, reformat, rename,
 nocomment, embedded, negative; sizes 150c to 50L). Machine: {platform.machine()}, {os.cpu_count()} cores,
 Python {platform.python_version()}; {datetime.now(UTC):%Y-%m-%d}. `python benchmarks/bench_server.py`
@@ -262,18 +243,8 @@ Throughput with {conc['connections']} connections at once: {conc['requests'] / c
 
 
 def _summary(http_ms: list[float], engine_ms: list[float]) -> dict[str, float]:
-    return {"http_p50_ms": round(_pct(http_ms, 50), 2), "http_p95_ms": round(_pct(http_ms, 95), 2),
-            "engine_p50_ms": round(_pct(engine_ms, 50), 2), "engine_p95_ms": round(_pct(engine_ms, 95), 2)}
-
-
-def _documents(index: Path) -> str:
-    from indexer.backend import open_index
-
-    backend = open_index(str(index))
-    try:
-        return f"{backend.document_count:,}"
-    finally:
-        backend.close()
+    return {"http_p50_ms": round(percentile(http_ms, 50), 2), "http_p95_ms": round(percentile(http_ms, 95), 2),
+            "engine_p50_ms": round(percentile(engine_ms, 50), 2), "engine_p95_ms": round(percentile(engine_ms, 95), 2)}
 
 
 if __name__ == "__main__":
