@@ -24,7 +24,7 @@ def percentile(values: Sequence[float], p: float) -> float:
 def ensure_index(index: Path, corpus: Path) -> None:
     """Build `index` from `corpus` (every license kept) unless it opens with this codecite: one
     missing, or built by other fingerprinting code, is built anew."""
-    from indexer.backend import open_index
+    from indexer.backends import open_index
 
     try:
         open_index(str(index)).close()
@@ -38,7 +38,7 @@ def ensure_index(index: Path, corpus: Path) -> None:
 
 
 def document_count(index: Path) -> int:
-    from indexer.backend import open_index
+    from indexer.backends import open_index
 
     opened = open_index(str(index))
     try:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from _common import CODECITE, document_count, ensure_index
 
-from indexer.languages import NON_CODE, language_for_path
+from indexer.analysis.languages import NON_CODE, language_for_path
 
 HERE = Path(__file__).resolve().parent
 

@@ -36,8 +36,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 _SERVE = r"""
 import json, resource, sys, time
-from indexer.backend import open_index
-from search_api.query import Searcher
+from indexer.backends import open_index
+from search_api.engine.searcher import Searcher
 index = open_index(sys.argv[1]); searcher = Searcher(index)
 searcher.attribute("def warm_up(x):\n    return x + 1\n", "Python")
 latencies = []

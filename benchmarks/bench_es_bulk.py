@@ -22,10 +22,11 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
-from indexer.backend import open_index
-from indexer.build import BuildSettings, build_index
-from indexer.elastic import ElasticSettings, build_elastic
-from indexer.elastic.connection import PlainJsonNode
+from indexer.backends import open_index
+from indexer.placement import BuildSettings
+from indexer.backends import open_writer
+from indexer.backends.elastic import ElasticSettings, ElasticWriter
+from indexer.backends.elastic.connection import PlainJsonNode
 from indexer.records import Document, LicenseCategory
 from indexer.sources import open_source
 
@@ -74,7 +75,7 @@ def main() -> None:
 def _embedded(docs: list[Document], settings: BuildSettings) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        result = build_index(docs, Path(tmp) / "index", settings=settings)
+        result = open_writer(Path(tmp) / "index").build(docs, settings=settings)
         seconds = time.perf_counter() - started
         stats = open_index(str(Path(tmp) / "index")).stats()
     postings = sum(stats["postings"].values())
@@ -101,8 +102,7 @@ def _elastic(docs: list[Document], settings: BuildSettings, server: object, chun
     uri = url.replace("http", "es+http", 1) + "/bench-bulk"
     CountingNode.sent = 0
     started = time.perf_counter()
-    result = build_elastic(docs, uri, settings=settings, elastic=ElasticSettings(replicas=0, chunk_size=chunk_size),
-                           client=client)
+    result = ElasticWriter(uri, elastic=ElasticSettings(replicas=0, chunk_size=chunk_size), client=client).build(docs, settings=settings)
     seconds = time.perf_counter() - started
     sent = CountingNode.sent
     stats = open_index(uri).stats()

@@ -38,10 +38,11 @@ from generator.decoding import StaticCachePool, generation_config
 from generator.model import CodeModel
 from generator.options import DecodeMode, LoadOptions, SamplingOptions
 from generator.train import TinyModelSettings, train_tiny
-from indexer.build import BuildSettings, build_index
+from indexer.placement import BuildSettings
+from indexer.backends import open_writer
 from indexer.records import LicenseCategory
 from indexer.sources import open_source
-from search_api.query import Searcher
+from search_api.engine.searcher import Searcher
 
 HERE = Path(__file__).resolve().parent
 SAMPLE_CORPUS = HERE.parent / "tests" / "generator" / "data" / "corpus"
@@ -70,8 +71,8 @@ def _tiny_benchmark(args: argparse.Namespace) -> int:
                                          learning_rate=5e-3, threads=args.threads)
             trained = train_tiny([args.corpus], model_dir, settings)
         index_dir = Path(tmp) / "index"
-        build_index(open_source(args.corpus), index_dir, settings=BuildSettings(keep=frozenset(LicenseCategory)))
-        from indexer.backend import open_index
+        open_writer(index_dir).build(open_source(args.corpus), settings=BuildSettings(keep=frozenset(LicenseCategory)))
+        from indexer.backends import open_index
 
         searcher = Searcher(open_index(str(index_dir)))
         prompts = _corpus_prompts(args.corpus, 8)

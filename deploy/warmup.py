@@ -10,11 +10,11 @@ import logging
 import tempfile
 from pathlib import Path
 
-from indexer.backend import open_index
-from indexer.build import build_index
-from indexer.licenses import license_category
+from indexer.backends import open_index
+from indexer.backends import open_writer
+from indexer.licenses.expressions import license_category
 from indexer.records import Document, git_blob_id
-from search_api.query import Searcher
+from search_api.engine.searcher import Searcher
 
 log = logging.getLogger("codecite.warmup")
 SAMPLE = "\n".join(f"def step_{i}(state, rate):\n    return state * rate + {i} - len(str(state))" for i in range(12))
@@ -25,7 +25,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         doc = Document(git_blob_id(SAMPLE.encode()), "warmup/warmup", "warmup.py", "python", SAMPLE, "MIT",
                        license_category("MIT"))
-        build_index([doc], Path(tmp) / "index")
+        open_writer(Path(tmp) / "index").build([doc])
         report = Searcher(open_index(str(Path(tmp) / "index"))).attribute(SAMPLE, "python")
     log.info("warm-up query: %d match(es); numba kernels cached", len(report.matches))
 

@@ -1,7 +1,7 @@
 """Completions that arrive attributed: generate → attribute → decide → annotate, withhold or credit.
 
     request  →  CodeModel (plain or FIM)  →  completion  →  Searcher.attribute(completion)  →  Report
-             →  search_api.policy.decide(report, policy)  →  by mode: annotate / block / attribution
+             →  search_api.gate.policy.decide(report, policy)  →  by mode: annotate / block / attribution
 
 Line numbers in the Report count lines of the completion (line 1 is its first line). A streamed
 completion is re-attributed every few lines as it grows; in block mode its text is released only
@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 
 from generator.model import CodeModel, Completion, CompletionStream
 from generator.options import OutputMode, SamplingOptions
-from search_api.language_guess import resolve_language
-from search_api.policy import Decision, Outcome, Policy, decide, default_policy
-from search_api.results import Report
+from search_api.engine.language_guess import resolve_language
+from search_api.gate.policy import Decision, Outcome, Policy, decide
+from search_api.gate.policy_file import default_policy
+from search_api.engine.results import Report
 
 # Attributes code: (text, language or None) -> Report. `Searcher.attribute` and the web
-# app's `Engine.attribute` both fit.
+# app's `ServedIndex.attribute` both fit.
 Attributor = Callable[[str, str | None], Report]
 
 
@@ -173,7 +174,7 @@ class AttributedGenerator:
 
     def _judge(self, request: GenerateRequest, text: str) -> tuple[Report, Decision, float]:
         started = time.perf_counter()
-        language = resolve_language(request.prompt + text, request.language)
+        language, _ = resolve_language(request.prompt + text, request.language)
         report = self.attribute(text, language)
         return report, decide(report, self.policy), time.perf_counter() - started
 

@@ -18,7 +18,7 @@ from search_api.cli.errors import CliError, friendly_errors
 
 if TYPE_CHECKING:  # annotations only: these modules load torch
     from generator.attributed import AttributedCompletion, AttributedGenerator, GenerateRequest
-    from indexer.backend import IndexBackend
+    from indexer.backends.base import IndexReader
 
 EXIT_WITHHELD = 1  # block mode withheld the completion: a policy violation, as for `codecite check`
 
@@ -196,14 +196,14 @@ def _request(prompt: str, suffix: str | None, sampling: SamplingOptions, mode: s
 
 
 def _attributed_generator(model_name: str, load: LoadOptions, index_uri: str,
-                          policy_path: str | None) -> tuple[AttributedGenerator, IndexBackend]:
+                          policy_path: str | None) -> tuple[AttributedGenerator, IndexReader]:
     """Open the index first (a cheap error before an expensive model load), then load the model."""
     require_generator_extra()
     from generator.attributed import AttributedGenerator
     from generator.model import CodeModel
-    from indexer.backend import open_index
-    from search_api.policy import default_policy, load_policy
-    from search_api.query import Searcher
+    from indexer.backends import open_index
+    from search_api.gate.policy_file import default_policy, load_policy
+    from search_api.engine.searcher import Searcher
 
     index = open_index(index_uri)
     policy = load_policy(policy_path) if policy_path else default_policy()
@@ -212,7 +212,7 @@ def _attributed_generator(model_name: str, load: LoadOptions, index_uri: str,
 
 
 def _print_stream(generator: AttributedGenerator, request: GenerateRequest,
-                  index: IndexBackend) -> AttributedCompletion:
+                  index: IndexReader) -> AttributedCompletion:
     result = None
     for event in generator.stream(request):
         if event.kind == "text":
@@ -225,7 +225,7 @@ def _print_stream(generator: AttributedGenerator, request: GenerateRequest,
     return result
 
 
-def _print_result(result: AttributedCompletion, index: IndexBackend, as_json: bool) -> None:
+def _print_result(result: AttributedCompletion, index: IndexReader, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
         return
@@ -234,8 +234,8 @@ def _print_result(result: AttributedCompletion, index: IndexBackend, as_json: bo
     _print_summary(result, index)
 
 
-def _print_summary(result: AttributedCompletion, index: IndexBackend) -> None:
-    from search_api.render_text import render_report
+def _print_summary(result: AttributedCompletion, index: IndexReader) -> None:
+    from search_api.render.text import render_report
 
     click.echo("-" * 40, err=True)
     if result.withheld:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import copy
 import inspect
 import logging
-from collections import OrderedDict
 
 from generator.extra import require_generator_extra
 
 require_generator_extra()
 
 import torch
+from cachetools import LRUCache
 from transformers import CompileConfig, GenerationConfig, StaticCache
 
 from generator.options import DecodeMode, SamplingOptions
@@ -71,7 +71,7 @@ class StaticCachePool:
 
     def __init__(self, model: torch.nn.Module, decode: DecodeMode, keep: int = 4) -> None:
         self.model, self.decode, self.keep = model, decode, keep
-        self._caches: OrderedDict[tuple[int, int], StaticCache] = OrderedDict()
+        self._caches: LRUCache[tuple[int, int], StaticCache] = LRUCache(keep)
         # The argument is `cache` in recent transformers (models take `cache`), `past_key_values` before.
         self._argument = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
@@ -80,14 +80,11 @@ class StaticCachePool:
         if self.decode is DecodeMode.EAGER:
             return {}
         key = (batch, -(-length // _CACHE_BUCKET) * _CACHE_BUCKET)
-        cache = self._caches.pop(key, None)
+        cache = self._caches.get(key)
         if cache is None:
-            cache = StaticCache(config=self._cache_config(key[1]), max_cache_len=key[1])
+            cache = self._caches[key] = StaticCache(config=self._cache_config(key[1]), max_cache_len=key[1])
         else:
             cache.reset()
-        self._caches[key] = cache
-        while len(self._caches) > self.keep:
-            self._caches.popitem(last=False)
         return {self._argument: cache}
 
     def _cache_config(self, length: int) -> object:

@@ -159,11 +159,11 @@ class _State:
         self._failed: tuple[float, str] | None = None
 
     def generator(self) -> Any:
-        """An AttributedGenerator bound to this request's app services (engine and policy)."""
+        """An AttributedGenerator bound to this request's app services (served index and policy)."""
         from generator.attributed import AttributedGenerator
 
         services = get_services()  # no configured policy: the generator applies the default one
-        return AttributedGenerator(self.model(), services.engine.attribute,  # type: ignore[arg-type]
+        return AttributedGenerator(self.model(), services.served.attribute,  # type: ignore[arg-type]
                                    services.decider.configured)
 
     def model(self) -> Any:

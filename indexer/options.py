@@ -19,7 +19,7 @@ FINGERPRINT_VERSION = 4
 class IndexOptions:
     """How an index fingerprints code.
 
-    Exact channels (text and code, see `indexer.fingerprint`) hash k-grams of `exact_k`
+    Exact channels (text and code, see `indexer.analysis.channels`) hash k-grams of `exact_k`
     non-whitespace characters and keep one per window of `exact_window` k-grams, so any shared
     run of ``exact_k + exact_window - 1`` characters (the guarantee t, 50 by default — about 70
     characters of ordinary code with its spaces) is found. The normalized channel does the same

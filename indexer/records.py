@@ -32,6 +32,21 @@ class LicenseCategory(str, enum.Enum):
     NO_LICENSE = "no-license"
     UNKNOWN = "unknown"
 
+    @classmethod
+    def parse(cls, name: str) -> LicenseCategory:
+        """The category `name` means: case-insensitive, ``_`` or ``-`` alike (``source_available``).
+        Raises ValueError naming every category otherwise."""
+        key = name.strip().lower().replace("_", "-")
+        try:
+            return cls(key)
+        except ValueError:
+            valid = ", ".join(c.value for c in cls)
+            raise ValueError(f"unknown license category {name!r}; the categories are: {valid}") from None
+
+
+# What The Stack v2 keeps, and what `codecite index build --keep` defaults to.
+DEFAULT_KEEP = frozenset({LicenseCategory.PERMISSIVE, LicenseCategory.PUBLIC_DOMAIN, LicenseCategory.NO_LICENSE})
+
 
 @dataclass(frozen=True, slots=True)
 class Document:
@@ -75,7 +90,8 @@ class Document:
 
 
 class SkipReason(str, enum.Enum):
-    """Why a file was not indexed. Every dropped file is counted under one of these."""
+    """Why a file was not indexed (by a build) or not attributed (by `codecite check`). Every
+    dropped file is counted under one of these."""
 
     BINARY = "binary"
     UNDECODABLE = "undecodable"
@@ -91,6 +107,9 @@ class SkipReason(str, enum.Enum):
     MISSING_FIELD = "missing-field"
     LICENSE_FILTERED = "license-filtered"
     DUPLICATE = "duplicate"
+    NOT_CODE = "not-code"
+    IGNORED_BY_POLICY = "ignored-by-policy"
+    REFUSED = "refused"
 
     @property
     def explanation(self) -> str:
@@ -112,12 +131,16 @@ _SKIP_EXPLANATIONS = {
     SkipReason.MISSING_FIELD: "dataset record lacks a required field",
     SkipReason.LICENSE_FILTERED: "license category not kept by the index's license filter",
     SkipReason.DUPLICATE: "same blob already ingested",
+    SkipReason.NOT_CODE: "not a programming language file (prose or data)",
+    SkipReason.IGNORED_BY_POLICY: "left out by the policy's ignore.paths",
+    SkipReason.REFUSED: "the index or server refused the query",
 }
 
 
 @dataclass(frozen=True, slots=True)
 class Skip:
-    """A file that was dropped, and why. `detail` says more when there is more to say."""
+    """A file that was dropped, and why: `where` locates it (a path, or a dataset row); `detail`
+    says more when there is more to say."""
 
     reason: SkipReason
     where: str

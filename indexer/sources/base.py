@@ -6,7 +6,7 @@ import abc
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from indexer.languages import NON_CODE, canonical_language, known_languages
+from indexer.analysis.languages import NON_CODE, canonical_language, known_languages
 from indexer.records import Document, Skip
 
 
@@ -24,8 +24,8 @@ class IngestOptions:
     The line limits are The Stack's minified-file filters: a file with any line longer than
     `max_line_chars` characters, or with a mean line length above `max_mean_line_chars`
     characters, is skipped as minified. `languages` lists the languages to keep, in The Stack's
-    spelling (see `indexer.languages.known_languages()`); None keeps every language codecite knows
-    except prose and data (`indexer.languages.NON_CODE`).
+    spelling (see `indexer.analysis.languages.known_languages()`); None keeps every language codecite knows
+    except prose and data (`indexer.analysis.languages.NON_CODE`).
     """
 
     max_file_bytes: int = 1_000_000

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from indexer.languages import NON_CODE, language_for_path
+from indexer.analysis.languages import NON_CODE, language_for_path
 from indexer.records import Document, Skip, SkipReason
 from indexer.sources.base import IngestOptions, Source, SourceError
 from indexer.sources.filters import is_dependency_dir

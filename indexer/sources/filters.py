@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from indexer.languages import canonical_language, language_for_path
+from indexer.analysis.languages import canonical_language, language_for_path
+from indexer.analysis.text_input import NotSourceText, decode_source
 from indexer.records import Skip, SkipReason
 from indexer.sources.base import IngestOptions
 
@@ -82,19 +83,17 @@ def check_size(size_bytes: int, where: str, options: IngestOptions) -> Skip | No
 
 
 def decode(raw: bytes, where: str, options: IngestOptions) -> str | Skip:
-    """The text of a file's bytes, or the `Skip` for bytes that are not UTF-8 source text.
-
-    The text is decoded exactly (a byte-order mark is kept) so that it encodes back to `raw`.
+    """The text of a file's bytes, or the `Skip` for bytes that are too large or not UTF-8 source
+    text (`indexer.analysis.text_input` draws that line). The text is decoded exactly (a byte-order
+    mark is kept) so that it encodes back to `raw`.
     """
     too_large = check_size(len(raw), where, options)
     if too_large:
         return too_large
-    if b"\0" in raw:
-        return Skip(SkipReason.BINARY, where, "contains NUL bytes")
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        return Skip(SkipReason.UNDECODABLE, where, f"invalid UTF-8 at byte {err.start}")
+        return decode_source(raw)
+    except NotSourceText as err:
+        return Skip(err.reason, where, err.detail)
 
 
 def check_text(text: str, where: str, options: IngestOptions, *, generated: bool = True) -> Skip | None:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from indexer.licenses import combine_expressions, join_expressions, license_category, normalize_expression
+from indexer.licenses.expressions import combine_expressions, join_expressions, license_category, normalize_expression
 from indexer.records import Document, LicenseCategory, Skip, SkipReason, git_blob_id
 from indexer.sources.base import IngestOptions, SourceError
 from indexer.sources.filters import check_name, check_size, check_text, decode

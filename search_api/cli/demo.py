@@ -14,28 +14,33 @@ import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import click
 
-from indexer.build import BuildSettings, build_index
-from indexer.embedded import EmbeddedIndex
 from indexer.records import Document, Skip
-from indexer.sources import IngestOptions, open_source
 from search_api.cli.errors import friendly_errors
 from search_api.cli.progress import ByteProgress
 from search_api.cli.serve import server_options, start
-from search_api.query import Searcher
-from search_api.render_text import render_report
+
+if TYPE_CHECKING:
+    from indexer.backends.embedded.reader import EmbeddedIndex
 
 DEFAULT_DEMO_INDEX = Path(os.environ.get("CODECITE_DEMO_INDEX", "~/.cache/codecite/demo-index")).expanduser()
 
 
 def build_demo_index(index_dir: Path, max_mb: float, rebuild: bool, quiet: bool = False) -> EmbeddedIndex:
     """The demo index: the installed environment's code, at most `max_mb` MB of it (reused when present)."""
+    from indexer.backends.embedded.reader import EmbeddedIndex
+    from indexer.backends.embedded.writer import EmbeddedWriter
+    from indexer.placement import BuildSettings
+    from indexer.sources import IngestOptions, open_source
+
     if rebuild or not (index_dir / "CURRENT").exists():
         items = _first_bytes(open_source("installed", IngestOptions(languages=frozenset({"Python"}))),
                              int(max_mb * 1e6))
         with ByteProgress("indexing installed code", disabled=quiet) as bar:
-            result = build_index(items, index_dir, settings=BuildSettings(workers=min(os.cpu_count() or 1, 4)),
+            result = EmbeddedWriter(index_dir).build(items, settings=BuildSettings(workers=min(os.cpu_count() or 1, 4)),
                                  sources=["installed"], progress=bar.update)
         click.echo(f"indexed {result.stats.documents:,} files ({result.stats.bytes / 1e6:.1f} MB) of the installed "
                    f"packages in {result.seconds:.1f} s -> {index_dir}")
@@ -47,7 +52,7 @@ def sample_query(index: EmbeddedIndex, seed: int = 7) -> tuple[str, str]:
     rng = random.Random(seed)
     for _ in range(200):
         doc_id = rng.randrange(index.manifest.next_doc_base)
-        if index.is_removed(doc_id):
+        if index.info(doc_id).removed:
             continue
         lines = index.text(doc_id).split("\n")
         if len(lines) < 60:
@@ -78,6 +83,9 @@ def permalink_fragment(code: str, language: str | None = None) -> str:
 def demo_command(index_dir: Path, max_mb: float, rebuild: bool, no_serve: bool, host: str, port: int, workers: int,
                  threads: int, server: str) -> None:
     """Index this environment's installed packages, then serve the lookup page with a sample ready."""
+    from search_api.engine.searcher import Searcher
+    from search_api.render.text import render_report
+
     with friendly_errors():
         index = build_demo_index(index_dir, max_mb, rebuild)
         query, origin = sample_query(index)

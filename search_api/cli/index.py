@@ -6,17 +6,17 @@ import itertools
 import json
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import click
 
-from indexer.backend import elastic_backend, is_elastic_uri, open_index
-from indexer.build import BuildResult, BuildSettings, add_to_index, build_index, remove_repos
-from indexer.licenses import DEFAULT_KEEP, parse_keep
-from indexer.options import IndexOptions
-from indexer.records import Document, Skip
-from indexer.sources import IngestOptions, open_source
+from indexer.records import DEFAULT_KEEP, Document, Skip
 from search_api.cli.errors import CliError, friendly_errors
 from search_api.cli.progress import ByteProgress
+
+if TYPE_CHECKING:
+    from indexer.backends.base import BuildResult
+    from indexer.placement import BuildSettings
 
 _KEEP_HELP = ("License categories to index, comma-separated, or 'all' (default: "
               + ",".join(sorted(c.value for c in DEFAULT_KEEP)) + ", as The Stack v2 keeps).")
@@ -57,13 +57,13 @@ def build_command(sources: tuple[str, ...], index_dir: str, keep: str | None, la
     Writes a new generation of the index at --index and swaps it in atomically: the previous
     generation keeps serving until the new one is complete.
     """
+    from indexer.backends import open_writer
+
     with friendly_errors():
         items, settings = _prepare(sources, keep, languages, max_file_bytes, workers, limit)
         with ByteProgress("indexing", disabled=quiet or as_json) as bar:
-            if is_elastic_uri(index_dir):
-                result = elastic_backend().build_elastic(items, index_dir, IndexOptions(), settings, list(sources), bar.update)
-            else:
-                result = build_index(items, index_dir, IndexOptions(), settings, list(sources), bar.update)
+            result = open_writer(index_dir).build(items, settings=settings, sources=list(sources),
+                                                  progress=bar.update)
     _print_result(result, index_dir, as_json)
 
 
@@ -72,13 +72,12 @@ def build_command(sources: tuple[str, ...], index_dir: str, keep: str | None, la
 def add_command(sources: tuple[str, ...], index_dir: str, keep: str | None, languages: str | None,
                 max_file_bytes: int, workers: int, limit: int | None, as_json: bool, quiet: bool) -> None:
     """Append SOURCES to an existing index (a new segment; nothing is rebuilt)."""
+    from indexer.backends import open_writer
+
     with friendly_errors():
         items, settings = _prepare(sources, keep, languages, max_file_bytes, workers, limit)
         with ByteProgress("adding", disabled=quiet or as_json) as bar:
-            if is_elastic_uri(index_dir):
-                result = elastic_backend().add_elastic(items, index_dir, settings, list(sources), bar.update)
-            else:
-                result = add_to_index(items, index_dir, settings, list(sources), bar.update)
+            result = open_writer(index_dir).add(items, settings=settings, sources=list(sources), progress=bar.update)
     _print_result(result, index_dir, as_json)
 
 
@@ -88,13 +87,13 @@ def add_command(sources: tuple[str, ...], index_dir: str, keep: str | None, lang
 @click.option("--repo", "repos", multiple=True, required=True, help="Repository to opt out (owner/name); repeatable.")
 def remove_command(index_dir: str, repos: tuple[str, ...]) -> None:
     """Opt repositories out: they are never reported again (no rebuild needed)."""
+    from indexer.backends import open_writer
+
     with friendly_errors():
-        if is_elastic_uri(index_dir):
-            manifest, gone = elastic_backend().remove_repos_elastic(index_dir, list(repos))
-        else:
-            manifest, gone = remove_repos(index_dir, list(repos))
-    click.echo(f"removed {gone} documents of {', '.join(repos)}; generation {manifest.generation} is current")
-    if gone == 0:
+        removal = open_writer(index_dir).remove_repos(list(repos))
+    click.echo(f"removed {removal.documents} documents of {', '.join(repos)}; generation "
+               f"{removal.manifest.generation} is current")
+    if removal.documents == 0:
         click.echo("note: no document of these repositories was in the index (check the spelling: owner/name)")
 
 
@@ -104,6 +103,8 @@ def remove_command(index_dir: str, repos: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def stats_command(index_dir: str, as_json: bool) -> None:
     """What an index holds: documents, repos, licenses, languages, postings, size."""
+    from indexer.backends import open_index
+
     with friendly_errors():
         stats = open_index(index_dir).stats()
     if as_json:
@@ -124,6 +125,10 @@ def stats_command(index_dir: str, as_json: bool) -> None:
 
 def _prepare(sources: tuple[str, ...], keep: str | None, languages: str | None, max_file_bytes: int,
              workers: int, limit: int | None) -> tuple[Iterator[Document | Skip], BuildSettings]:
+    from indexer.licenses.expressions import parse_keep
+    from indexer.placement import BuildSettings
+    from indexer.sources import IngestOptions, open_source
+
     langs = frozenset(x.strip() for x in languages.split(",") if x.strip()) if languages else None
     ingest = IngestOptions(max_file_bytes=max_file_bytes, languages=langs)
     opened = [open_source(spec, ingest) for spec in sources]

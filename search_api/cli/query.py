@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from indexer.backend import IndexBackend, open_index
 from search_api.cli.errors import CliError, friendly_errors
-from search_api.options import QueryOptions
-from search_api.query import QueryError, Searcher
-from search_api.render_text import render_report
+
+if TYPE_CHECKING:
+    from indexer.backends.base import IndexReader
+    from search_api.engine.searcher import Searcher
 
 
 @click.command("query")
@@ -32,6 +32,10 @@ def query_command(file: str | None, index_uri: str, language: str | None, min_ma
     """Attribute FILE (or - for standard input) to the indexed files it came from."""
     if (file is None) == (batch is None):
         raise CliError("give either a FILE to attribute (- for standard input) or --batch IN.jsonl")
+    from indexer.backends import open_index
+    from search_api.engine.options import QueryOptions
+    from search_api.engine.searcher import Searcher
+
     with friendly_errors():
         index = open_index(index_uri)
         options = QueryOptions().with_min_match(min_match)
@@ -43,15 +47,14 @@ def query_command(file: str | None, index_uri: str, language: str | None, min_ma
                 _run_one(searcher, index, file or "-", language, as_json, out)
 
 
-def _run_one(searcher: Searcher, index: IndexBackend, file: str, language: str | None, as_json: bool,
+def _run_one(searcher: Searcher, index: IndexReader, file: str, language: str | None, as_json: bool,
              out: TextIO) -> None:
-    raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
-    if language is None and file != "-":
-        from indexer.languages import language_for_path
+    from search_api.engine.searcher import QueryError
+    from search_api.render.text import render_report
 
-        language = language_for_path(file)
+    raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     try:
-        report = searcher.attribute(raw, language)
+        report = searcher.attribute(raw, language, filename=None if file == "-" else file)
     except QueryError as err:
         raise CliError(f"{file}: {err}") from err
     if as_json:
@@ -74,6 +77,8 @@ def _run_batch(searcher: Searcher, batch: str, out: TextIO) -> None:
 
 
 def _answer(searcher: Searcher, line: str, number: int) -> dict:
+    from search_api.engine.searcher import QueryError
+
     try:
         request = json.loads(line)
     except ValueError as err:

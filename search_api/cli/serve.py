@@ -42,12 +42,12 @@ def serve_command(index_uri: str, policy: str | None, host: str, port: int, work
     Settings not given here come from CODECITE_* environment variables (CODECITE_API_TOKENS,
     CODECITE_CORS_ORIGINS, CODECITE_RATELIMIT_API, ...; see search_api/web/config.py).
     """
-    from indexer.backend import open_index
+    from indexer.backends import open_index
 
     with friendly_errors():
         open_index(index_uri).close()  # fail now, with the reason, rather than serve 503s
         if policy:
-            from search_api.policy import load_policy
+            from search_api.gate.policy_file import load_policy
 
             load_policy(policy)
     config = {"INDEX": index_uri, **({"POLICY": policy} if policy else {})}

@@ -12,9 +12,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["ProblemError", "create_app", "get_engine", "get_services"]
+__all__ = ["ProblemError", "create_app", "get_served_index", "get_services"]
 
-_WHERE = {"create_app": "app", "ProblemError": "problems", "get_engine": "services", "get_services": "services"}
+_WHERE = {"create_app": "app", "ProblemError": "problems", "get_served_index": "services", "get_services": "services"}
 
 
 def __getattr__(name: str) -> Any:

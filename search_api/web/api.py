@@ -8,17 +8,10 @@ from typing import Any
 from flask import Response, current_app, jsonify
 from flask_smorest import Blueprint
 
-from indexer.languages import known_languages
-from search_api.query import QueryError
-from search_api.results import Report
-from search_api.web.inputs import (
-    AttributeInput,
-    checked_text,
-    json_body,
-    load,
-    read_attribute_request,
-    resolve_language,
-)
+from indexer.analysis.languages import known_languages
+from search_api.engine.searcher import QueryError
+from search_api.engine.results import Report
+from search_api.web.inputs import checked_text, json_body, load, read_attribute_request
 from search_api.web.openapi import problems
 from search_api.web.problems import ProblemError
 from search_api.web.schemas import (
@@ -52,9 +45,9 @@ def api_blueprint() -> Blueprint:
     @problems(blp, 400, 401, 413, 415, 422, 429, 503)
     def attribute() -> Response:
         services = get_services()
-        query = read_attribute_request(services.engine.options)
-        report = _attribute(services, query.code, query.language, query.min_match)
-        body = _report_dict(report, query)
+        query = read_attribute_request(services.served.options)
+        report = _attribute(services, query.code, query.language, query.min_match, query.filename)
+        body = report.to_dict()
         decision = services.decider.decide(report, query.policy)
         if decision is not None:
             body["decision"] = decision
@@ -89,7 +82,7 @@ def api_blueprint() -> Blueprint:
             out.pop("source", None)
             return out
 
-        found = get_services().engine.run(fetch)
+        found = get_services().served.run(fetch)
         if found is None:
             raise ProblemError(404, f"no document with blob id {blob_id[:128]!r} in this index: it may have been "
                                     "opted out or the index rebuilt; run the query again for current ids",
@@ -104,12 +97,12 @@ def api_blueprint() -> Blueprint:
     @problems(blp, 401, 429, 503)
     def stats() -> Response:
         services = get_services()
-        out = services.engine.stats()
+        out = services.served.stats()
         out["features"] = sorted(services.features)
         out["policy"] = {"available": True,  # policies are part of codecite; kept for clients that check
                          "configured": services.decider.configured is not None}
         out["limits"] = {"max_content_length": current_app.config["MAX_CONTENT_LENGTH"],
-                         "max_query_bytes": services.engine.options.max_query_bytes,
+                         "max_query_bytes": services.served.options.max_query_bytes,
                          "batch_max_items": current_app.config["BATCH_MAX_ITEMS"]}
         out["known_languages"] = known_languages()
         return jsonify(out)
@@ -117,11 +110,12 @@ def api_blueprint() -> Blueprint:
     return blp
 
 
-def _attribute(services: Services, code: str, language: str | None, min_match: int | None) -> Report:
-    options = services.engine.options.with_min_match(min_match)
+def _attribute(services: Services, code: str, language: str | None, min_match: int | None,
+               filename: str | None = None) -> Report:
+    options = services.served.options.with_min_match(min_match)
     started = time.perf_counter()
     try:
-        report = services.engine.attribute(code, language, options)
+        report = services.served.attribute(code, language, options, filename)
     except QueryError as err:
         services.instruments.queries.labels("refused").inc()
         raise ProblemError(422, str(err), slug="invalid-query") from None
@@ -131,19 +125,10 @@ def _attribute(services: Services, code: str, language: str | None, min_match: i
 
 def _batch_item(services: Services, item: dict[str, Any], min_match: int | None) -> dict[str, Any]:
     try:
-        code = checked_text(item["code"], services.engine.options)
-        language, warnings = resolve_language(item["language"])
-        query = AttributeInput(code, language, min_match, None, warnings)
-        return {"id": item["id"], **_report_dict(_attribute(services, code, language, min_match), query)}
+        code = checked_text(item["code"], services.served.options)
+        return {"id": item["id"], **_attribute(services, code, item["language"], min_match).to_dict()}
     except ProblemError as err:
         return {"id": item["id"], "error": err.description, "status": err.code}
-
-
-def _report_dict(report: Report, query: AttributeInput) -> dict[str, Any]:
-    body = report.to_dict()
-    if query.warnings:
-        body["warnings"] = [*query.warnings, *body.get("warnings", [])]
-    return body
 
 
 def _no_store(response: Response) -> Response:

@@ -12,12 +12,12 @@ from prometheus_client import CollectorRegistry
 from prometheus_flask_exporter import PrometheusMetrics
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from search_api.query import QueryError
+from search_api.engine.searcher import QueryError
 from search_api.web import plugins, security
 from search_api.web.api import api_blueprint
 from search_api.web.config import load_config
 from search_api.web.decisions import Decider
-from search_api.web.engine import Engine, IndexUnavailableError
+from search_api.web.served_index import ServedIndex, IndexUnavailableError
 from search_api.web.openapi import Api
 from search_api.web.ops import ops_blueprint
 from search_api.web.page import page_blueprint
@@ -43,7 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     registry = CollectorRegistry(auto_describe=True)
     exporter = PrometheusMetrics(app, path=None, registry=registry, group_by="url_rule",
                                  excluded_paths=["^/static/", "^/metrics$"])
-    services = Services(engine=Engine(app.config["INDEX"], float(app.config["INDEX_RECHECK_SECONDS"])),
+    services = Services(served=ServedIndex(app.config["INDEX"], float(app.config["INDEX_RECHECK_SECONDS"])),
                         decider=Decider(app.config["POLICY"]), instruments=Instruments(registry),
                         exporter=exporter)
     app.extensions[EXTENSION] = services

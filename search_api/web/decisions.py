@@ -1,13 +1,13 @@
 """Policy decisions on attribution answers: a configured policy, or one sent with the request.
-The web layer touches the policy engine (`search_api.policy`) only here."""
+The web layer touches the policy engine (`search_api.gate.policy`) only here."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from search_api.policy import Policy, decide
-from search_api.policy_file import load_policy
-from search_api.results import Report
+from search_api.gate.policy import Policy, decide
+from search_api.gate.policy_file import load_policy
+from search_api.engine.results import Report
 from search_api.web.problems import ProblemError
 
 

@@ -14,21 +14,23 @@ from typing import Any
 import marshmallow as ma
 from flask import request
 
-from indexer.languages import canonical_language, language_for_path
-from search_api.options import QueryOptions
+from indexer.analysis.text_input import NotSourceText, decode_source
+from indexer.records import SkipReason
+from search_api.engine.options import QueryOptions
 from search_api.web.problems import ProblemError
 from search_api.web.schemas import AttributeRequest, AttributeUpload
 
 
 @dataclass(frozen=True, slots=True)
 class AttributeInput:
-    """One attribution request, checked: `code` is text; `language` as given (or from the file name)."""
+    """One attribution request, checked: `code` is text; `language` and `filename` as given (the
+    engine resolves the language from them)."""
 
     code: str
     language: str | None
+    filename: str | None
     min_match: int | None
     policy: dict[str, Any] | None
-    warnings: tuple[str, ...] = ()
 
 
 def read_attribute_request(options: QueryOptions) -> AttributeInput:
@@ -100,30 +102,17 @@ def checked_text(code: str | bytes, options: QueryOptions) -> str:
     if len(raw) > options.max_query_bytes:
         raise ProblemError(413, f"the code has {len(raw):,} bytes, more than the {options.max_query_bytes:,} a query "
                                 "may hold: send one file or a part of it at a time", slug="query-too-large")
-    if b"\0" in raw:
-        raise ProblemError(422, "the code contains NUL bytes, so it looks binary: send source code as UTF-8 text",
-                           slug="binary-input")
-    if isinstance(code, str):
-        return code
     try:
-        return raw.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as err:
-        raise ProblemError(422, f"the file is not valid UTF-8 (byte {err.start}): convert it to UTF-8 "
+        text = decode_source(raw)
+    except NotSourceText as err:
+        if err.reason is SkipReason.BINARY:
+            raise ProblemError(422, "the code contains NUL bytes, so it looks binary: send source code as UTF-8 "
+                                    "text", slug="binary-input") from None
+        raise ProblemError(422, f"the file is not valid UTF-8 ({err.detail}): convert it to UTF-8 "
                                 "(e.g. iconv -t UTF-8) and send it again", slug="invalid-utf8") from None
-
-
-def resolve_language(language: str | None, filename: str | None = None) -> tuple[str | None, tuple[str, ...]]:
-    """The language to query with (the caller's, else from the file name), and a warning if it is unknown."""
-    if language and canonical_language(language) is None:
-        warning = (f"unknown language {language!r}: the language was guessed from the code instead "
-                   "(GET /v1/stats lists the known languages)")
-        return (language_for_path(filename) if filename else None), (warning,)
-    if not language and filename:
-        return language_for_path(filename), ()
-    return language, ()
+    return code if isinstance(code, str) else text.removeprefix("\ufeff")
 
 
 def _with_language(code: str, language: str | None, filename: str | None, min_match: int | None,
                    policy: dict[str, Any] | None) -> AttributeInput:
-    language, warnings = resolve_language(language, filename)
-    return AttributeInput(code, language, min_match, policy, warnings)
+    return AttributeInput(code, language, filename, min_match, policy)

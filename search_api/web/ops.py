@@ -24,7 +24,7 @@ def ops_blueprint() -> Blueprint:
     @blp.alt_response(200, schema=ReadySchema, success=True, description="Ready")
     @problems(blp, 503)
     def readyz() -> Response:
-        return jsonify({"status": "ready", **get_services().engine.status()})
+        return jsonify({"status": "ready", **get_services().served.status()})
 
     @blp.route("/metrics", methods=["GET"])
     @blp.doc(summary="Prometheus metrics", responses={"200": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, make_response, render_template
 
-from indexer.languages import NON_CODE, known_languages
+from indexer.analysis.languages import NON_CODE, known_languages
 
 
 def page_blueprint() -> Blueprint:

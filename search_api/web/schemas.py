@@ -1,7 +1,10 @@
 """Marshmallow schemas: request validation, and the OpenAPI description of every body.
 
-Response schemas only document (responses are `Report.to_dict()` and friends, sent as they are);
-they accept unknown members because the JSON contract lets fields be added, never renamed.
+Response schemas only document: responses are `Report.to_dict()` and friends
+(`search_api.engine.results`, the contract's home), sent as they are. Their closed sets come from
+the contract's enums, and a test pushes every Report field and enum value through them, so the two
+cannot drift. They accept unknown members because the JSON contract lets fields be added, never
+renamed.
 """
 
 from __future__ import annotations
@@ -9,6 +12,9 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
+
+from indexer.records import LicenseCategory
+from search_api.engine.results import Method, Relation
 
 MAX_CODE_CHARS = 4_000_000  # documented; the size check itself is on bytes, with its own 413 (inputs.py)
 LANGUAGE = validate.Length(min=1, max=64)
@@ -94,13 +100,16 @@ class SourceSchema(_Response):
     repo = fields.String(required=True)
     path = fields.String(required=True)
     license = fields.String(allow_none=True, metadata={"description": "SPDX expression; null: none found."})
-    license_category = fields.String(required=True)
+    license_category = fields.String(required=True, validate=validate.OneOf([c.value for c in LicenseCategory]))
     url = fields.String(allow_none=True)
     language = fields.String(allow_none=True)
 
 
 class CopySchema(SourceSchema):
-    relation = fields.String(validate=validate.OneOf(["identical", "near-duplicate"]))
+    relation = fields.String(validate=validate.OneOf([r.value for r in Relation]),
+                             metadata={"description": "identical: the same bytes as the source; near-duplicate: "
+                                                      "the same file with edits; same-span: another file holding "
+                                                      "the matched span."})
     source_span = fields.Nested(SpanSchema)
 
 
@@ -110,7 +119,8 @@ class MatchSchema(_Response):
     source = fields.Nested(SourceSchema, required=True)
     source_span = fields.Nested(SpanSchema, required=True)
     similarity = fields.Float(required=True)
-    method = fields.String(required=True, metadata={"description": "exact, normalized or near-dup"})
+    method = fields.String(required=True, validate=validate.OneOf([m.value for m in Method]),
+                           metadata={"description": "exact, normalized (identifiers renamed) or near-dup (edited)"})
     matched_tokens = fields.Integer()
     matched_chars = fields.Integer()
     repos_with_span = fields.Integer(required=True)

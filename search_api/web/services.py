@@ -1,7 +1,7 @@
-"""What a running app holds: the engine, the policy decider, metrics, the optional features.
+"""What a running app holds: the served index, the policy decider, metrics, the optional features.
 
 Blueprints added by other packages (``codecite.web_blueprints`` entry points, e.g. the generator's
-``/v1/generate``) reach them through `get_services()` / `get_engine()`.
+``/v1/generate``) reach them through `get_services()` / `get_served_index()`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from flask import current_app
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_flask_exporter import PrometheusMetrics
 
-from search_api.results import Report
+from search_api.engine.results import Report
 from search_api.web.decisions import Decider
-from search_api.web.engine import Engine
+from search_api.web.served_index import ServedIndex
 
 EXTENSION = "codecite"
 
@@ -40,7 +40,7 @@ class Instruments:
 
 @dataclass(slots=True)
 class Services:
-    engine: Engine
+    served: ServedIndex
     decider: Decider
     instruments: Instruments
     exporter: PrometheusMetrics
@@ -51,6 +51,6 @@ def get_services() -> Services:
     return current_app.extensions[EXTENSION]
 
 
-def get_engine() -> Engine:
-    """The current app's Engine: `get_engine().attribute(code, language)` answers with a Report."""
-    return get_services().engine
+def get_served_index() -> ServedIndex:
+    """The current app's ServedIndex: `get_served_index().attribute(code, language)` answers with a Report."""
+    return get_services().served

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer.backend import IndexBackend, open_index
-from indexer.build import BuildResult, BuildSettings, add_to_index, build_index
-from indexer.licenses import license_category
+from indexer.backends import open_index, open_writer
+from indexer.backends.base import BuildResult, IndexReader, IndexWriter, Removal
+from indexer.placement import BuildSettings
+from indexer.licenses.expressions import license_category
 from indexer.records import Document, LicenseCategory, Skip, SkipReason, git_blob_id
 
 DATA = Path(__file__).parent / "data"
@@ -63,7 +64,7 @@ class Built:
 
     kind: str
     uri: str
-    index: IndexBackend
+    index: IndexReader
     result: BuildResult
 
 
@@ -83,25 +84,25 @@ class Backends:
     def build(self, kind: str, items: list[Document | Skip], settings: BuildSettings = KEEP_ALL,
               uri: str | None = None) -> Built:
         uri = uri or self.uri(kind)
-        if kind == "embedded":
-            result = build_index(items, uri, settings=settings, sources=["fixture"])
-        else:
-            from indexer.elastic import ElasticSettings, build_elastic
-
-            result = build_elastic(items, uri, settings=settings, sources=["fixture"],
-                                   elastic=ElasticSettings(replicas=0, chunk_size=100))
+        result = writer(kind, uri).build(items, settings=settings, sources=["fixture"])
         return Built(kind, uri, open_index(uri), result)
 
     def add(self, built: Built, items: list[Document | Skip], settings: BuildSettings = KEEP_ALL) -> Built:
-        if built.kind == "embedded":
-            result = add_to_index(items, built.uri, settings=settings, sources=["added"])
-        else:
-            from indexer.elastic import ElasticSettings, add_elastic
-
-            result = add_elastic(items, built.uri, settings=settings, sources=["added"],
-                                 elastic=ElasticSettings(replicas=0, chunk_size=100))
+        result = writer(built.kind, built.uri).add(items, settings=settings, sources=["added"])
         built.index.close()
         return Built(built.kind, built.uri, open_index(built.uri), result)
+
+    def remove(self, built: Built, repos: list[str]) -> Removal:
+        return writer(built.kind, built.uri).remove_repos(repos)
+
+
+def writer(kind: str, uri: str) -> IndexWriter:
+    """The index writer of a backend kind, with settings that suit a test cluster of one node."""
+    if kind == "embedded":
+        return open_writer(uri)
+    from indexer.backends.elastic import ElasticSettings, ElasticWriter
+
+    return ElasticWriter(uri, ElasticSettings(replicas=0, chunk_size=100))
 
 
 @pytest.fixture(scope="session")
@@ -145,7 +146,7 @@ def vendored_copy() -> Document:
 
 def _delete_test_indices(base: str) -> None:
     """Remove what the tests created on a real cluster (by name: wildcard deletes are refused)."""
-    from indexer.elastic.connection import ElasticURI, connect
+    from indexer.backends.elastic.connection import ElasticURI, connect
 
     es = connect(ElasticURI.parse(base.replace("http", "es+http", 1) + "/x"))
     for index in es.indices.get_mapping(index="codecite-test-*"):

@@ -1,5 +1,5 @@
 """The backend contract: the embedded index and the Elasticsearch backend hold the same corpus
-and answer every `IndexBackend` call, and therefore every query, the same way.
+and answer every `IndexReader` call, and therefore every query, the same way.
 
 Tests taking `built` run once per backend and check the answer itself; tests taking `both`
 compare the two backends call by call (and need an Elasticsearch-API server).
@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.analysis import fingerprint_document
-from indexer.backend import IndexBackend
-from search_api.query import Searcher
+from indexer.analysis.fingerprints import fingerprint_document
+from indexer.backends.base import IndexReader
+from search_api.engine.searcher import Searcher
 
 DATA = Path(__file__).parent / "data"
 GEOMETRY = (DATA / "geometry.py.txt").read_text()
@@ -82,7 +82,7 @@ def comparable(report: dict) -> dict:
         "documents": report["index"]["documents"]}
 
 
-def all_fingerprints(index: IndexBackend, channel: str) -> dict[int, set[tuple[int, int]]]:
+def all_fingerprints(index: IndexReader, channel: str) -> dict[int, set[tuple[int, int]]]:
     """Every document's (hash, line) fingerprints in `channel`, computed from its text."""
     out = {}
     for doc_id in range(index.document_count):
@@ -228,21 +228,11 @@ def test_same_stats(both) -> None:
 KINDS = [pytest.param("embedded"), pytest.param("elastic", marks=pytest.mark.es)]
 
 
-def _remove(built, repos: list[str]) -> tuple[object, int]:
-    if built.kind == "embedded":
-        from indexer.build import remove_repos
-
-        return remove_repos(built.uri, repos)
-    from indexer.elastic import remove_repos_elastic
-
-    return remove_repos_elastic(built.uri, repos)
-
-
 @pytest.mark.parametrize("kind", KINDS)
 def test_remove_repo(fresh, corpus_items, keep_all, kind: str) -> None:
     built = fresh.build(kind, corpus_items, keep_all)
-    manifest, gone = _remove(built, ["acme/geometry", "nobody/else"])
-    assert gone == 1 and manifest.generation == 2
+    removal = fresh.remove(built, ["acme/geometry", "nobody/else"])
+    assert removal.documents == 1 and removal.manifest.generation == 2
     assert built.index.document_count == 7, "a reader keeps its generation until it reopens"
     assert built.index.reopen_if_changed() is True
     index = built.index
@@ -255,7 +245,7 @@ def test_remove_repo(fresh, corpus_items, keep_all, kind: str) -> None:
     stats = index.stats()
     assert stats["removed_documents"] == 1 and stats["removed_repos"] == ["acme/geometry", "nobody/else"]
     assert "MIT" in stats["licenses"] and stats["licenses"]["MIT"] == 1
-    assert _remove(built, ["acme/geometry"])[1] == 0
+    assert fresh.remove(built, ["acme/geometry"]).documents == 0
 
 
 @pytest.mark.parametrize("kind", KINDS)

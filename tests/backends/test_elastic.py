@@ -18,22 +18,17 @@ pytest.importorskip("elasticsearch", reason="the Elasticsearch backend needs the
 
 from datasketch import MinHashLSH
 
-from indexer.backend import BackendUnavailableError, open_index
-from indexer.elastic import ElasticSettings, ElasticURI, build_elastic
-from indexer.elastic.admin import writer_lock
-from indexer.elastic.connection import ElasticBackendError, connect
-from indexer.elastic.schema import BuildNames, band_keys, manifest_meta, read_manifest_meta
-from indexer.minhash import lean
+from indexer.backends import BackendUnavailableError, open_index
+from indexer.backends.elastic import ElasticSettings, ElasticURI, ElasticWriter
+from indexer.backends.elastic.admin import writer_lock
+from indexer.backends.elastic.connection import ElasticBackendError, connect
+from indexer.backends.elastic.schema import BuildNames, band_keys, manifest_meta, read_manifest_meta
+from indexer.analysis.minhash import lean
 from indexer.options import IndexOptions
-from indexer.store.directory import (
-    FORMAT_VERSION,
-    IndexDirectory,
-    IndexLockedError,
-    IndexNotFoundError,
-    IndexOptionsError,
-    IndexVersionError,
-)
-from search_api.query import Searcher
+from indexer.backends.embedded.directory import IndexDirectory
+from indexer.backends.errors import IndexLockedError, IndexNotFoundError, IndexOptionsError, IndexVersionError
+from indexer.backends.manifest import FORMAT_VERSION
+from search_api.engine.searcher import Searcher
 
 # -- no server -------------------------------------------------------------------------------
 
@@ -91,7 +86,7 @@ def test_band_keys_collide_exactly_when_datasketch_buckets_do() -> None:
 def test_posting_documents_hold_each_posting_once(pairs: list[tuple[int, int]], block_lines: int) -> None:
     """Every (hash, line) lands in exactly one posting document, no document holds a hash twice,
     so the documents holding a hash are as many as its postings (what lookups count)."""
-    from indexer.elastic.writer import _posting_actions
+    from indexer.backends.elastic.writer import _posting_actions
 
     pairs = sorted(set(pairs))
     hashes = np.array([h * 0x9E3779B97F4A7C15 % 2**64 for h, _ in pairs], dtype=np.uint64)
@@ -199,7 +194,7 @@ def test_rebuild_swaps_the_alias_and_keeps_one_old_build(fresh, corpus_items, ke
     uri = fresh.uri("elastic")
     builds = []
     for _ in range(3):
-        build_elastic(corpus_items, uri, settings=keep_all, elastic=es_settings)
+        ElasticWriter(uri, elastic=es_settings).build(corpus_items, settings=keep_all)
         builds.append(open_index(uri))
     first, second, third = builds
     assert len({b.index_id for b in builds}) == 3
@@ -215,7 +210,7 @@ def test_rebuild_swaps_the_alias_and_keeps_one_old_build(fresh, corpus_items, ke
 @pytest.mark.es
 def test_failed_build_leaves_the_served_one(fresh, corpus_items, keep_all, es_settings) -> None:
     uri = fresh.uri("elastic")
-    build_elastic(corpus_items, uri, settings=keep_all, elastic=es_settings)
+    ElasticWriter(uri, elastic=es_settings).build(corpus_items, settings=keep_all)
     served = open_index(uri)
 
     def broken():
@@ -223,7 +218,7 @@ def test_failed_build_leaves_the_served_one(fresh, corpus_items, keep_all, es_se
         raise RuntimeError("the source died")
 
     with pytest.raises(RuntimeError, match="the source died"):
-        build_elastic(broken(), uri, settings=keep_all, elastic=es_settings)
+        ElasticWriter(uri, elastic=es_settings).build(broken(), settings=keep_all)
     assert served.reopen_if_changed() is False
     builds = served.es.indices.get_mapping(index=f"{served.names.alias}-b*")
     assert sorted(builds) == sorted([served.names.docs, served.names.postings])
@@ -232,21 +227,19 @@ def test_failed_build_leaves_the_served_one(fresh, corpus_items, keep_all, es_se
 @pytest.mark.es
 def test_second_writer_is_refused(fresh, corpus_items, keep_all, es_settings) -> None:
     uri = fresh.uri("elastic")
-    build_elastic(corpus_items, uri, settings=keep_all, elastic=es_settings)
+    ElasticWriter(uri, elastic=es_settings).build(corpus_items, settings=keep_all)
     target = ElasticURI.parse(uri)
     es = connect(target)
     with writer_lock(es, target, "add"), pytest.raises(IndexLockedError,
                                                        match="another process .* add since .* curl -X DELETE"):
-        build_elastic(corpus_items, uri, settings=keep_all, elastic=es_settings)
-    build_elastic(corpus_items, uri, settings=keep_all, elastic=es_settings)  # released
+        ElasticWriter(uri, elastic=es_settings).build(corpus_items, settings=keep_all)
+    ElasticWriter(uri, elastic=es_settings).build(corpus_items, settings=keep_all)  # released
 
 
 @pytest.mark.es
 def test_unfinished_add_is_invisible_and_cleared(fresh, corpus_items, keep_all, es_settings) -> None:
-    from indexer.elastic import add_elastic
-
     uri = fresh.uri("elastic")
-    build_elastic(corpus_items[:3], uri, settings=keep_all, elastic=es_settings)
+    ElasticWriter(uri, elastic=es_settings).build(corpus_items[:3], settings=keep_all)
     index = open_index(uri)
     end = index.manifest.next_doc_base
     geometry_hash = index.lookup("exact", _some_hashes(index, 0), 100)
@@ -263,7 +256,7 @@ def test_unfinished_add_is_invisible_and_cleared(fresh, corpus_items, keep_all, 
     hits = again.lookup("exact", _some_hashes(index, 0), 100)
     assert end not in hits.doc_ids.tolist()
     assert np.array_equal(hits.frequency, geometry_hash.frequency)
-    result = add_elastic(corpus_items[3:4], uri, settings=keep_all, elastic=es_settings)
+    result = ElasticWriter(uri, elastic=es_settings).add(corpus_items[3:4], settings=keep_all)
     assert result.stats.documents == 1
     after = open_index(uri)
     assert after.info(end).document.repo == "delta/calc"
@@ -271,7 +264,7 @@ def test_unfinished_add_is_invisible_and_cleared(fresh, corpus_items, keep_all, 
 
 
 def _some_hashes(index, doc_id: int) -> np.ndarray:
-    from indexer.analysis import fingerprint_document
+    from indexer.analysis.fingerprints import fingerprint_document
 
     info = index.info(doc_id, with_content=True)
     return np.unique(fingerprint_document(info.document.content, info.document.language, index.options).exact_hashes)

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.build import BuildResult, build_index
-from indexer.embedded import EmbeddedIndex
+from indexer.backends.base import BuildResult
+from indexer.backends import open_writer
+from indexer.backends.embedded.reader import EmbeddedIndex
 
 
 def _load_testlib():
@@ -46,7 +47,7 @@ def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> CorpusIndex:
     """The whole corpus, every license kept, indexed once for the session (read-only: copy it
     with `index_copy` to change it)."""
     path = tmp_path_factory.mktemp("engine") / "index"
-    result = build_index(testlib.corpus_documents(), path, settings=testlib.KEEP_ALL, sources=["engine-tests"])
+    result = open_writer(path).build(testlib.corpus_documents(), settings=testlib.KEEP_ALL, sources=["engine-tests"])
     index = EmbeddedIndex(path)
     return CorpusIndex(path, result, index, testlib.CheckedSearcher(index))
 

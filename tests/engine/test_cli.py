@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from engine_testlib import QUERIES, REPOS, assert_clean_error, corpus_text, materialize_repos, run_cli
 
-from indexer.licenses import DEFAULT_KEEP
-from indexer.records import Document, Skip
+from indexer.records import DEFAULT_KEEP, Document, Skip
 from indexer.sources import open_source
 
 

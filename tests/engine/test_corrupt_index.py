@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from engine_testlib import KEEP_ALL, QUERIES, assert_clean_error, corpus_documents, run_cli
 
-from indexer.build import add_to_index, build_index
-from indexer.embedded import EmbeddedIndex
+from indexer.backends import open_writer
+from indexer.backends.embedded.reader import EmbeddedIndex
 from indexer.options import IndexOptions
-from indexer.store.directory import FORMAT_VERSION, IndexNotFoundError, IndexOptionsError, IndexVersionError
-from indexer.store.segment import CorruptIndexError
+from indexer.backends.errors import CorruptIndexError, IndexNotFoundError, IndexOptionsError, IndexVersionError
+from indexer.backends.manifest import FORMAT_VERSION
 
 FIX = "codecite index build"
 
@@ -84,7 +84,7 @@ def test_other_fingerprinting_options_are_refused(index_copy: Path, change: str)
     with pytest.raises(IndexOptionsError, match=FIX):
         EmbeddedIndex(index_copy)
     with pytest.raises(IndexOptionsError):
-        add_to_index(corpus_documents(["kjd/idna"]), index_copy, settings=KEEP_ALL)
+        open_writer(index_copy).add(corpus_documents(["kjd/idna"]), settings=KEEP_ALL)
 
 
 def test_an_unreadable_manifest_names_the_rebuild(index_copy: Path) -> None:
@@ -106,7 +106,7 @@ def test_a_full_rebuild_replaces_an_index_of_another_version(index_copy: Path, c
     else:
         edit_manifest(index_copy, lambda raw: raw.update(options_hash="0" * 16))
     docs = corpus_documents(["kjd/idna"])
-    build_index(docs, index_copy, IndexOptions(), settings=KEEP_ALL)
+    open_writer(index_copy).build(docs, IndexOptions(), settings=KEEP_ALL)
     assert EmbeddedIndex(index_copy).document_count == len(docs)
 
 

@@ -14,17 +14,19 @@ from pathlib import Path
 import pytest
 from engine_testlib import KEEP_ALL, QUERIES, CheckedSearcher, assert_clean_error, corpus_documents, run_cli
 
-from indexer.build import add_to_index, build_index
-from indexer.embedded import EmbeddedIndex
+from indexer.backends import open_writer
+from indexer.backends.embedded.reader import EmbeddedIndex
 from indexer.records import content_hash
-from indexer.store.directory import IndexDirectory, IndexLockedError
+from indexer.backends.embedded.directory import IndexDirectory
+from indexer.backends.errors import IndexLockedError
 
 # A second build in its own process: a stream of distinct generated files that arrives slowly
 # (like a large corpus read from disk), so that the build is surely still running when killed.
 _SLOW_BUILD = textwrap.dedent("""
     import sys, time
-    from indexer.build import BuildSettings, build_index
-    from indexer.licenses import license_category
+    from indexer.placement import BuildSettings
+    from indexer.backends import open_writer
+    from indexer.licenses.expressions import license_category
     from indexer.records import Document, git_blob_id
 
     def documents():
@@ -35,7 +37,7 @@ _SLOW_BUILD = textwrap.dedent("""
                            "MIT", license_category("MIT"))
             time.sleep(0.001)
 
-    build_index(documents(), sys.argv[1], settings=BuildSettings(batch_documents=16, workers=1))
+    open_writer(sys.argv[1]).build(documents(), settings=BuildSettings(batch_documents=16, workers=1))
     print("finished", flush=True)
 """)
 
@@ -56,7 +58,7 @@ def _unfinished_segments(index: Path) -> list[Path]:
 def test_a_build_killed_midway_leaves_the_previous_generation_serving(tmp_path: Path) -> None:
     index_path = tmp_path / "index"
     docs = corpus_documents()
-    first = build_index(docs, index_path, settings=KEEP_ALL)
+    first = open_writer(index_path).build(docs, settings=KEEP_ALL)
     query = (QUERIES / "verbatim.py").read_text()
     before = CheckedSearcher(EmbeddedIndex(index_path)).attribute(query, "python")
     assert before.matches
@@ -73,7 +75,7 @@ def test_a_build_killed_midway_leaves_the_previous_generation_serving(tmp_path: 
         _wait_for(lambda: any(unfinished.iterdir()), 30, "the segment's first file")
         # While it runs, a second writer is refused at once; readers are not disturbed.
         with pytest.raises(IndexLockedError, match="another process is writing"):
-            build_index(docs[:2], index_path, settings=KEEP_ALL)
+            open_writer(index_path).build(docs[:2], settings=KEEP_ALL)
         assert EmbeddedIndex(index_path).document_count == len(docs)
         build.send_signal(signal.SIGKILL)
         build.wait(timeout=30)
@@ -91,7 +93,7 @@ def test_a_build_killed_midway_leaves_the_previous_generation_serving(tmp_path: 
     assert [(m.source.repo, m.source.path, m.source_span) for m in after.matches] == \
            [(m.source.repo, m.source.path, m.source_span) for m in before.matches]
 
-    again = build_index(docs, index_path, settings=KEEP_ALL)
+    again = open_writer(index_path).build(docs, settings=KEEP_ALL)
     assert again.manifest.generation == first.manifest.generation + 1
     assert _unfinished_segments(index_path) == [], "the next build removes the leftovers"
     live = {s.name for s in again.manifest.segments} | {s.name for s in first.manifest.segments}
@@ -103,7 +105,7 @@ def test_a_build_killed_midway_leaves_the_previous_generation_serving(tmp_path: 
 
 _HOLD_LOCK = textwrap.dedent("""
     import sys
-    from indexer.store.directory import IndexDirectory
+    from indexer.backends.embedded.directory import IndexDirectory
     with IndexDirectory(sys.argv[1]).writing():
         print("locked", flush=True)
         sys.stdin.read()  # until the test closes our standard input
@@ -113,13 +115,13 @@ _HOLD_LOCK = textwrap.dedent("""
 def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path: Path) -> None:
     index_path = tmp_path / "index"
     docs = corpus_documents(["kjd/idna", "pallets/itsdangerous"])
-    build_index(docs, index_path, settings=KEEP_ALL)
+    open_writer(index_path).build(docs, settings=KEEP_ALL)
     holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(index_path)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         with pytest.raises(IndexLockedError, match="another process is writing"):
-            build_index(docs, index_path, settings=KEEP_ALL)
+            open_writer(index_path).build(docs, settings=KEEP_ALL)
         with pytest.raises(IndexLockedError), IndexDirectory(index_path).writing():
             pass
         result = run_cli(["index", "remove", "--index", str(index_path), "--repo", "kjd/idna"])
@@ -131,18 +133,18 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path: Pat
         holder.wait(timeout=30)
     assert holder.returncode == 0
     # Once the writer is done, the next one goes ahead.
-    assert build_index(docs, index_path, settings=KEEP_ALL).manifest.generation == 2
+    assert open_writer(index_path).build(docs, settings=KEEP_ALL).manifest.generation == 2
 
 
 def test_a_reader_that_switches_generation_answers_from_the_new_one(tmp_path: Path) -> None:
     index_path = tmp_path / "index"
     first, second = corpus_documents(["kjd/idna"]), corpus_documents(["pallets/itsdangerous"])
-    build_index(first + second, index_path, settings=KEEP_ALL)
+    open_writer(index_path).build(first + second, settings=KEEP_ALL)
     reader = EmbeddedIndex(index_path)
     gone, kept = first[0], second[0]
     assert reader.find_content(content_hash(gone.content.encode())) == 0
     assert reader.find_blob(kept.blob_id) == len(first)
-    build_index(second, index_path, settings=KEEP_ALL)
+    open_writer(index_path).build(second, settings=KEEP_ALL)
     assert reader.reopen_if_changed() is True
     assert reader.find_content(content_hash(gone.content.encode())) is None
     assert reader.find_content(content_hash(kept.content.encode())) == 0
@@ -151,14 +153,14 @@ def test_a_reader_that_switches_generation_answers_from_the_new_one(tmp_path: Pa
 
 def test_a_generation_switch_opens_only_the_new_segments(tmp_path: Path) -> None:
     index_path = tmp_path / "index"
-    build_index(corpus_documents(["kjd/idna"]), index_path, settings=KEEP_ALL)
+    open_writer(index_path).build(corpus_documents(["kjd/idna"]), settings=KEEP_ALL)
     reader = EmbeddedIndex(index_path)
     (first,) = reader.segments
     added = corpus_documents(["pallets/itsdangerous"])
-    add_to_index(added, index_path, settings=KEEP_ALL)
+    open_writer(index_path).add(added, settings=KEEP_ALL)
     assert reader.reopen_if_changed() is True
     assert reader.segments[0] is first and len(reader.segments) == 2
     assert reader.find_blob(added[0].blob_id) == first.doc_base + len(first)
-    build_index(added, index_path, settings=KEEP_ALL)  # a rebuild: every segment new
+    open_writer(index_path).build(added, settings=KEEP_ALL)  # a rebuild: every segment new
     assert reader.reopen_if_changed() is True
     assert all(seg is not first for seg in reader.segments) and reader.find_blob(added[0].blob_id) == 0

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from engine_testlib import QUERIES, REGEN_GOLDEN, CheckedSearcher, assert_plain_json, corpus_text
 
-from indexer.languages import language_for_path
-from search_api.results import Match, Report
+from indexer.analysis.languages import language_for_path
+from search_api.engine.results import Match, Report
 
 CASES = sorted(p for p in QUERIES.iterdir() if not p.name.endswith(".json"))
 METHODS = {"exact", "normalized", "near-dup"}

@@ -14,10 +14,10 @@ from engine_testlib import FAST
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indexer.fingerprint import code_channel, normalized_channel, text_channel
-from indexer.keywords import keywords
-from indexer.languages import Family, family_of
-from indexer.lexer import StartState, TokenKind, Tokens, encode, lex
+from indexer.analysis.channels import code_channel, normalized_channel, text_channel
+from indexer.analysis.keywords import keywords
+from indexer.analysis.languages import Family, family_of
+from indexer.analysis.lexer import StartState, TokenKind, Tokens, encode, lex
 
 # One language of each lexical family (None: the generic family).
 FAMILY_LANGUAGE = {

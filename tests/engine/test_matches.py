@@ -9,8 +9,8 @@ import textwrap
 import pytest
 from engine_testlib import QUERIES, corpus_text
 
-from search_api.options import QueryOptions
-from search_api.query import QueryError
+from search_api.engine.options import QueryOptions
+from search_api.engine.searcher import QueryError
 
 
 def between(text: str, start: str, end: str) -> str:
@@ -137,11 +137,12 @@ def test_the_whole_file_shortcut_can_be_turned_off(corpus_index) -> None:
 def test_a_span_in_many_repositories_is_boilerplate(tmp_path) -> None:
     """A span whose fingerprints are held by at least `boilerplate_repos` repositories is reported
     apart from the matches, as boilerplate; below that count it is a match."""
-    from indexer.backend import open_index
-    from indexer.build import BuildSettings, build_index
-    from indexer.licenses import license_category
+    from indexer.backends import open_index
+    from indexer.placement import BuildSettings
+    from indexer.backends import open_writer
+    from indexer.licenses.expressions import license_category
     from indexer.records import Document, LicenseCategory, git_blob_id
-    from search_api.query import Searcher
+    from search_api.engine.searcher import Searcher
 
     shared = textwrap.dedent("""\
         def retry_with_backoff(operation, attempts=5, first_delay=0.25, factor=2.0):
@@ -164,7 +165,7 @@ def test_a_span_in_many_repositories_is_boilerplate(tmp_path) -> None:
     contents = [f"# tool {i}\n{own(i)}{shared}\n" for i in range(4)]
     docs = [Document(git_blob_id(text.encode()), f"org{i}/tool{i}", "util.py", "Python", text, "MIT",
                      license_category("MIT")) for i, text in enumerate(contents)]
-    build_index(docs, tmp_path / "idx", settings=BuildSettings(keep=frozenset(LicenseCategory), workers=1))
+    open_writer(tmp_path / "idx").build(docs, settings=BuildSettings(keep=frozenset(LicenseCategory), workers=1))
     searcher = Searcher(open_index(str(tmp_path / "idx")))
     new_code = "".join(f"def report_line_{j}(rows):\n    return ', '.join(str(r[{j}]) for r in rows)\n\n" for j in range(5))
     query = new_code + "\n" + shared  # the shared span is part of the query, not all of it

@@ -18,8 +18,8 @@ from engine_testlib import CORPUS, FAST
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indexer.analysis import fingerprint_document
-from indexer.fingerprint import kgram_hashes, winnow
+from indexer.analysis.fingerprints import fingerprint_document
+from indexer.analysis.winnowing import kgram_hashes, winnow
 from indexer.options import IndexOptions
 
 # Small alphabets give repeated values and tied hashes (the cases that break naive winnowing);
@@ -181,7 +181,7 @@ def test_fingerprint_document_is_deterministic(text: str, language) -> None:
 
 _DIGEST_SCRIPT = """
 import hashlib, json, sys
-from indexer.analysis import fingerprint_document
+from indexer.analysis.fingerprints import fingerprint_document
 from indexer.options import IndexOptions
 fp = fingerprint_document(open(sys.argv[1]).read(), "python", IndexOptions())
 print(json.dumps({f: hashlib.sha256(getattr(fp, f).tobytes()).hexdigest()

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.build import BuildSettings, build_index
-from indexer.licenses import license_category
+from indexer.placement import BuildSettings
+from indexer.backends import open_writer
+from indexer.licenses.expressions import license_category
 from indexer.records import Document, LicenseCategory, git_blob_id
 
 GPL_SOURCE = '''# SPDX-License-Identifier: GPL-3.0-or-later
@@ -110,7 +111,7 @@ def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     index_dir = tmp_path_factory.mktemp("gate-index") / "index"
     docs = [document("regexhackers/tinyregex", "tinyregex/core.py", GPL_SOURCE, "GPL-3.0-or-later"),
             document("janedoe/statkit", "statkit/running.py", MIT_SOURCE, "MIT")]
-    build_index(docs, index_dir, settings=BuildSettings(keep=frozenset(LicenseCategory)), sources=["gate-test"])
+    open_writer(index_dir).build(docs, settings=BuildSettings(keep=frozenset(LicenseCategory)), sources=["gate-test"])
     return index_dir
 
 

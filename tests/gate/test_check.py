@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from search_api.cli import main
-from search_api.cli.check import _no_crash
+from search_api.cli.check import SCAN
+from search_api.cli.errors import no_crash
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -155,7 +156,7 @@ def test_errors_exit_2(project: Path, corpus_index: Path, tmp_path: Path, args: 
 def test_an_unexpected_exception_exits_2_not_0_or_1() -> None:
     @click.command()
     def boom() -> None:
-        with _no_crash():
+        with no_crash(SCAN):
             raise RuntimeError("disk on fire")
 
     result = CliRunner().invoke(boom, [])

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from indexer.backend import open_index
-from search_api.notice import collect_notices, copyright_lines, render_notices
-from search_api.policy import default_policy, load_policy
-from search_api.scan import LocalAttributor, collect_files, scan
+from indexer.backends import open_index
+from search_api.render.notice import collect_notices, copyright_lines, render_notices
+from search_api.gate.policy_file import default_policy, load_policy
+from search_api.gate.attribute import LocalAttributor
+from search_api.gate.scan import scan
+from search_api.gate.targets import collect_files
 
 
 @pytest.mark.parametrize(("header", "expected"), [

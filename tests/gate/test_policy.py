@@ -10,17 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.licenses import license_category
-from search_api.policy import (
-    Action,
-    Outcome,
-    PolicyError,
-    decide,
-    default_policy,
-    default_policy_text,
-    load_policy,
-)
-from search_api.results import Copy, Match, Report, SourceRef, Span
+from indexer.licenses.expressions import license_category
+from search_api.gate.policy import Action, Outcome, decide
+from search_api.gate.policy_file import PolicyError, default_policy, default_policy_text, load_policy
+from search_api.engine.results import Copy, Match, Method, Relation, Report, SourceRef, Span
 
 
 def ref(license_expr: str | None, repo: str = "acme/lib", path: str = "src/x.py") -> SourceRef:
@@ -30,8 +23,8 @@ def ref(license_expr: str | None, repo: str = "acme/lib", path: str = "src/x.py"
 
 def match(license_expr: str | None, *, lines: tuple[int, int] = (1, 10), chars: int = 300, repos: int = 1,
           copies: tuple[str | None, ...] = (), similarity: float = 1.0, repo: str = "acme/lib") -> Match:
-    return Match(Span(*lines), ref(license_expr, repo), Span(20, 29), similarity, "exact", 80, chars, repos,
-                 tuple(Copy(ref(c, f"copy/{i}"), "identical") for i, c in enumerate(copies)))
+    return Match(Span(*lines), ref(license_expr, repo), Span(20, 29), similarity, Method.EXACT, 80, chars, repos,
+                 tuple(Copy(ref(c, f"copy/{i}"), Relation.IDENTICAL) for i, c in enumerate(copies)))
 
 
 def report(*matches: Match) -> Report:

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from search_api.cli import main
-from search_api.remote import RemoteClient, RemoteError, RetryPolicy, report_from_dict
-from search_api.results import Copy, Match, Report, SourceRef, Span
+from search_api.gate.remote import RemoteClient, RemoteError, RetryPolicy, report_from_dict
+from search_api.engine.results import Copy, Match, Method, Relation, Report, SourceRef, Span
 
 TOKEN = "gate-test-token-0123456789abcdef"
 
@@ -184,8 +184,8 @@ def test_a_server_that_is_not_codecite_is_a_clear_error(flaky: str) -> None:
 
 def test_a_report_read_back_from_json_is_the_report_sent() -> None:
     source = SourceRef("b" * 40, "acme/lib", "src/x.py", "MIT", "permissive", "https://example.org/x.py", "Python")
-    copy = Copy(SourceRef("c" * 40, "fork/lib", "x.py", "Apache-2.0", "permissive", None, "Python"), "identical")
-    found = Match(Span(3, 12), source, Span(20, 29), 0.95, "normalized", 80, 300, 2, (copy,), query_chars=(40, 340))
-    common = Match(Span(1, 2), source, Span(1, 2), 1.0, "exact", 10, 60, 70, boilerplate=True, query_chars=(0, 39))
+    copy = Copy(SourceRef("c" * 40, "fork/lib", "x.py", "Apache-2.0", "permissive", None, "Python"), Relation.IDENTICAL)
+    found = Match(Span(3, 12), source, Span(20, 29), 0.95, Method.NORMALIZED, 80, 300, 2, (copy,), query_chars=(40, 340))
+    common = Match(Span(1, 2), source, Span(1, 2), 1.0, Method.EXACT, 10, 60, 70, boilerplate=True, query_chars=(0, 39))
     sent = Report(12, 100, 400, "Python", (found,), "test/gen-1", 9, 1.5, (common,), {"too_short": 1}, ("note",))
     assert report_from_dict(json.loads(json.dumps(sent.to_dict()))) == sent

@@ -6,28 +6,21 @@ from pathlib import Path
 
 import pytest
 
-from indexer.backend import open_index
-from search_api.gitdiff import Piece, file_report
-from search_api.policy import default_policy, load_policy
-from search_api.results import Match, Report, SourceRef, Span
-from search_api.scan import (
-    LocalAttributor,
-    ScanOptions,
-    ScanTarget,
-    Skipped,
-    SkipReason,
-    collect_diff,
-    collect_files,
-    find_root,
-    parse_diff,
-    scan,
-)
+from indexer.backends import open_index
+from indexer.records import Skip, SkipReason
+from search_api.gate.attribute import LocalAttributor
+from search_api.gate.diff import Piece, collect_diff, file_report, parse_diff
+from search_api.gate.git import find_root
+from search_api.gate.policy_file import default_policy, load_policy
+from search_api.engine.results import Match, Method, Report, SourceRef, Span
+from search_api.gate.scan import scan
+from search_api.gate.targets import ScanOptions, ScanTarget, collect_files
 
 
 def collected(paths: list[str], root: Path, policy=None, options=ScanOptions()) -> dict[str, str]:
     out = {}
     for item in collect_files(paths, root, policy or default_policy(), options):
-        out[item.path] = item.reason.value if isinstance(item, Skipped) else "scan"
+        out[item.where if isinstance(item, Skip) else item.path] = item.reason.value if isinstance(item, Skip) else "scan"
     return out
 
 
@@ -174,7 +167,7 @@ def test_a_diff_keeps_the_boilerplate_spans_that_touch_added_lines() -> None:
     source = SourceRef("b" * 40, "many/forks", "setup.py", "MIT", "permissive", None, "Python")
 
     def found(lines: tuple[int, int]) -> Match:
-        return Match(Span(*lines), source, Span(1, 10), 1.0, "exact", 40, 200, 60, boilerplate=True,
+        return Match(Span(*lines), source, Span(1, 10), 1.0, Method.EXACT, 40, 200, 60, boilerplate=True,
                      query_chars=(10, 210))
 
     part = Report(100, 500, len(text), "Python", (), "test/gen-1", 9, boilerplate=(found((11, 20)), found((1, 5))))

@@ -21,11 +21,13 @@ pytest.importorskip("transformers", reason="the generator tests need: pip instal
 from generator.model import CodeModel
 from generator.options import LoadOptions
 from generator.train import TinyModelSettings, train_tiny
-from indexer.backend import IndexBackend, open_index
-from indexer.build import BuildSettings, build_index
+from indexer.backends import open_index
+from indexer.backends.base import IndexReader
+from indexer.placement import BuildSettings
+from indexer.backends import open_writer
 from indexer.records import LicenseCategory
 from indexer.sources import open_source
-from search_api.query import Searcher
+from search_api.engine.searcher import Searcher
 
 DATA = Path(__file__).parent / "data" / "corpus"
 
@@ -115,16 +117,16 @@ def tiny_model(tiny_model_dir: Path) -> CodeModel:
 @pytest.fixture(scope="session")
 def index_dir(corpus_shard: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("index") / "idx"
-    build_index(open_source(str(corpus_shard)), out, settings=BuildSettings(keep=frozenset(LicenseCategory)),
+    open_writer(out).build(open_source(str(corpus_shard)), settings=BuildSettings(keep=frozenset(LicenseCategory)),
                 sources=[str(corpus_shard)])
     return out
 
 
 @pytest.fixture(scope="session")
-def index(index_dir: Path) -> IndexBackend:
+def index(index_dir: Path) -> IndexReader:
     return open_index(str(index_dir))
 
 
 @pytest.fixture(scope="session")
-def searcher(index: IndexBackend) -> Searcher:
+def searcher(index: IndexReader) -> Searcher:
     return Searcher(index)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.license_text import is_license_file_name, normalize_license_text, recognize_license
-from indexer.licenses import license_category, normalize_expression
+from indexer.licenses.text import is_license_file_name, normalize_license_text, recognize_license
+from indexer.licenses.expressions import license_category, normalize_expression
 from indexer.records import LicenseCategory
 
 LICENSES = Path(__file__).resolve().parents[1] / "data" / "licenses"

@@ -12,8 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from indexer.build import BuildSettings, build_index
-from indexer.licenses import license_category
+from indexer.placement import BuildSettings
+from indexer.backends import open_writer
+from indexer.licenses.expressions import license_category
 from indexer.records import Document, LicenseCategory, git_blob_id
 from search_api.web import create_app
 
@@ -159,7 +160,7 @@ def documents() -> list[Document]:
 @pytest.fixture(scope="session")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("web-index") / "index"
-    build_index(documents(), path, settings=BuildSettings(keep=frozenset(LicenseCategory), workers=1),
+    open_writer(path).build(documents(), settings=BuildSettings(keep=frozenset(LicenseCategory), workers=1),
                 sources=["test"])
     return path
 

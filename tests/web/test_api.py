@@ -186,7 +186,7 @@ def test_responses_are_json_even_for_non_ascii_code(client: FlaskClient) -> None
 
 def test_the_index_opens_once_and_is_shared_by_requests(app: Flask, client: FlaskClient, facts) -> None:
     client.post("/v1/attribute", json={"code": facts.query})
-    engine = app.extensions["codecite"].engine
+    engine = app.extensions["codecite"].served
     first = engine.run(lambda index, searcher: (index, searcher))
     client.post("/v1/attribute", json={"code": facts.levenshtein})
     assert engine.run(lambda index, searcher: (index, searcher)) == first

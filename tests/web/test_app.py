@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.build import BuildSettings, build_index
-from indexer.licenses import license_category
+from indexer.placement import BuildSettings
+from indexer.backends import open_writer
+from indexer.licenses.expressions import license_category
 from indexer.records import Document, LicenseCategory, git_blob_id
 from search_api.web import create_app
 
@@ -100,11 +101,11 @@ def one_file(repo: str, content: str) -> list[Document]:
 def test_a_rebuilt_index_is_served_without_a_restart(tmp_path: Path, facts) -> None:
     index = tmp_path / "index"
     settings = BuildSettings(keep=frozenset(LicenseCategory), workers=1)
-    build_index(one_file("acme/first", facts.kepler), index, settings=settings)
+    open_writer(index).build(one_file("acme/first", facts.kepler), settings=settings)
     client = create_app({**LOCAL, "INDEX": str(index), "INDEX_RECHECK_SECONDS": 0}).test_client()
     assert client.get("/readyz").get_json()["generation"] == 1
     assert client.post("/v1/attribute", json={"code": facts.levenshtein}).get_json()["matches"] == []
-    build_index(one_file("acme/second", facts.levenshtein), index, settings=settings)
+    open_writer(index).build(one_file("acme/second", facts.levenshtein), settings=settings)
     assert client.get("/readyz").get_json()["generation"] == 2
     report = client.post("/v1/attribute", json={"code": facts.levenshtein}).get_json()
     assert report["matches"][0]["source"]["repo"] == "acme/second"
@@ -135,7 +136,7 @@ def test_security_headers_are_on_every_response(client) -> None:
 
 def test_readiness_answers_while_a_long_query_holds_the_index(app) -> None:
     client = app.test_client()
-    engine = app.extensions["codecite"].engine
+    engine = app.extensions["codecite"].served
     assert client.get("/readyz").status_code == 200
     holding, release = threading.Event(), threading.Event()
 

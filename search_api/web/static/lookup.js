@@ -178,6 +178,14 @@
     return span.start_line === span.end_line ? `line ${span.start_line}` : `lines ${span.start_line}–${span.end_line}`;
   }
 
+  // How a copy relates to the match's source (the Report's relation: identical, near-duplicate, same-span).
+  function relationText(copy) {
+    const where = copy.source_span ? ", " + spanText(copy.source_span) : "";
+    if (copy.relation === "identical") return " identical copy";
+    if (copy.relation === "same-span") return ` same span in another file${where}`;
+    return ` near-duplicate${where}`;
+  }
+
   // ---- attribution notices --------------------------------------------------------------------
 
   function noticeFor(match) {
@@ -273,7 +281,7 @@
       list.append(el("li", {},
         url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: name }) : el("span", { text: name }),
         " ", licenseBadge(copy.license, copy.license_category),
-        el("span", { className: "relation", text: copy.relation === "identical" ? " identical copy" : ` near-duplicate${copy.source_span ? ", " + spanText(copy.source_span) : ""}` })));
+        el("span", { className: "relation", text: relationText(copy) })));
     }
     return el("details", { className: "copies" },
       el("summary", { text: `Also in ${plural(copies.length, "other file")}` }), list);

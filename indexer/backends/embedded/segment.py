@@ -1,0 +1,188 @@
+"""Segments: immutable slices of an index (documents, contents, postings, signatures).
+
+A segment numbers its documents from `doc_base` (global ids are unique across an index) and
+numbers the lines of all its documents consecutively: document d's line L has the segment
+line id ``line_base[d] + L - 1``. Postings store that one uint32, from which both the
+document and the line come back with one binary search.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.feather as feather
+
+from indexer.analysis.channels import PostingChannel
+from indexer.analysis.fingerprints import DocFingerprints
+from indexer.analysis.minhash import storage_dtype
+from indexer.options import IndexOptions
+from indexer.records import Document, LicenseCategory
+from indexer.backends.embedded.content import ContentReader, ContentWriter
+from indexer.backends.embedded.postings import PostingTable, write_postings
+from indexer.backends.errors import CorruptIndexError
+from indexer.backends.manifest import SegmentInfo
+
+_TEXT_COLUMNS = (
+    "blob_id", "repo", "path", "language", "license", "license_category", "source", "url", "revision", "content_hash",
+)
+_INT_COLUMNS = ("size_bytes", "n_lines", "line_base", "content_block", "content_offset", "content_length", "cluster")
+MAX_SEGMENT_LINES = 2**24 - 1  # line ids are 3 bytes in the posting tables
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class SegmentWriter:
+    """Writes one segment directory. Documents arrive in order; postings are sorted at the end."""
+
+    def __init__(self, directory: Path, name: str, doc_base: int, options: IndexOptions) -> None:
+        self.directory = directory
+        self.name = name
+        self.doc_base = doc_base
+        self.options = options
+        directory.mkdir(parents=True, exist_ok=False)
+        self._content = ContentWriter(directory / "content.bin", options.content_block_bytes, options.content_level)
+        self._rows: dict[str, list] = {c: [] for c in _TEXT_COLUMNS + _INT_COLUMNS}
+        self._signatures: list[np.ndarray] = []
+        self._postings: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {c: [] for c in PostingChannel}
+        self._lines = 0
+        self.content_bytes = 0
+
+    @property
+    def documents(self) -> int:
+        return len(self._rows["blob_id"])
+
+    def has_room(self, n_lines: int) -> bool:
+        """Whether a document of `n_lines` lines still fits (segment line ids are limited)."""
+        return self._lines + n_lines <= MAX_SEGMENT_LINES
+
+    def add(self, doc: Document, raw: bytes, fingerprints: DocFingerprints, cluster: int,
+            postings: dict[str, tuple], content_hash: str, same_content_as: int | None = None) -> int:
+        """Add a document (`raw`: its content as UTF-8); returns its global id.
+
+        `postings` maps channel -> (hashes, lines) to store for it (copies store only what their
+        cluster lacks); `cluster` is the global id of its cluster's representative (-1: itself);
+        `same_content_as` names an earlier document of this segment with identical bytes, whose
+        stored content it shares.
+        """
+        if not self.has_room(fingerprints.n_lines):
+            raise OverflowError("segment line ids exhausted; start a new segment")
+        if same_content_as is not None:
+            i = same_content_as - self.doc_base
+            block, offset, length = (self._rows[c][i] for c in ("content_block", "content_offset", "content_length"))
+        else:
+            block, offset, length = self._content.add(raw)
+        row = doc.to_dict(with_content=False) | {"content_hash": content_hash}
+        for column in _TEXT_COLUMNS:
+            self._rows[column].append(row[column])
+        ints = (len(raw), fingerprints.n_lines, self._lines, block, offset, length, cluster)
+        self.content_bytes += len(raw)
+        for column, value in zip(_INT_COLUMNS, ints):
+            self._rows[column].append(value)
+        for channel, (hashes, lines) in postings.items():
+            if hashes.shape[0]:
+                refs = (lines.astype(np.int64) - 1 + self._lines).astype(np.uint32)
+                self._postings[channel].append((hashes, refs))
+        if cluster < 0:  # only representatives are looked up by signature (copy clustering, LSH)
+            self._signatures.append(fingerprints.signature)
+        self._lines += fingerprints.n_lines
+        return self.doc_base + self.documents - 1
+
+    def finish(self) -> SegmentInfo:
+        self._content.close(self.directory / "content_blocks.npy")
+        table = pa.table({c: self._rows[c] for c in _TEXT_COLUMNS + _INT_COLUMNS})
+        feather.write_feather(table, self.directory / "docs.arrow", compression="zstd")
+        dtype = storage_dtype(self.options)
+        sigs = np.stack(self._signatures) if self._signatures else np.zeros((0, self.options.minhash_perm), dtype)
+        np.save(self.directory / "signatures.npy", sigs.astype(dtype))
+        counts = {}
+        for channel in PostingChannel:
+            parts = self._postings[channel]
+            hashes = np.concatenate([h for h, _ in parts]) if parts else np.zeros(0, np.uint64)
+            refs = np.concatenate([r for _, r in parts]) if parts else np.zeros(0, np.uint32)
+            write_postings(self.directory / channel, hashes, refs)
+            counts[channel.value] = int(hashes.shape[0])
+        files = {p.name: {"bytes": p.stat().st_size, "blake2b": file_digest(p)}
+                 for p in sorted(self.directory.iterdir())}
+        return SegmentInfo(self.name, self.doc_base, self.documents, self._lines, counts, files)
+
+
+class Segment:
+    """A segment opened for reading (postings and contents memory-mapped)."""
+
+    def __init__(self, directory: Path, info: SegmentInfo, verify: bool = True) -> None:
+        self.directory = directory
+        self.info = info
+        self.doc_base = info.doc_base
+        if verify:
+            _verify_files(directory, info)
+        try:
+            table = feather.read_table(directory / "docs.arrow", memory_map=True)
+            self._text = {c: table.column(c).to_pylist() for c in _TEXT_COLUMNS}
+            self._ints = {c: table.column(c).to_numpy().astype(np.int64) for c in _INT_COLUMNS}
+            self.postings = {c: PostingTable(directory / c) for c in PostingChannel}
+            self.signatures = np.load(directory / "signatures.npy", mmap_mode="r")  # one row per representative
+            self._content = ContentReader(directory / "content.bin", directory / "content_blocks.npy")
+        except (OSError, ValueError, pa.ArrowInvalid, KeyError) as err:
+            raise CorruptIndexError(f"segment {info.name} cannot be read ({err})") from err
+        self.line_base = self._ints["line_base"]
+        self.cluster = self._ints["cluster"]
+        self.representatives = np.flatnonzero(self.cluster < 0)  # local ids; row i of `signatures` is theirs
+
+    def signature(self, doc_id: int) -> np.ndarray | None:
+        """The MinHash signature of a cluster representative (None for a copy: not stored)."""
+        local = doc_id - self.doc_base
+        row = int(np.searchsorted(self.representatives, local))
+        if row == self.representatives.shape[0] or self.representatives[row] != local:
+            return None
+        return np.asarray(self.signatures[row], dtype=np.uint32)
+
+    def __len__(self) -> int:
+        return self.info.documents
+
+    def locate(self, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Segment line ids -> (global document ids, 1-based lines)."""
+        local = np.searchsorted(self.line_base, refs.astype(np.int64), side="right") - 1
+        lines = refs.astype(np.int64) - self.line_base[local] + 1
+        return local + self.doc_base, lines.astype(np.int32)
+
+    def content_bytes(self, doc_id: int) -> bytes:
+        i = doc_id - self.doc_base
+        return self._content.read(int(self._ints["content_block"][i]), int(self._ints["content_offset"][i]),
+                                  int(self._ints["content_length"][i]))
+
+    def text(self, doc_id: int) -> str:
+        return self.content_bytes(doc_id).decode("utf-8", "surrogatepass")
+
+    def document(self, doc_id: int, with_content: bool = True) -> Document:
+        i = doc_id - self.doc_base
+        t = self._text
+        return Document(
+            blob_id=t["blob_id"][i], repo=t["repo"][i], path=t["path"][i], language=t["language"][i],
+            content=self.text(doc_id) if with_content else "", license=t["license"][i],
+            license_category=LicenseCategory(t["license_category"][i]), source=t["source"][i] or "",
+            url=t["url"][i], revision=t["revision"][i],
+        )
+
+    def column(self, name: str) -> list:
+        return self._text[name]
+
+
+def _verify_files(directory: Path, info: SegmentInfo) -> None:
+    for name, meta in info.files.items():
+        path = directory / name
+        if not path.exists():
+            raise CorruptIndexError(f"segment {info.name} lacks {name}")
+        if path.stat().st_size != meta["bytes"]:
+            raise CorruptIndexError(f"segment {info.name}: {name} has {path.stat().st_size} bytes, "
+                                    f"the manifest says {meta['bytes']}")
+        if file_digest(path) != meta["blake2b"]:
+            raise CorruptIndexError(f"segment {info.name}: {name} does not match its checksum")

@@ -1,0 +1,115 @@
+"""The manifest: what one generation of an index holds and how it was built (every backend).
+
+It records the format version and the index options with their hash (an index answers only with
+the code that fingerprints as it was built), the batches of documents it holds (`SegmentInfo`:
+a segment of the embedded index, a bulk batch of Elasticsearch), what was removed, and what was
+read. A manifest of another format or other options is an error that names the fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from indexer.backends.errors import IndexOptionsError, IndexVersionError
+from indexer.options import IndexOptions
+from indexer.records import IngestStats
+
+FORMAT = "codecite-index"
+FORMAT_VERSION = 3
+
+
+@dataclass(slots=True)
+class SegmentInfo:
+    """What the manifest records about a segment."""
+
+    name: str
+    doc_base: int
+    documents: int
+    lines: int
+    postings: dict[str, int]
+    files: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "doc_base": self.doc_base, "documents": self.documents, "lines": self.lines,
+                "postings": self.postings, "files": self.files}
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> SegmentInfo:
+        return cls(raw["name"], int(raw["doc_base"]), int(raw["documents"]), int(raw["lines"]),
+                   dict(raw["postings"]), dict(raw.get("files", {})))
+
+
+@dataclass(slots=True)
+class Manifest:
+    """One generation of an index: what it holds and how it was built."""
+
+    generation: int
+    index_id: str
+    created: str
+    options: IndexOptions
+    segments: list[SegmentInfo]
+    removed_repos: list[str] = field(default_factory=list)
+    removed_documents: list[int] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    ingest: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def next_doc_base(self) -> int:
+        return max((s.doc_base + s.documents for s in self.segments), default=0)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "generation": self.generation,
+            "index_id": self.index_id,
+            "created": self.created,
+            "options": self.options.to_dict(),
+            "options_hash": self.options.options_hash,
+            "segments": [s.to_dict() for s in self.segments],
+            "removed_repos": self.removed_repos,
+            "removed_documents": self.removed_documents,
+            "sources": self.sources,
+            "ingest": self.ingest,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict, where: str, rebuild: str) -> Manifest:
+        """The manifest `raw` records, if this codecite reads it the same way. Errors name the
+        index as `where` ("the index at PATH") and end with `rebuild`, the command that fixes it."""
+        if raw.get("format") != FORMAT:
+            raise IndexVersionError(f"{where} has no codecite index manifest: {rebuild}")
+        version = raw.get("format_version")
+        if version != FORMAT_VERSION:
+            raise IndexVersionError(f"{where} has format version {version}, this codecite reads version "
+                                    f"{FORMAT_VERSION}: {rebuild} (or install the codecite release that wrote it)")
+        try:
+            options = IndexOptions.from_dict(raw["options"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise IndexVersionError(f"{where} records options this codecite does not know ({err}): {rebuild}") from err
+        if options.options_hash != raw.get("options_hash"):
+            raise IndexOptionsError(f"{where} was built with fingerprinting code or options this codecite "
+                                    f"computes differently: {rebuild}")
+        try:
+            return cls(
+                generation=int(raw["generation"]), index_id=raw["index_id"], created=raw["created"],
+                options=options, segments=[SegmentInfo.from_dict(s) for s in raw["segments"]],
+                removed_repos=list(raw.get("removed_repos", [])),
+                removed_documents=[int(d) for d in raw.get("removed_documents", [])],
+                sources=list(raw.get("sources", [])), ingest=dict(raw.get("ingest", {})),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise IndexVersionError(f"{where} has a damaged manifest ({err!r}): {rebuild}") from err
+
+
+def merge_ingest_stats(previous: dict, stats: IngestStats) -> dict:
+    """The manifest's ingest counts after adding `stats` to `previous`."""
+    out = {k: v for k, v in previous.items()}
+    now = stats.to_dict()
+    out["documents"] = int(out.get("documents", 0)) + now["documents"]
+    out["bytes"] = int(out.get("bytes", 0)) + now["bytes"]
+    skipped = dict(out.get("skipped", {}))
+    for reason, n in now["skipped"].items():
+        skipped[reason] = skipped.get(reason, 0) + n
+    out["skipped"] = skipped
+    return out

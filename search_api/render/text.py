@@ -1,0 +1,149 @@
+"""Readable text: a Report with each match beside its source's lines (`codecite query`), and a scan
+with each finding, its license and what to do about it (`codecite check`)."""
+
+from __future__ import annotations
+
+import shutil
+
+from indexer.backends.base import IndexReader
+from search_api.engine.results import Match, Report
+from search_api.gate.policy import Action, Finding
+from search_api.gate.scan import ScanResult
+
+_LABELS = {Action.DENY: "DENY", Action.REVIEW: "REVIEW", Action.WARN: "WARN", Action.ATTRIBUTE: "ATTRIBUTE",
+           Action.ALLOW: "ALLOW"}
+
+_GUTTER = " | "
+
+
+def render_report(report: Report, query_text: str, index: IndexReader, width: int | None = None,
+                  max_lines: int = 12) -> str:
+    """The report as text, each match beside its source's lines as `index` holds them."""
+    width = width or shutil.get_terminal_size((120, 20)).columns
+    out = [_headline(report)]
+    query_lines = query_text.split("\n")
+    for n, match in enumerate(report.matches, 1):
+        out.append("")
+        out.append(_match_header(n, match))
+        source_lines = _source_text(index, match).split("\n")
+        out.extend(_side_by_side(match, query_lines, source_lines, width, max_lines))
+        if match.copies:
+            shown = ", ".join(f"{c.source.repo}:{c.source.path} ({c.source.license or 'no license'})"
+                              for c in match.copies[:5])
+            more = f" and {len(match.copies) - 5} more" if len(match.copies) > 5 else ""
+            out.append(f"   also in: {shown}{more}")
+    if report.matches:
+        out.append("")
+        out.append("licenses (query lines): " + ", ".join(f"{k} {v}" for k, v in report.licenses.items()))
+    for warning in report.warnings:
+        out.append(f"warning: {warning}")
+    return "\n".join(out)
+
+
+def _source_text(index: IndexReader, match: Match) -> str:
+    """The indexed text of the match's source ('' once the index no longer holds it)."""
+    doc_id = index.find_blob(match.source.blob_id)
+    return index.text(doc_id) if doc_id is not None else ""
+
+
+def _headline(report: Report) -> str:
+    found = f"{len(report.matches)} match" + ("es" if len(report.matches) != 1 else "")
+    return (f"{found} for {report.query_lines} lines ({report.language or 'unknown language'}) "
+            f"in index {report.index_id} ({report.index_documents:,} documents, {report.elapsed_ms:.1f} ms)")
+
+
+def _match_header(n: int, m: Match) -> str:
+    src = m.source
+    common = f", common boilerplate ({m.repos_with_span} repos)" if m.boilerplate else ""
+    return (f"{n}. query L{m.query_span.start_line}-{m.query_span.end_line} = {src.repo}:{src.path} "
+            f"L{m.source_span.start_line}-{m.source_span.end_line}  [{src.license or 'no license'}, "
+            f"{src.license_category}]  {m.method} {m.similarity:.0%}, {m.matched_tokens} tokens, "
+            f"in {m.repos_with_span} repo{'s' if m.repos_with_span != 1 else ''}{common}"
+            + (f"\n   {src.url}" if src.url else ""))
+
+
+def _side_by_side(m: Match, query_lines: list[str], source_lines: list[str], width: int, max_lines: int) -> list[str]:
+    half = max((width - len(_GUTTER) - 12) // 2, 20)
+    q = range(m.query_span.start_line, m.query_span.end_line + 1)
+    s = range(m.source_span.start_line, m.source_span.end_line + 1)
+    rows = []
+    for i in range(min(max(len(q), len(s)), max_lines)):
+        left = _cell(query_lines, q, i, half)
+        right = _cell(source_lines, s, i, half)
+        rows.append(f"   {left}{_GUTTER}{right}".rstrip())
+    hidden = max(len(q), len(s)) - max_lines
+    if hidden > 0:
+        rows.append(f"   ... {hidden} more lines")
+    return rows
+
+
+def _cell(lines: list[str], numbers: range, i: int, width: int) -> str:
+    if i >= len(numbers) or numbers[i] - 1 >= len(lines):
+        return " " * (width + 6)
+    text = lines[numbers[i] - 1].replace("\t", "    ")
+    text = text if len(text) <= width else text[: width - 1] + "…"
+    return f"{numbers[i]:>5} {text:<{width}}"
+
+
+def render_scan(result: ScanResult) -> str:
+    """What matched, where, under which license, and what to do about it."""
+    out = [_scan_headline(result)]
+    for file in result.files:
+        shown = [f for f in file.decision.findings if f.action is not Action.ALLOW or f.boilerplate]
+        if not shown:
+            continue
+        scope = "" if file.runs is None else f"  (added lines {_runs(file.runs)})"
+        out += ["", f"{file.path}{scope}"]
+        for finding in sorted(shown, key=lambda f: (-f.action.rank, f.match.query_span.start_line)):
+            out += _finding_lines(finding)
+    out += ["", summary_line(result)]
+    if any(f.needs_notice for file in result.files for f in file.decision.findings):
+        out.append("attribution: `codecite notice` (same arguments) writes THIRD_PARTY_NOTICES for these sources")
+    return "\n".join(out) + "\n"
+
+
+def _scan_headline(result: ScanResult) -> str:
+    skipped = result.skipped_counts()
+    skip = f", {len(result.skipped)} skipped ({', '.join(f'{k} {v}' for k, v in skipped.items())})" if skipped else ""
+    index = result.index
+    where = index.get("server") or index.get("uri") or "the index"
+    docs = index.get("documents")
+    return (f"codecite check: {len(result.files)} file{'s' if len(result.files) != 1 else ''} scanned{skip} "
+            f"against {where}" + (f" ({docs:,} documents)" if isinstance(docs, int) else "")
+            + f", policy {result.policy.name}, {result.seconds:.1f} s")
+
+
+def _finding_lines(f: Finding) -> list[str]:
+    m, src = f.match, f.governing
+    q = m.query_span
+    label = "NOTE" if f.boilerplate else _LABELS[f.action]
+    where = f"{src.repo}: {src.path}"
+    if f.governing_span:
+        where += f" lines {f.governing_span.start_line}-{f.governing_span.end_line}"
+    pad = " " * 13
+    lines = [f"  {label:<10} lines {q.start_line}-{q.end_line} match {where}",
+             f"{pad}{src.license or 'no license'} ({src.license_category}); {m.method} match, {m.similarity:.0%} "
+             f"similar, {m.matched_chars} characters, in {m.repos_with_span} "
+             f"repositor{'ies' if m.repos_with_span != 1 else 'y'}"
+             + (f", {len(m.copies)} other copies" if m.copies else "")]
+    if src.url:
+        lines.append(f"{pad}{src.url}")
+    lines.append(f"{pad}why: {f.reason}")
+    lines.append(f"{pad}to do: {f.what_to_do}")
+    return lines
+
+
+def summary_line(result: ScanResult) -> str:
+    counts = result.summary()["findings"]
+    assert isinstance(counts, dict)
+    names = {"deny": "denied", "review": "to review", "warn": "weak-copyleft attribution",
+             "attribute": "attribution needed", "allow": "allowed", "boilerplate": "boilerplate"}
+    parts = [f"{counts[k]} {names[k]}" for k in names if counts.get(k)]
+    found = ", ".join(parts) if parts else "no matches that need anything"
+    verdict = "FAIL" if result.exit_code else "PASS"
+    return f"result: {verdict} ({result.outcome.value}): {found}; exit {result.exit_code}"
+
+
+def _runs(runs: tuple[tuple[int, int], ...]) -> str:
+    shown = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in runs[:6])
+    return shown + (f" and {len(runs) - 6} more" if len(runs) > 6 else "")

@@ -1,0 +1,74 @@
+"""The JSON contract has one home, `search_api.engine.results`: a Report writes and reads itself, and
+the response schemas (marshmallow and /openapi.json) accept every value its closed sets can take."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import marshmallow as ma
+import pytest
+from flask import Flask
+
+from indexer.records import LicenseCategory
+from search_api.engine.results import ContractError, Copy, Match, Method, Relation, Report, SourceRef, Span
+from search_api.web.schemas import ReportSchema
+
+
+def _source(n: int, category: LicenseCategory) -> SourceRef:
+    return SourceRef(f"{n:040x}", f"owner/repo{n}", f"src/file{n}.py", "MIT", category.value,
+                     f"https://example.org/{n}", "Python")
+
+
+def every_value_report() -> Report:
+    """A Report in which every Method, Relation and license category occurs."""
+    categories = list(LicenseCategory)
+    copies = tuple(Copy(_source(100 + i, categories[i % len(categories)]), relation,
+                        None if relation is Relation.IDENTICAL else Span(3, 9))
+                   for i, relation in enumerate(Relation))
+    matches = tuple(Match(Span(1 + i, 10 + i), _source(i, category), Span(20, 29), 0.95,
+                          list(Method)[i % len(Method)], 80, 300, 2, copies, query_chars=(0, 120))
+                    for i, category in enumerate(categories))
+    return Report(query_lines=40, query_tokens=300, query_chars=1200, language="Python", matches=matches,
+                  index_id="abc/gen-1", index_documents=10, elapsed_ms=1.5,
+                  boilerplate=(matches[0],), discarded={"weak_candidates": 3}, warnings=("a warning",))
+
+
+def _openapi_validator(app: Flask, component: str) -> jsonschema.Draft202012Validator:
+    spec = app.test_client().get("/openapi.json").get_json()
+    schema = {"$ref": f"#/components/schemas/{component}", "components": spec["components"]}
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_every_enum_value_passes_the_response_schemas(app: Flask) -> None:
+    body = every_value_report().to_dict()
+    ReportSchema().load(body)  # raises on a value the schema does not know
+    errors = list(_openapi_validator(app, "Report").iter_errors(body))
+    assert errors == []
+
+
+@pytest.mark.parametrize(("where", "value"), [
+    (("matches", 0, "method"), "fuzzy"),
+    (("matches", 0, "copies", 0, "relation"), "cousin"),
+    (("matches", 0, "source", "license_category"), "permissive-ish"),
+])
+def test_a_value_outside_the_closed_sets_is_refused(app: Flask, where: tuple[Any, ...], value: str) -> None:
+    body = every_value_report().to_dict()
+    node: Any = body
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    with pytest.raises(ma.ValidationError):
+        ReportSchema().load(body)
+    assert list(_openapi_validator(app, "Report").iter_errors(body))
+
+
+def test_a_report_reads_back_what_it_wrote() -> None:
+    report = every_value_report()
+    assert Report.from_dict(json.loads(json.dumps(report.to_dict()))) == report
+
+
+def test_a_document_that_is_not_a_report_is_a_contract_error() -> None:
+    with pytest.raises(ContractError, match="not a codecite Report"):
+        Report.from_dict({"matches": [{"query_span": {"start_line": 1}}]})
