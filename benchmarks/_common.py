@@ -11,7 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 # The CLI of the codecite this interpreter imports (the checkout, not whatever is on PATH).
-CODECITE = [sys.executable, "-c", "import sys; from search_api.cli import main; sys.argv[0] = 'codecite'; main()"]
+CODECITE = [
+    sys.executable,
+    "-c",
+    "import sys; from search_api.cli import main; sys.argv[0] = 'codecite'; main()",
+]
 
 
 def percentile(values: Sequence[float], p: float) -> float:
@@ -33,8 +37,10 @@ def ensure_index(index: Path, corpus: Path) -> None:
         print(f"building the index at {index} ({err})", file=sys.stderr)
     if (index / "CURRENT").exists():
         shutil.rmtree(index)
-    subprocess.run([*CODECITE, "index", "build", str(corpus), "--index", str(index), "--keep", "all", "--quiet"],
-                   check=True)
+    subprocess.run(
+        [*CODECITE, "index", "build", str(corpus), "--index", str(index), "--keep", "all", "--quiet"],
+        check=True,
+    )
 
 
 def document_count(index: Path) -> int:

@@ -48,9 +48,11 @@ def main() -> int:
         _lay_out(tree / "heldout", chosen_heldout, Path(args.src))
         _lay_out(tree / "indexed", chosen_indexed, Path(args.src))
         parts = [p for p in (tree / "heldout", tree / "indexed") if p.exists()]
-        for label, paths in (("held-out packages (not indexed)", [tree / "heldout"]),
-                             ("indexed packages (copies)", [tree / "indexed"]),
-                             ("whole tree", parts)):
+        for label, paths in (
+            ("held-out packages (not indexed)", [tree / "heldout"]),
+            ("indexed packages (copies)", [tree / "indexed"]),
+            ("whole tree", parts),
+        ):
             if (label != "whole tree" and not args.parts) or not all(p.exists() for p in paths):
                 continue
             rows.append(_time_check(label, paths, index, args.jobs, tree))
@@ -60,13 +62,20 @@ def main() -> int:
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--src", default="/work/eval-data/src", help="Unpacked package sources (pypi/, npm/).")
+    parser.add_argument(
+        "--src", default="/work/eval-data/src", help="Unpacked package sources (pypi/, npm/)."
+    )
     parser.add_argument("--corpus", default="/work/eval-data/corpus/index", help="Corpus shards to index.")
-    parser.add_argument("--index", default=str(Path(tempfile.gettempdir()) / "codecite-bench-eval-index"),
-                        help="Index directory (built with --keep all when missing).")
+    parser.add_argument(
+        "--index",
+        default=str(Path(tempfile.gettempdir()) / "codecite-bench-eval-index"),
+        help="Index directory (built with --keep all when missing).",
+    )
     parser.add_argument("--files", type=int, default=10_000, help="Files in the scanned tree.")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="codecite check --jobs.")
-    parser.add_argument("--parts", action="store_true", help="Also time the held-out and indexed halves apart.")
+    parser.add_argument(
+        "--parts", action="store_true", help="Also time the held-out and indexed halves apart."
+    )
     parser.add_argument("--out", default=str(HERE / "results" / "check.md"), help="Markdown table to write.")
     return parser.parse_args()
 
@@ -84,7 +93,9 @@ def _package_files(src: Path, manifest: dict) -> tuple[list[Path], list[Path]]:
             kind = split.get(name)
             if kind is None:
                 continue
-            files = sorted(p for p in directory.rglob("*") if p.is_file() and not p.is_symlink() and _is_code(p))
+            files = sorted(
+                p for p in directory.rglob("*") if p.is_file() and not p.is_symlink() and _is_code(p)
+            )
             (heldout if kind == "heldout" else indexed).extend(files)
     return heldout, indexed
 
@@ -105,8 +116,19 @@ def _lay_out(target: Path, files: list[Path], src: Path) -> None:
 
 
 def _time_check(label: str, paths: list[Path], index: Path, jobs: int, cwd: Path) -> dict[str, object]:
-    command = [*CODECITE, "check", *map(str, paths), "--index", str(index),
-               "--jobs", str(jobs), "--format", "json", "--output", str(cwd / "result.json")]
+    command = [
+        *CODECITE,
+        "check",
+        *map(str, paths),
+        "--index",
+        str(index),
+        "--jobs",
+        str(jobs),
+        "--format",
+        "json",
+        "--output",
+        str(cwd / "result.json"),
+    ]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
@@ -115,13 +137,20 @@ def _time_check(label: str, paths: list[Path], index: Path, jobs: int, cwd: Path
     result = json.loads((cwd / "result.json").read_text())
     summary = result["summary"]
     files = summary["files_scanned"]
-    row = {"part": label, "files": files, "skipped": summary["files_skipped"],
-           "bytes": sum(f["report"]["query"]["chars"] for f in result["files"]),
-           "matches": summary["matches"], "files_with_matches": sum(1 for f in result["files"]
-                                                                    if f["report"]["matches"]),
-           "findings": summary["findings"], "exit": done.returncode, "wall_s": round(seconds, 1),
-           "scan_s": summary["seconds"], "files_per_s": round(files / seconds, 1),
-           "scan_files_per_s": summary["files_per_second"]}
+    row = {
+        "part": label,
+        "files": files,
+        "skipped": summary["files_skipped"],
+        "bytes": sum(f["report"]["query"]["chars"] for f in result["files"]),
+        "matches": summary["matches"],
+        "files_with_matches": sum(1 for f in result["files"] if f["report"]["matches"]),
+        "findings": summary["findings"],
+        "exit": done.returncode,
+        "wall_s": round(seconds, 1),
+        "scan_s": summary["seconds"],
+        "files_per_s": round(files / seconds, 1),
+        "scan_files_per_s": summary["files_per_second"],
+    }
     print(json.dumps(row), file=sys.stderr)
     return row
 
@@ -146,13 +175,24 @@ def _write_table(rows: list[dict[str, object]], args: argparse.Namespace) -> Non
     ]
     for r in rows:
         findings = ", ".join(f"{k} {v}" for k, v in r["findings"].items()) or "-"  # type: ignore[union-attr]
-        lines.append(f"| {r['part']} | {r['files']:,} | {r['bytes'] / 1e6:.1f} | {r['files_with_matches']:,} "
-                     f"| {r['matches']:,} | {findings} | {r['exit']} | {r['wall_s']} | {r['files_per_s']} "
-                     f"| {r['scan_files_per_s']} |")
+        lines.append(
+            f"| {r['part']} | {r['files']:,} | {r['bytes'] / 1e6:.1f} | {r['files_with_matches']:,} "
+            f"| {r['matches']:,} | {findings} | {r['exit']} | {r['wall_s']} | {r['files_per_s']} "
+            f"| {r['scan_files_per_s']} |"
+        )
     out.write_text("\n".join(lines) + "\n")
-    out.with_suffix(".json").write_text(json.dumps({"measured": f"{datetime.now(UTC):%Y-%m-%dT%H:%M}Z",
-                                                    "jobs": args.jobs, "index": args.index, "rows": rows},
-                                                   indent=1) + "\n")
+    out.with_suffix(".json").write_text(
+        json.dumps(
+            {
+                "measured": f"{datetime.now(UTC):%Y-%m-%dT%H:%M}Z",
+                "jobs": args.jobs,
+                "index": args.index,
+                "rows": rows,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     print(out.read_text())
 
 

@@ -53,7 +53,9 @@ print(json.dumps({"latencies_ms": latencies, "peak_rss_mb": resource.getrusage(r
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("EVAL_DATA", ".eval-data")))
     parser.add_argument("--eval-kit", type=Path, default=ROOT.parent / "shared" / "eval")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
@@ -91,9 +93,27 @@ def _build(corpus: Path, index_dir: Path, workers: int) -> dict:
     """Build with the CLI in a child process: wall time, MB/s, size ratio, peak RSS."""
     shutil.rmtree(index_dir, ignore_errors=True)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "search_api.cli", "index", "build", str(corpus),
-                           "--index", str(index_dir), "--keep", "all", "--workers", str(workers), "--json",
-                           "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "search_api.cli",
+            "index",
+            "build",
+            str(corpus),
+            "--index",
+            str(index_dir),
+            "--keep",
+            "all",
+            "--workers",
+            str(workers),
+            "--json",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     seconds = time.perf_counter() - started
     if done.returncode:
         sys.exit(f"index build failed:\n{done.stderr}")
@@ -112,8 +132,12 @@ def _build(corpus: Path, index_dir: Path, workers: int) -> dict:
 
 def _serve(index_dir: Path, queries: Path, out: Path) -> dict:
     """Answer every query in one child process: latency and the RSS of serving."""
-    done = subprocess.run([sys.executable, "-c", _SERVE, str(index_dir), str(queries), str(out)],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", _SERVE, str(index_dir), str(queries), str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     if done.returncode:
         sys.exit(f"querying failed:\n{done.stderr}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -122,8 +146,11 @@ def _serve(index_dir: Path, queries: Path, out: Path) -> dict:
 
 def _latency(values: list[float]) -> dict:
     ordered = sorted(values)
-    return {"queries": len(values), "query_p50_ms": round(percentile(ordered, 50), 2),
-            "query_p95_ms": round(percentile(ordered, 95), 2)}
+    return {
+        "queries": len(values),
+        "query_p50_ms": round(percentile(ordered, 50), 2),
+        "query_p95_ms": round(percentile(ordered, 95), 2),
+    }
 
 
 def _scored(scorer, data: Path, out: Path) -> dict:  # noqa: ANN001
@@ -133,7 +160,9 @@ def _scored(scorer, data: Path, out: Path) -> dict:  # noqa: ANN001
         variants[cat.split("/")[0]][0] += hits
         variants[cat.split("/")[0]][1] += n
     pct = lambda h, n: round(100.0 * h / n, 1) if n else None  # noqa: E731
-    result = {f"recall_{v}": pct(*variants[v]) for v in ("verbatim", "reformat", "rename", "nocomment", "embedded")}
+    result = {
+        f"recall_{v}": pct(*variants[v]) for v in ("verbatim", "reformat", "rename", "nocomment", "embedded")
+    }
     r20 = [per_cat.get(c, [0, 0]) for c in ("rename/20L", "rename/50L")]
     result["recall_rename_20L+"] = pct(sum(h for h, _ in r20), sum(n for _, n in r20))
     result["false_claims"] = pct(*variants["negative"])
@@ -163,8 +192,9 @@ def _baseline(data: Path, out: Path, scorer) -> dict:  # noqa: ANN001
         with gzip.open(shard, "rt", encoding="utf-8") as f:
             rows.extend(json.loads(line) for line in f)
     with lsh.insertion_session() as session:
-        for i, (row, mh) in enumerate(zip(rows, MinHash.generator((_shingles(r["content"]) for r in rows),
-                                                                  num_perm=256))):
+        for i, (row, mh) in enumerate(
+            zip(rows, MinHash.generator((_shingles(r["content"]) for r in rows), num_perm=256))
+        ):
             session.insert(i, mh)
     build_s = time.perf_counter() - started
     latencies = []
@@ -176,22 +206,54 @@ def _baseline(data: Path, out: Path, scorer) -> dict:  # noqa: ANN001
             mh.update_batch(list(_shingles(q["text"])))
             found = sorted(lsh.query(mh))[:10]
             latencies.append((time.perf_counter() - t0) * 1000.0)
-            matches = [{"source": {"blob_id": rows[i]["blob_id"], "repo": rows[i]["repo_name"],
-                                   "path": rows[i]["path"]}, "copies": []} for i in found]
+            matches = [
+                {
+                    "source": {
+                        "blob_id": rows[i]["blob_id"],
+                        "repo": rows[i]["repo_name"],
+                        "path": rows[i]["path"],
+                    },
+                    "copies": [],
+                }
+                for i in found
+            ]
             sink.write(json.dumps({"id": q["qid"], "matches": matches}) + "\n")
     return _scored(scorer, data, out) | _latency(latencies) | {"build_s": round(build_s, 2)}
 
 
 def _save(rows: dict[str, dict], args: argparse.Namespace) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    meta = {"machine": f"{os.cpu_count()} cores", "python": sys.version.split()[0], "date": time.strftime("%Y-%m-%d"),
-            "data": str(args.data), "workers": args.workers}
+    meta = {
+        "machine": f"{os.cpu_count()} cores",
+        "python": sys.version.split()[0],
+        "date": time.strftime("%Y-%m-%d"),
+        "data": str(args.data),
+        "workers": args.workers,
+    }
     (RESULTS / "engine.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
-    keys = ["recall_verbatim", "recall_reformat", "recall_rename", "recall_rename_20L+", "recall_nocomment",
-            "recall_embedded", "false_claims", "span_ok", "query_p50_ms", "query_p95_ms", "build_s", "build_mb_s",
-            "index_per_corpus_byte", "build_peak_rss_mb", "serve_peak_rss_mb"]
-    lines = [f"# Engine benchmark ({meta['date']}, {meta['machine']}, {rows['codecite'].get('queries')} queries)", "",
-             "| metric | " + " | ".join(rows) + " |", "|---|" + "---|" * len(rows)]
+    keys = [
+        "recall_verbatim",
+        "recall_reformat",
+        "recall_rename",
+        "recall_rename_20L+",
+        "recall_nocomment",
+        "recall_embedded",
+        "false_claims",
+        "span_ok",
+        "query_p50_ms",
+        "query_p95_ms",
+        "build_s",
+        "build_mb_s",
+        "index_per_corpus_byte",
+        "build_peak_rss_mb",
+        "serve_peak_rss_mb",
+    ]
+    lines = [
+        f"# Engine benchmark ({meta['date']}, {meta['machine']}, {rows['codecite'].get('queries')} queries)",
+        "",
+        "| metric | " + " | ".join(rows) + " |",
+        "|---|" + "---|" * len(rows),
+    ]
     for key in keys:
         lines.append(f"| {key} | " + " | ".join(str(r.get(key, "")) for r in rows.values()) + " |")
     lines += ["", "Recall per category (codecite):", "", "| category | % |", "|---|---|"]

@@ -43,15 +43,22 @@ class CountingNode(PlainJsonNode):
         CountingNode.sent += len(body or b"")
         if CountingNode.plain:
             return super().perform_request(method, target, body=body, headers=headers, **kwargs)
-        return super(PlainJsonNode, self).perform_request(method, target, body=body, headers=headers, **kwargs)
+        return super(PlainJsonNode, self).perform_request(
+            method, target, body=body, headers=headers, **kwargs
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", default="/work/eval-data/corpus/index", help="A source codecite can index.")
+    parser.add_argument(
+        "--corpus", default="/work/eval-data/corpus/index", help="A source codecite can index."
+    )
     parser.add_argument("--limit", type=int, default=None, help="Index only the first N documents.")
-    parser.add_argument("--es-url", default=os.environ.get("CODECITE_ES_URL"),
-                        help="http://host:9200 of a cluster (default: start osmem-server).")
+    parser.add_argument(
+        "--es-url",
+        default=os.environ.get("CODECITE_ES_URL"),
+        help="http://host:9200 of a cluster (default: start osmem-server).",
+    )
     parser.add_argument("--chunk-size", type=int, default=5000, help="Actions per bulk request.")
     parser.add_argument("--out", default=str(RESULTS / "es_bulk.md"))
     args = parser.parse_args()
@@ -65,10 +72,17 @@ def main() -> None:
     finally:
         if hasattr(server, "close"):
             server.close()
-    row = {"corpus": args.corpus, "documents": len(docs), "corpus_mb": embedded["corpus_mb"], "server": label,
-           "chunk_size": args.chunk_size, "embedded": embedded, "elastic": elastic,
-           "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-           "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")}
+    row = {
+        "corpus": args.corpus,
+        "documents": len(docs),
+        "corpus_mb": embedded["corpus_mb"],
+        "server": label,
+        "chunk_size": args.chunk_size,
+        "embedded": embedded,
+        "elastic": elastic,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"),
+    }
     _write(row, Path(args.out))
 
 
@@ -79,16 +93,24 @@ def _embedded(docs: list[Document], settings: BuildSettings) -> dict:
         seconds = time.perf_counter() - started
         stats = open_index(str(Path(tmp) / "index")).stats()
     postings = sum(stats["postings"].values())
-    return {"seconds": round(seconds, 2), "docs_per_s": round(len(docs) / seconds), "postings": postings,
-            "corpus_mb": round(result.stats.bytes / 1e6, 2), "index_bytes": stats["index_bytes"],
-            "bytes_per_corpus_mb": round(stats["index_bytes"] / (result.stats.bytes / 1e6)),
-            "bytes_per_posting": round(stats["index_bytes"] / postings, 1)}
+    return {
+        "seconds": round(seconds, 2),
+        "docs_per_s": round(len(docs) / seconds),
+        "postings": postings,
+        "corpus_mb": round(result.stats.bytes / 1e6, 2),
+        "index_bytes": stats["index_bytes"],
+        "bytes_per_corpus_mb": round(stats["index_bytes"] / (result.stats.bytes / 1e6)),
+        "bytes_per_posting": round(stats["index_bytes"] / postings, 1),
+    }
 
 
 def _server(url: str | None) -> tuple[object, str]:
     if url:
         info = Elasticsearch(url).info()
-        return url, f"{info['version'].get('distribution', 'elasticsearch')} {info['version']['number']} at {url}"
+        return (
+            url,
+            f"{info['version'].get('distribution', 'elasticsearch')} {info['version']['number']} at {url}",
+        )
     from osmem_server import OsmemServer
 
     server = OsmemServer.start(freeze=False, japanese=False)
@@ -102,18 +124,28 @@ def _elastic(docs: list[Document], settings: BuildSettings, server: object, chun
     uri = url.replace("http", "es+http", 1) + "/bench-bulk"
     CountingNode.sent = 0
     started = time.perf_counter()
-    result = ElasticWriter(uri, elastic=ElasticSettings(replicas=0, chunk_size=chunk_size), client=client).build(docs, settings=settings)
+    result = ElasticWriter(
+        uri, elastic=ElasticSettings(replicas=0, chunk_size=chunk_size), client=client
+    ).build(docs, settings=settings)
     seconds = time.perf_counter() - started
     sent = CountingNode.sent
     stats = open_index(uri).stats()
     postings = sum(stats["postings"].values())
     corpus_mb = result.stats.bytes / 1e6
-    return {"seconds": round(seconds, 2), "docs_per_s": round(len(docs) / seconds),
-            "postings_per_s": round(postings / seconds), "postings": postings,
-            "bulk_bytes": sent, "bulk_bytes_per_posting": round(sent / postings, 1),
-            "store_bytes": stats["index_bytes"], "store_bytes_per_corpus_mb": round(stats["index_bytes"] / corpus_mb),
-            "store_bytes_per_posting": round(stats["index_bytes_by_index"][stats["indices"]["postings"]] / postings, 1),
-            "docs_store_bytes": stats["index_bytes_by_index"][stats["indices"]["documents"]]}
+    return {
+        "seconds": round(seconds, 2),
+        "docs_per_s": round(len(docs) / seconds),
+        "postings_per_s": round(postings / seconds),
+        "postings": postings,
+        "bulk_bytes": sent,
+        "bulk_bytes_per_posting": round(sent / postings, 1),
+        "store_bytes": stats["index_bytes"],
+        "store_bytes_per_corpus_mb": round(stats["index_bytes"] / corpus_mb),
+        "store_bytes_per_posting": round(
+            stats["index_bytes_by_index"][stats["indices"]["postings"]] / postings, 1
+        ),
+        "docs_store_bytes": stats["index_bytes_by_index"][stats["indices"]["documents"]],
+    }
 
 
 def _write(row: dict, out: Path) -> None:
@@ -121,26 +153,38 @@ def _write(row: dict, out: Path) -> None:
     lines = [
         "# Bulk indexing into the Elasticsearch backend",
         "",
-        (f"Server: **{row['server']}**. Numbers against the emulator measure codecite's side (fingerprinting, "
-         "building and sending bulk requests) plus an in-memory store; they are not Elasticsearch's speed or "
-         "disk use."),
-        (f"Corpus: {row['corpus']} — {row['documents']:,} documents, {row['corpus_mb']} MB; every license kept. "
-         f"Machine: {row['machine']}; {row['date']}; bulk chunk {row['chunk_size']} actions; "
-         "`python benchmarks/bench_es_bulk.py` regenerates this file."),
+        (
+            f"Server: **{row['server']}**. Numbers against the emulator measure codecite's side (fingerprinting, "
+            "building and sending bulk requests) plus an in-memory store; they are not Elasticsearch's speed or "
+            "disk use."
+        ),
+        (
+            f"Corpus: {row['corpus']} — {row['documents']:,} documents, {row['corpus_mb']} MB; every license kept. "
+            f"Machine: {row['machine']}; {row['date']}; bulk chunk {row['chunk_size']} actions; "
+            "`python benchmarks/bench_es_bulk.py` regenerates this file."
+        ),
         "",
-        ("| backend | seconds | documents/s | postings | postings/s | bytes sent per posting | "
-         "stored bytes per corpus MB | stored bytes per posting |"),
+        (
+            "| backend | seconds | documents/s | postings | postings/s | bytes sent per posting | "
+            "stored bytes per corpus MB | stored bytes per posting |"
+        ),
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        (f"| embedded (segments on disk) | {s['seconds']} | {s['docs_per_s']:,} | {s['postings']:,} | "
-         f"{round(s['postings'] / s['seconds']):,} | — | {s['bytes_per_corpus_mb']:,} | {s['bytes_per_posting']} |"),
-        (f"| elasticsearch backend → {row['server'].split(' (')[0]} | {e['seconds']} | {e['docs_per_s']:,} | "
-         f"{e['postings']:,} | {e['postings_per_s']:,} | {e['bulk_bytes_per_posting']} | "
-         f"{e['store_bytes_per_corpus_mb']:,} (emulator's count) | {e['store_bytes_per_posting']} (emulator's count) |"),
+        (
+            f"| embedded (segments on disk) | {s['seconds']} | {s['docs_per_s']:,} | {s['postings']:,} | "
+            f"{round(s['postings'] / s['seconds']):,} | — | {s['bytes_per_corpus_mb']:,} | {s['bytes_per_posting']} |"
+        ),
+        (
+            f"| elasticsearch backend → {row['server'].split(' (')[0]} | {e['seconds']} | {e['docs_per_s']:,} | "
+            f"{e['postings']:,} | {e['postings_per_s']:,} | {e['bulk_bytes_per_posting']} | "
+            f"{e['store_bytes_per_corpus_mb']:,} (emulator's count) | {e['store_bytes_per_posting']} (emulator's count) |"
+        ),
         "",
-        ("Embedded: 5 bytes a posting plus the bucket directory, contents zstd-compressed; its stored bytes are all "
-         "files of the index. Elasticsearch backend: bytes sent are the bulk request bodies (JSON); stored bytes "
-         "are what the server reports as primary store size, which for the emulator is its own in-memory "
-         "accounting."),
+        (
+            "Embedded: 5 bytes a posting plus the bucket directory, contents zstd-compressed; its stored bytes are all "
+            "files of the index. Elasticsearch backend: bytes sent are the bulk request bodies (JSON); stored bytes "
+            "are what the server reports as primary store size, which for the emulator is its own in-memory "
+            "accounting."
+        ),
         "",
         "```json",
         json.dumps(row, indent=1),

@@ -58,8 +58,21 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
             qfile, out = Path(tmp) / "queries.jsonl", Path(tmp) / "timings.json"
             qfile.write_text("".join(json.dumps(q) + "\n" for q in queries))
-            subprocess.run([sys.executable, __file__, "--client", f"http://127.0.0.1:{port}", "--queries", str(qfile),
-                            "--concurrency", str(args.concurrency), "--out", str(out)], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--client",
+                    f"http://127.0.0.1:{port}",
+                    "--queries",
+                    str(qfile),
+                    "--concurrency",
+                    str(args.concurrency),
+                    "--out",
+                    str(out),
+                ],
+                check=True,
+            )
             timings = json.loads(out.read_text())
     finally:
         _stop(server)
@@ -70,7 +83,9 @@ def main() -> int:
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", default="/tmp/eval-index", help="Index directory (built when missing).")
-    parser.add_argument("--corpus", default=str(EVAL / "corpus" / "index"), help="Corpus to build the index from.")
+    parser.add_argument(
+        "--corpus", default=str(EVAL / "corpus" / "index"), help="Corpus to build the index from."
+    )
     parser.add_argument("--queries", default=str(EVAL / "queries.jsonl"), help="Eval queries (JSON lines).")
     parser.add_argument("--limit", type=int, default=None, help="Use only the first N queries.")
     parser.add_argument("--server", choices=["gunicorn", "werkzeug"], default="gunicorn")
@@ -78,12 +93,15 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4, help="Threads per worker.")
     parser.add_argument("--concurrency", type=int, default=4, help="Connections in the throughput phase.")
     parser.add_argument("--output", default=str(HERE / "results" / "server.md"), help="Where the table goes.")
-    parser.add_argument("--client", default=None, help=argparse.SUPPRESS)  # internal: run as the client process
+    parser.add_argument(
+        "--client", default=None, help=argparse.SUPPRESS
+    )  # internal: run as the client process
     parser.add_argument("--out", default=None, help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
 # ---- the server side ---------------------------------------------------------------------------
+
 
 def _queries(path: Path, limit: int | None) -> list[dict]:
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -97,15 +115,33 @@ def _free_port() -> int:
 
 
 def _start_server(args: argparse.Namespace, index: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "CODECITE_INDEX": str(index), "CODECITE_RATELIMIT_ENABLED": "false",
-           "CODECITE_LOAD_ENTRY_POINTS": "false"}
+    env = {
+        **os.environ,
+        "CODECITE_INDEX": str(index),
+        "CODECITE_RATELIMIT_ENABLED": "false",
+        "CODECITE_LOAD_ENTRY_POINTS": "false",
+    }
     if args.server == "gunicorn":
-        env |= {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(args.workers),
-                "GUNICORN_THREADS": str(args.threads), "GUNICORN_LOGLEVEL": "warning"}
+        env |= {
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_WORKERS": str(args.workers),
+            "GUNICORN_THREADS": str(args.threads),
+            "GUNICORN_LOGLEVEL": "warning",
+        }
         command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py")]
     else:
-        command = [*CODECITE, "serve", "--index", str(index), "--port", str(port), "--server", "werkzeug",
-                   "--threads", str(args.threads)]
+        command = [
+            *CODECITE,
+            "serve",
+            "--index",
+            str(index),
+            "--port",
+            str(port),
+            "--server",
+            "werkzeug",
+            "--threads",
+            str(args.threads),
+        ]
     return subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL)
 
 
@@ -134,6 +170,7 @@ def _stop(server: subprocess.Popen) -> None:
 
 # ---- the client process ------------------------------------------------------------------------
 
+
 class _Connection:
     def __init__(self, base: str) -> None:
         host, port = base.removeprefix("http://").split(":")
@@ -161,14 +198,21 @@ def _client(args: argparse.Namespace) -> int:
     with ThreadPoolExecutor(args.concurrency) as pool:
         parallel = list(pool.map(lambda chunk: _run_connection(args.client, chunk), chunks))
     wall = time.perf_counter() - started
-    Path(args.out).write_text(json.dumps({
-        "sequential": sequential,
-        "concurrent": {"connections": args.concurrency, "wall_s": wall,
-                       "requests": sum(len(p["http_ms"]) for p in parallel),
-                       "http_ms": [x for p in parallel for x in p["http_ms"]],
-                       "engine_ms": [x for p in parallel for x in p["engine_ms"]],
-                       "timed_s": max(p["timed_s"] for p in parallel)},
-    }))
+    Path(args.out).write_text(
+        json.dumps(
+            {
+                "sequential": sequential,
+                "concurrent": {
+                    "connections": args.concurrency,
+                    "wall_s": wall,
+                    "requests": sum(len(p["http_ms"]) for p in parallel),
+                    "http_ms": [x for p in parallel for x in p["http_ms"]],
+                    "engine_ms": [x for p in parallel for x in p["engine_ms"]],
+                    "timed_s": max(p["timed_s"] for p in parallel),
+                },
+            }
+        )
+    )
     return 0
 
 
@@ -184,33 +228,50 @@ def _run_connection(base: str, queries: list[dict]) -> dict:
         engine_ms.append(e)
         matches.append(m)
         categories.append(query.get("size", "?"))
-    return {"http_ms": http_ms, "engine_ms": engine_ms, "matches": matches, "sizes": categories,
-            "timed_s": time.perf_counter() - started}
+    return {
+        "http_ms": http_ms,
+        "engine_ms": engine_ms,
+        "matches": matches,
+        "sizes": categories,
+        "timed_s": time.perf_counter() - started,
+    }
 
 
 # ---- the table ---------------------------------------------------------------------------------
 
+
 def _row(label: str, http_ms: list[float], engine_ms: list[float]) -> str:
     overhead = [h - e for h, e in zip(http_ms, engine_ms, strict=True)]
-    return (f"| {label} | {len(http_ms):,} | {percentile(http_ms, 50):.2f} | {percentile(http_ms, 95):.2f} | "
-            f"{percentile(http_ms, 99):.2f} | {statistics.fmean(http_ms):.2f} | {percentile(engine_ms, 50):.2f} | "
-            f"{percentile(engine_ms, 95):.2f} | {percentile(overhead, 50):.2f} |")
+    return (
+        f"| {label} | {len(http_ms):,} | {percentile(http_ms, 50):.2f} | {percentile(http_ms, 95):.2f} | "
+        f"{percentile(http_ms, 99):.2f} | {statistics.fmean(http_ms):.2f} | {percentile(engine_ms, 50):.2f} | "
+        f"{percentile(engine_ms, 95):.2f} | {percentile(overhead, 50):.2f} |"
+    )
 
 
 def _write_table(args: argparse.Namespace, index: Path, queries: list[dict], timings: dict) -> None:
     seq, conc = timings["sequential"], timings["concurrent"]
-    server = (f"gunicorn (deploy/gunicorn.conf.py), {args.workers} workers x {args.threads} threads, gthread"
-              if args.server == "gunicorn" else f"werkzeug threaded ({args.threads} threads)")
-    header = ("| queries | n | HTTP p50 ms | HTTP p95 ms | HTTP p99 ms | HTTP mean ms | engine p50 ms | "
-              "engine p95 ms | HTTP - engine p50 ms |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    server = (
+        f"gunicorn (deploy/gunicorn.conf.py), {args.workers} workers x {args.threads} threads, gthread"
+        if args.server == "gunicorn"
+        else f"werkzeug threaded ({args.threads} threads)"
+    )
+    header = (
+        "| queries | n | HTTP p50 ms | HTTP p95 ms | HTTP p99 ms | HTTP mean ms | engine p50 ms | "
+        "engine p95 ms | HTTP - engine p50 ms |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    )
     rows = [_row("all, one connection", seq["http_ms"], seq["engine_ms"])]
     for size in sorted(set(seq["sizes"]), key=lambda s: (s[-1], int(s[:-1]) if s[:-1].isdigit() else 0)):
         picked = [i for i, s in enumerate(seq["sizes"]) if s == size]
-        rows.append(_row(f"size {size}", [seq["http_ms"][i] for i in picked], [seq["engine_ms"][i] for i in picked]))
+        rows.append(
+            _row(f"size {size}", [seq["http_ms"][i] for i in picked], [seq["engine_ms"][i] for i in picked])
+        )
     rows.append(_row(f"all, {conc['connections']} connections at once", conc["http_ms"], conc["engine_ms"]))
     p50, p95 = percentile(seq["http_ms"], 50), percentile(seq["http_ms"], 95)
-    verdict = (f"Target p50 <= 10 ms, p95 <= 25 ms (HTTP, one connection): measured p50 {p50:.2f} ms, "
-               f"p95 {p95:.2f} ms — {'met' if p50 <= 10 and p95 <= 25 else 'NOT met'}.")
+    verdict = (
+        f"Target p50 <= 10 ms, p95 <= 25 ms (HTTP, one connection): measured p50 {p50:.2f} ms, "
+        f"p95 {p95:.2f} ms — {'met' if p50 <= 10 and p95 <= 25 else 'NOT met'}."
+    )
     text = f"""# HTTP latency of POST /v1/attribute
 
 Server: {server}; rate limiter off. Client: a separate process, keep-alive HTTP/1.1 (`http.client`),
@@ -228,23 +289,33 @@ regenerates this file.
 {header}
 {chr(10).join(rows)}
 
-Throughput with {conc['connections']} connections at once: {conc['requests'] / conc['timed_s']:.0f} requests/s
+Throughput with {conc["connections"]} connections at once: {conc["requests"] / conc["timed_s"]:.0f} requests/s
 (the client shares the {os.cpu_count()} cores with the server).
 """
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(text)
-    summary = {"server": server, "queries": len(queries), "date": f"{datetime.now(UTC):%Y-%m-%d}",
-               "one_connection": _summary(seq["http_ms"], seq["engine_ms"]),
-               "concurrent": {"connections": conc["connections"],
-                              "requests_per_s": round(conc["requests"] / conc["timed_s"], 1),
-                              **_summary(conc["http_ms"], conc["engine_ms"])}}
+    summary = {
+        "server": server,
+        "queries": len(queries),
+        "date": f"{datetime.now(UTC):%Y-%m-%d}",
+        "one_connection": _summary(seq["http_ms"], seq["engine_ms"]),
+        "concurrent": {
+            "connections": conc["connections"],
+            "requests_per_s": round(conc["requests"] / conc["timed_s"], 1),
+            **_summary(conc["http_ms"], conc["engine_ms"]),
+        },
+    }
     Path(args.output).with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n")
     print(text)
 
 
 def _summary(http_ms: list[float], engine_ms: list[float]) -> dict[str, float]:
-    return {"http_p50_ms": round(percentile(http_ms, 50), 2), "http_p95_ms": round(percentile(http_ms, 95), 2),
-            "engine_p50_ms": round(percentile(engine_ms, 50), 2), "engine_p95_ms": round(percentile(engine_ms, 95), 2)}
+    return {
+        "http_p50_ms": round(percentile(http_ms, 50), 2),
+        "http_p95_ms": round(percentile(http_ms, 95), 2),
+        "engine_p50_ms": round(percentile(engine_ms, 50), 2),
+        "engine_p95_ms": round(percentile(engine_ms, 95), 2),
+    }
 
 
 if __name__ == "__main__":

@@ -17,14 +17,23 @@ from indexer.records import Document, git_blob_id
 from search_api.engine.searcher import Searcher
 
 log = logging.getLogger("codecite.warmup")
-SAMPLE = "\n".join(f"def step_{i}(state, rate):\n    return state * rate + {i} - len(str(state))" for i in range(12))
+SAMPLE = "\n".join(
+    f"def step_{i}(state, rate):\n    return state * rate + {i} - len(str(state))" for i in range(12)
+)
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO)
     with tempfile.TemporaryDirectory() as tmp:
-        doc = Document(git_blob_id(SAMPLE.encode()), "warmup/warmup", "warmup.py", "python", SAMPLE, "MIT",
-                       license_category("MIT"))
+        doc = Document(
+            git_blob_id(SAMPLE.encode()),
+            "warmup/warmup",
+            "warmup.py",
+            "python",
+            SAMPLE,
+            "MIT",
+            license_category("MIT"),
+        )
         open_writer(Path(tmp) / "index").build([doc])
         report = Searcher(open_index(str(Path(tmp) / "index"))).attribute(SAMPLE, "python")
     log.info("warm-up query: %d match(es); numba kernels cached", len(report.matches))

@@ -37,10 +37,13 @@ __all__ = [
 ]
 
 _LAZY = {
-    "CodeModel": "generator.model", "Completion": "generator.model",
-    "AttributedGenerator": "generator.attributed", "AttributedCompletion": "generator.attributed",
+    "CodeModel": "generator.model",
+    "Completion": "generator.model",
+    "AttributedGenerator": "generator.attributed",
+    "AttributedCompletion": "generator.attributed",
     "GenerateRequest": "generator.attributed",
-    "TinyModelSettings": "generator.train", "train_tiny": "generator.train",
+    "TinyModelSettings": "generator.train",
+    "train_tiny": "generator.train",
 }
 
 

@@ -43,7 +43,9 @@ class GenerateRequest:
             try:
                 object.__setattr__(self, "mode", OutputMode(self.mode))
             except ValueError:
-                raise ValueError(f"mode={self.mode!r}: use one of {', '.join(m.value for m in OutputMode)}") from None
+                raise ValueError(
+                    f"mode={self.mode!r}: use one of {', '.join(m.value for m in OutputMode)}"
+                ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +86,10 @@ class AttributedCompletion:
             out["notice"] = self.notice
         details = self.completion.to_dict()
         out["usage"] = details["usage"]
-        out["timing"] = {**details["timing"],  # type: ignore[dict-item]
-                         "attribution_seconds": round(self.attribution_seconds, 4)}
+        out["timing"] = {
+            **details["timing"],  # type: ignore[dict-item]
+            "attribution_seconds": round(self.attribution_seconds, 4),
+        }
         return out
 
 
@@ -132,17 +136,21 @@ class AttributedGenerator:
         A prompt the model cannot take raises here (PromptError), before any event."""
         if every_lines < 1:
             raise ValueError(f"every_lines={every_lines} must be at least 1")
-        return self._events(request, self.model.stream(request.prompt, request.suffix, request.sampling),
-                            every_lines)
+        return self._events(
+            request, self.model.stream(request.prompt, request.suffix, request.sampling), every_lines
+        )
 
-    def _events(self, request: GenerateRequest, stream: CompletionStream, every_lines: int) -> Iterator[StreamEvent]:
+    def _events(
+        self, request: GenerateRequest, stream: CompletionStream, every_lines: int
+    ) -> Iterator[StreamEvent]:
         try:
             yield from self._attributed_stream(request, stream, every_lines)
         finally:
             stream.cancel()  # a no-op once the model is done; stops it when the caller stops listening
 
-    def _attributed_stream(self, request: GenerateRequest, stream: CompletionStream,
-                           every_lines: int) -> Iterator[StreamEvent]:
+    def _attributed_stream(
+        self, request: GenerateRequest, stream: CompletionStream, every_lines: int
+    ) -> Iterator[StreamEvent]:
         block = request.mode is OutputMode.BLOCK
         text, released, checked = "", 0, 0
         failed: tuple[Report, Decision, float] | None = None
@@ -178,8 +186,12 @@ class AttributedGenerator:
         report = self.attribute(text, language)
         return report, decide(report, self.policy), time.perf_counter() - started
 
-    def _conclude(self, request: GenerateRequest, completion: Completion,
-                  judged: tuple[Report, Decision, float] | None = None) -> AttributedCompletion:
+    def _conclude(
+        self,
+        request: GenerateRequest,
+        completion: Completion,
+        judged: tuple[Report, Decision, float] | None = None,
+    ) -> AttributedCompletion:
         report, decision, seconds = judged or self._judge(request, completion.text)
         withheld = request.mode is OutputMode.BLOCK and decision.outcome is Outcome.FAIL
         if withheld:
@@ -188,8 +200,9 @@ class AttributedGenerator:
             notice = None
         else:
             notice = attribution_notice(decision)
-        return AttributedCompletion(completion, report, decision, request.mode, withheld, notice, seconds,
-                                    self.model.name)
+        return AttributedCompletion(
+            completion, report, decision, request.mode, withheld, notice, seconds, self.model.name
+        )
 
 
 def withheld_notice(decision: Decision) -> str:
@@ -197,9 +210,12 @@ def withheld_notice(decision: Decision) -> str:
     lines = ["The completion was withheld: it reproduces code the license policy denies."]
     for finding in decision.failing:
         q = finding.match.query_span
-        lines.append(f"- completion lines {q.start_line}-{q.end_line} match {finding.attribution} "
-                     f"({finding.reason})")
-    lines.append("Ask again with other wording or sampling settings, or use a policy that allows these licenses.")
+        lines.append(
+            f"- completion lines {q.start_line}-{q.end_line} match {finding.attribution} ({finding.reason})"
+        )
+    lines.append(
+        "Ask again with other wording or sampling settings, or use a policy that allows these licenses."
+    )
     return "\n".join(lines)
 
 

@@ -26,8 +26,13 @@ log = logging.getLogger(__name__)
 _CACHE_BUCKET = 256  # tokens: static KV caches come in multiples of this length
 
 
-def generation_config(model: torch.nn.Module, sampling: SamplingOptions, decode: DecodeMode, end_token_ids: list[int],
-                      pad_token_id: int) -> GenerationConfig:
+def generation_config(
+    model: torch.nn.Module,
+    sampling: SamplingOptions,
+    decode: DecodeMode,
+    end_token_ids: list[int],
+    pad_token_id: int,
+) -> GenerationConfig:
     """The transformers GenerationConfig for these options: sampling, end tokens, and whether the
     decoding step is compiled (``compiled``: ``torch.compile``, with CUDA graphs on a GPU;
     transformers compiles the decoding step and keeps the prefill eager). Pass the KV cache of a
@@ -37,7 +42,11 @@ def generation_config(model: torch.nn.Module, sampling: SamplingOptions, decode:
     config.max_length = None
     config.do_sample = not sampling.greedy
     if config.do_sample:
-        config.temperature, config.top_p, config.top_k = sampling.temperature, sampling.top_p, sampling.top_k or None
+        config.temperature, config.top_p, config.top_k = (
+            sampling.temperature,
+            sampling.top_p,
+            sampling.top_k or None,
+        )
     else:
         config.temperature = config.top_p = config.top_k = None
     config.repetition_penalty = sampling.repetition_penalty
@@ -46,7 +55,9 @@ def generation_config(model: torch.nn.Module, sampling: SamplingOptions, decode:
     config.cache_implementation = None
     if decode is DecodeMode.COMPILED:
         on_gpu = next(model.parameters()).device.type == "cuda"
-        compile_config = CompileConfig(fullgraph=False, dynamic=False, mode="reduce-overhead" if on_gpu else "default")
+        compile_config = CompileConfig(
+            fullgraph=False, dynamic=False, mode="reduce-overhead" if on_gpu else "default"
+        )
         compile_config._compile_all_devices = True  # transformers compiles on CUDA only unless told
         config.compile_config = compile_config
         config.disable_compile = False
@@ -73,7 +84,9 @@ class StaticCachePool:
         self.model, self.decode, self.keep = model, decode, keep
         self._caches: LRUCache[tuple[int, int], StaticCache] = LRUCache(keep)
         # The argument is `cache` in recent transformers (models take `cache`), `past_key_values` before.
-        self._argument = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+        self._argument = (
+            "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+        )
 
     def generate_inputs(self, batch: int, length: int) -> dict[str, object]:
         """Extra `generate` arguments for `batch` rows of up to `length` tokens ({} when eager)."""
@@ -96,6 +109,10 @@ class StaticCachePool:
             if getattr(config, "layer_types", None) is not None:
                 config.layer_types = ["full_attention"] * len(config.layer_types)
         elif window is not None and self.decode is DecodeMode.COMPILED:
-            log.warning("%d tokens exceed the sliding window of %d: the compiled decoding step will recompile "
-                        "(huggingface/transformers#44609); use --decode eager for such lengths", length, window)
+            log.warning(
+                "%d tokens exceed the sliding window of %d: the compiled decoding step will recompile "
+                "(huggingface/transformers#44609); use --decode eager for such lengths",
+                length,
+                window,
+            )
         return config

@@ -21,8 +21,9 @@ def require_generator_extra() -> None:
     """Raise GeneratorExtraMissing, naming the extra to install, unless the generator can run."""
     missing = [name for name in _MODULES if importlib.util.find_spec(name) is None]
     if missing:
-        raise GeneratorExtraMissing(f"the generator needs {', '.join(missing)}, which is not installed: "
-                                    f"{INSTALL_HINT}")
+        raise GeneratorExtraMissing(
+            f"the generator needs {', '.join(missing)}, which is not installed: {INSTALL_HINT}"
+        )
 
 
 def optional_package(name: str) -> bool:

@@ -27,14 +27,44 @@ REPO_NAME = "<repo_name>"
 FILE_SEP = "<file_sep>"
 
 STARCODER2_SPECIAL_TOKENS: tuple[str, ...] = (
-    ENDOFTEXT, FIM_PREFIX, FIM_MIDDLE, FIM_SUFFIX, FIM_PAD, REPO_NAME, FILE_SEP,
-    "<issue_start>", "<issue_comment>", "<issue_closed>",
-    "<jupyter_start>", "<jupyter_text>", "<jupyter_code>", "<jupyter_output>", "<jupyter_script>", "<empty_output>",
-    "<code_to_intermediate>", "<intermediate_to_code>",
-    "<pr>", "<pr_status>", "<pr_is_merged>", "<pr_base>", "<pr_file>", "<pr_base_code>", "<pr_diff>",
-    "<pr_diff_hunk>", "<pr_comment>", "<pr_event_id>", "<pr_review>", "<pr_review_state>", "<pr_review_comment>",
-    "<pr_in_reply_to_review_id>", "<pr_in_reply_to_comment_id>", "<pr_diff_hunk_comment_line>",
-    "<NAME>", "<EMAIL>", "<KEY>", "<PASSWORD>",
+    ENDOFTEXT,
+    FIM_PREFIX,
+    FIM_MIDDLE,
+    FIM_SUFFIX,
+    FIM_PAD,
+    REPO_NAME,
+    FILE_SEP,
+    "<issue_start>",
+    "<issue_comment>",
+    "<issue_closed>",
+    "<jupyter_start>",
+    "<jupyter_text>",
+    "<jupyter_code>",
+    "<jupyter_output>",
+    "<jupyter_script>",
+    "<empty_output>",
+    "<code_to_intermediate>",
+    "<intermediate_to_code>",
+    "<pr>",
+    "<pr_status>",
+    "<pr_is_merged>",
+    "<pr_base>",
+    "<pr_file>",
+    "<pr_base_code>",
+    "<pr_diff>",
+    "<pr_diff_hunk>",
+    "<pr_comment>",
+    "<pr_event_id>",
+    "<pr_review>",
+    "<pr_review_state>",
+    "<pr_review_comment>",
+    "<pr_in_reply_to_review_id>",
+    "<pr_in_reply_to_comment_id>",
+    "<pr_diff_hunk_comment_line>",
+    "<NAME>",
+    "<EMAIL>",
+    "<KEY>",
+    "<PASSWORD>",
 )
 
 # Tokens that end a completion: the end of a file, or the start of the next file of a repository.
@@ -46,14 +76,20 @@ def fim_prompt(prefix: str, suffix: str) -> str:
     return f"{FIM_PREFIX}{prefix}{FIM_SUFFIX}{suffix}{FIM_MIDDLE}"
 
 
-def fim_ids(token_id: Callable[[str], int], prefix_ids: Sequence[int], suffix_ids: Sequence[int]) -> list[int]:
+def fim_ids(
+    token_id: Callable[[str], int], prefix_ids: Sequence[int], suffix_ids: Sequence[int]
+) -> list[int]:
     """Tokenized pieces in PSM order: ``<fim_prefix>`` prefix ``<fim_suffix>`` suffix ``<fim_middle>``
     (a prompt; training appends the middle and ``<|endoftext|>``)."""
     return [token_id(FIM_PREFIX), *prefix_ids, token_id(FIM_SUFFIX), *suffix_ids, token_id(FIM_MIDDLE)]
 
 
-def prompt_token_ids(encode_text: Callable[[str], list[int]], token_id: Callable[[str], int],
-                     prompt: str, suffix: str | None = None) -> list[int]:
+def prompt_token_ids(
+    encode_text: Callable[[str], list[int]],
+    token_id: Callable[[str], int],
+    prompt: str,
+    suffix: str | None = None,
+) -> list[int]:
     """Token ids for a plain prompt, or (when `suffix` is given, even empty) a PSM FIM prompt.
 
     `encode_text` tokenizes user text with special tokens split (no control tokens from text);

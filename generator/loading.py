@@ -64,20 +64,29 @@ def _placement(options: LoadOptions, device: str, kwargs: dict[str, object]) -> 
     """Adds device_map / quantization arguments; True when transformers places the weights itself."""
     if options.quantization:
         if not optional_package("bitsandbytes"):
-            raise ModelLoadError(f"quantization={options.quantization} needs bitsandbytes (and a CUDA GPU): "
-                                 "pip install bitsandbytes, or load without quantization")
+            raise ModelLoadError(
+                f"quantization={options.quantization} needs bitsandbytes (and a CUDA GPU): "
+                "pip install bitsandbytes, or load without quantization"
+            )
         if device == "cpu" and options.device_map is None:
-            raise ModelLoadError(f"quantization={options.quantization} runs on a CUDA GPU only: leave it out on the CPU")
+            raise ModelLoadError(
+                f"quantization={options.quantization} runs on a CUDA GPU only: leave it out on the CPU"
+            )
         from transformers import BitsAndBytesConfig
 
-        kwargs["quantization_config"] = (BitsAndBytesConfig(load_in_8bit=True) if options.quantization == "8bit" else
-                                         BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_compute_dtype=kwargs["dtype"]))
+        kwargs["quantization_config"] = (
+            BitsAndBytesConfig(load_in_8bit=True)
+            if options.quantization == "8bit"
+            else BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_compute_dtype=kwargs["dtype"])
+        )
         kwargs["device_map"] = options.device_map or device
         return True
     if options.device_map:
         if not optional_package("accelerate"):
-            raise ModelLoadError(f"device_map={options.device_map!r} needs accelerate: pip install accelerate, "
-                                 "or give --device instead")
+            raise ModelLoadError(
+                f"device_map={options.device_map!r} needs accelerate: pip install accelerate, "
+                "or give --device instead"
+            )
         kwargs["device_map"] = options.device_map
         return True
     return False
@@ -85,9 +94,13 @@ def _placement(options: LoadOptions, device: str, kwargs: dict[str, object]) -> 
 
 def _load_hint(name: str, err: Exception) -> str:
     if Path(name).expanduser().exists():
-        return (f"cannot load the model in {name}: {err}. A model directory holds what save_pretrained writes "
-                "(config.json, model.safetensors, tokenizer.json); `codecite model train-tiny` makes one")
-    return (f"cannot load {name!r}: it is not a local directory, and the Hugging Face hub could not provide it "
-            f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'no detail'}). Where the hub is "
-            f"reachable, download it (`huggingface-cli download {name} --local-dir DIR`) and pass DIR, or train a "
-            "small local model with `codecite model train-tiny --corpus SOURCE --out DIR`")
+        return (
+            f"cannot load the model in {name}: {err}. A model directory holds what save_pretrained writes "
+            "(config.json, model.safetensors, tokenizer.json); `codecite model train-tiny` makes one"
+        )
+    return (
+        f"cannot load {name!r}: it is not a local directory, and the Hugging Face hub could not provide it "
+        f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'no detail'}). Where the hub is "
+        f"reachable, download it (`huggingface-cli download {name} --local-dir DIR`) and pass DIR, or train a "
+        "small local model with `codecite model train-tiny --corpus SOURCE --out DIR`"
+    )

@@ -68,12 +68,21 @@ class Completion:
     truncated_prompt_tokens: int = 0
 
     def to_dict(self) -> dict[str, object]:
-        return {"text": self.text, "finish_reason": self.finish_reason,
-                "usage": {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.new_tokens,
-                          "truncated_prompt_tokens": self.truncated_prompt_tokens},
-                "timing": {"seconds": round(self.seconds, 4),
-                           "first_token_seconds": None if self.first_token_seconds is None
-                           else round(self.first_token_seconds, 4)}}
+        return {
+            "text": self.text,
+            "finish_reason": self.finish_reason,
+            "usage": {
+                "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.new_tokens,
+                "truncated_prompt_tokens": self.truncated_prompt_tokens,
+            },
+            "timing": {
+                "seconds": round(self.seconds, 4),
+                "first_token_seconds": None
+                if self.first_token_seconds is None
+                else round(self.first_token_seconds, 4),
+            },
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,14 +101,23 @@ class CodeModel:
         self.name = name
         self.options = options
         self._lock = threading.Lock()
-        tokenizer.padding_side = "left"  # batches are padded on the left so every row continues its own prompt
+        tokenizer.padding_side = (
+            "left"  # batches are padded on the left so every row continues its own prompt
+        )
         vocab = tokenizer.get_vocab()
-        self.end_token_ids = sorted({vocab[t] for t in END_TOKENS if t in vocab}
-                                    | _as_set(tokenizer.eos_token_id) | _as_set(model.generation_config.eos_token_id))
+        self.end_token_ids = sorted(
+            {vocab[t] for t in END_TOKENS if t in vocab}
+            | _as_set(tokenizer.eos_token_id)
+            | _as_set(model.generation_config.eos_token_id)
+        )
         if not self.end_token_ids:
-            raise ModelLoadError(f"{name}: the tokenizer has no end-of-text token, so completions would never end")
+            raise ModelLoadError(
+                f"{name}: the tokenizer has no end-of-text token, so completions would never end"
+            )
         self._end_ids = frozenset(self.end_token_ids)
-        self.pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.end_token_ids[0]
+        self.pad_token_id = (
+            tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.end_token_ids[0]
+        )
         self.supports_fim = not missing_fim_tokens(set(vocab))
         self.max_context: int | None = getattr(model.config, "max_position_embeddings", None)
         self._caches = StaticCachePool(model, options.decode)
@@ -111,17 +129,29 @@ class CodeModel:
         """Load a checkpoint by hub id or directory. Raises ModelLoadError with what to do instead."""
         name = str(name_or_path)
         model, tokenizer = load_pretrained(name, options)
-        log.info("loaded %s (%s parameters, %s on %s)", name, f"{_parameters(model):,}",
-                 str(next(model.parameters()).dtype).removeprefix("torch."), model.device)
+        log.info(
+            "loaded %s (%s parameters, %s on %s)",
+            name,
+            f"{_parameters(model):,}",
+            str(next(model.parameters()).dtype).removeprefix("torch."),
+            model.device,
+        )
         return cls(model, tokenizer, name, options)
 
     def info(self) -> dict[str, object]:
         """What is loaded: name, size, dtype, device, context, FIM support, decode mode."""
-        return {"model": self.name, "architecture": type(self.model).__name__, "parameters": _parameters(self.model),
-                "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."),
-                "device": str(self.model.device), "context": self.max_context, "vocab_size": len(self.tokenizer),
-                "fill_in_the_middle": self.supports_fim, "decode": self.options.decode.value,
-                "end_tokens": self.tokenizer.convert_ids_to_tokens(self.end_token_ids)}
+        return {
+            "model": self.name,
+            "architecture": type(self.model).__name__,
+            "parameters": _parameters(self.model),
+            "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."),
+            "device": str(self.model.device),
+            "context": self.max_context,
+            "vocab_size": len(self.tokenizer),
+            "fill_in_the_middle": self.supports_fim,
+            "decode": self.options.decode.value,
+            "end_tokens": self.tokenizer.convert_ids_to_tokens(self.end_token_ids),
+        }
 
     # ---- prompts -------------------------------------------------------------------------------
 
@@ -131,15 +161,19 @@ class CodeModel:
         try:
             text.encode("utf-8")
         except UnicodeEncodeError as err:
-            raise PromptError(f"the text has an unpaired surrogate at character {err.start}: send valid Unicode "
-                              "(UTF-8) text") from None
+            raise PromptError(
+                f"the text has an unpaired surrogate at character {err.start}: send valid Unicode "
+                "(UTF-8) text"
+            ) from None
         return list(self.tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"])
 
     def prompt_ids(self, prompt: str, suffix: str | None = None) -> list[int]:
         """The ids the model sees for `prompt` (plain) or `prompt` + `suffix` (FIM, PSM order)."""
         if suffix is not None and not self.supports_fim:
-            raise PromptError(f"{self.name} has no fill-in-the-middle tokens (<fim_prefix>, <fim_suffix>, "
-                              "<fim_middle>): leave the suffix out, or use a StarCoder2 model")
+            raise PromptError(
+                f"{self.name} has no fill-in-the-middle tokens (<fim_prefix>, <fim_suffix>, "
+                "<fim_middle>): leave the suffix out, or use a StarCoder2 model"
+            )
         return prompt_token_ids(self.encode_text, self.tokenizer.convert_tokens_to_ids, prompt, suffix)
 
     def _prompt(self, prompt: str, suffix: str | None, max_new_tokens: int) -> _Prompt:
@@ -154,13 +188,19 @@ class CodeModel:
             ids = [bos if bos is not None else self.end_token_ids[0]]
         budget = (self.max_context - max_new_tokens) if self.max_context else None
         if budget is not None and budget < 1:
-            raise PromptError(f"max_new_tokens={max_new_tokens} leaves no room for the prompt in the model's "
-                              f"context of {self.max_context} tokens: ask for fewer new tokens")
+            raise PromptError(
+                f"max_new_tokens={max_new_tokens} leaves no room for the prompt in the model's "
+                f"context of {self.max_context} tokens: ask for fewer new tokens"
+            )
         if budget is None or len(ids) <= budget:
             return _Prompt(ids, healed, 0)
         dropped = len(ids) - budget
-        log.warning("prompt of %d tokens is longer than the %d the context leaves: the first %d are dropped",
-                    len(ids), budget, dropped)
+        log.warning(
+            "prompt of %d tokens is longer than the %d the context leaves: the first %d are dropped",
+            len(ids),
+            budget,
+            dropped,
+        )
         if suffix is None:
             return _Prompt(ids[dropped:], healed, dropped)
         return _Prompt(self._truncated_fim(head, suffix, budget), healed, dropped)
@@ -171,12 +211,13 @@ class CodeModel:
         spare = budget - 3
         keep_suf = min(len(suf), max(spare // 2, spare - len(pre)))
         keep_pre = max(spare - keep_suf, 0)
-        return fim_ids(self.tokenizer.convert_tokens_to_ids, pre[len(pre) - keep_pre:], suf[:keep_suf])
+        return fim_ids(self.tokenizer.convert_tokens_to_ids, pre[len(pre) - keep_pre :], suf[:keep_suf])
 
     # ---- generation ----------------------------------------------------------------------------
 
-    def complete(self, prompt: str, suffix: str | None = None,
-                 sampling: SamplingOptions = _DEFAULT_SAMPLING) -> Completion:
+    def complete(
+        self, prompt: str, suffix: str | None = None, sampling: SamplingOptions = _DEFAULT_SAMPLING
+    ) -> Completion:
         """Complete `prompt` (or fill in between `prompt` and `suffix`)."""
         stream = self.stream(prompt, suffix, sampling, background=False)
         for _ in stream:
@@ -184,12 +225,18 @@ class CodeModel:
         assert stream.completion is not None
         return stream.completion
 
-    def complete_batch(self, prompts: Sequence[str], sampling: SamplingOptions = _DEFAULT_SAMPLING,
-                       suffixes: Sequence[str | None] | None = None) -> list[Completion]:
+    def complete_batch(
+        self,
+        prompts: Sequence[str],
+        sampling: SamplingOptions = _DEFAULT_SAMPLING,
+        suffixes: Sequence[str | None] | None = None,
+    ) -> list[Completion]:
         """Complete several prompts in one batch (left-padded). FIM rows take their suffix."""
         suffixes = list(suffixes) if suffixes is not None else [None] * len(prompts)
         if len(suffixes) != len(prompts):
-            raise ValueError(f"{len(prompts)} prompts but {len(suffixes)} suffixes: give one suffix (or None) each")
+            raise ValueError(
+                f"{len(prompts)} prompts but {len(suffixes)} suffixes: give one suffix (or None) each"
+            )
         built = [self._prompt(p, s, sampling.max_new_tokens) for p, s in zip(prompts, suffixes)]
         started = time.perf_counter()
         with self._lock:
@@ -197,13 +244,26 @@ class CodeModel:
         seconds = time.perf_counter() - started
         return [self._finish(row, b, sampling, seconds, None, False) for row, b in zip(rows, built)]
 
-    def stream(self, prompt: str, suffix: str | None = None, sampling: SamplingOptions = _DEFAULT_SAMPLING,
-               background: bool = True) -> CompletionStream:
+    def stream(
+        self,
+        prompt: str,
+        suffix: str | None = None,
+        sampling: SamplingOptions = _DEFAULT_SAMPLING,
+        background: bool = True,
+    ) -> CompletionStream:
         """Complete `prompt`, handing out the text as it is written (see `CompletionStream`)."""
-        return CompletionStream(self, self._prompt(prompt, suffix, sampling.max_new_tokens), sampling, background)
+        return CompletionStream(
+            self, self._prompt(prompt, suffix, sampling.max_new_tokens), sampling, background
+        )
 
-    def _generate(self, ids: list[list[int]], healed: list[str], sampling: SamplingOptions,
-                  streamer: BaseStreamer | None = None, cancel: threading.Event | None = None) -> list[list[int]]:
+    def _generate(
+        self,
+        ids: list[list[int]],
+        healed: list[str],
+        sampling: SamplingOptions,
+        streamer: BaseStreamer | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[list[int]]:
         """Run `generate` on a left-padded batch; returns the new token ids of each row."""
         width = max(len(row) for row in ids)
         device = self.model.device
@@ -215,21 +275,37 @@ class CodeModel:
         if sampling.seed is not None:
             torch.manual_seed(sampling.seed)
         with torch.inference_mode():
-            out = self.model.generate(input_ids=input_ids, attention_mask=mask, stopping_criteria=criteria,
-                                      generation_config=self._generation_config(sampling), streamer=streamer,
-                                      **self._caches.generate_inputs(len(ids), width + sampling.max_new_tokens))
+            out = self.model.generate(
+                input_ids=input_ids,
+                attention_mask=mask,
+                stopping_criteria=criteria,
+                generation_config=self._generation_config(sampling),
+                streamer=streamer,
+                **self._caches.generate_inputs(len(ids), width + sampling.max_new_tokens),
+            )
         return out[:, width:].tolist()
 
     def _generation_config(self, sampling: SamplingOptions) -> GenerationConfig:
-        return generation_config(self.model, sampling, self.options.decode, self.end_token_ids, self.pad_token_id)
+        return generation_config(
+            self.model, sampling, self.options.decode, self.end_token_ids, self.pad_token_id
+        )
 
     def decode_new(self, ids: Sequence[int]) -> str:
         """Text of generated ids up to the first end token (special tokens dropped, spacing as written)."""
         cut = next((i for i, t in enumerate(ids) if t in self._end_ids), len(ids))
-        return self.tokenizer.decode(list(ids[:cut]), skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        return self.tokenizer.decode(
+            list(ids[:cut]), skip_special_tokens=True, clean_up_tokenization_spaces=False
+        )
 
-    def _finish(self, row: Sequence[int], prompt: _Prompt, sampling: SamplingOptions, seconds: float,
-                first_token: float | None, cancelled: bool) -> Completion:
+    def _finish(
+        self,
+        row: Sequence[int],
+        prompt: _Prompt,
+        sampling: SamplingOptions,
+        seconds: float,
+        first_token: float | None,
+        cancelled: bool,
+    ) -> Completion:
         cut = next((i for i, t in enumerate(row) if t in self._end_ids), None)
         text, stopped = visible_text(self.decode_new(row), prompt.healed, sampling.stop, final=True)
         if stopped:
@@ -251,7 +327,9 @@ class CompletionStream:
     of a stop sequence is held back until it is known not to be.
     """
 
-    def __init__(self, owner: CodeModel, prompt: _Prompt, sampling: SamplingOptions, background: bool) -> None:
+    def __init__(
+        self, owner: CodeModel, prompt: _Prompt, sampling: SamplingOptions, background: bool
+    ) -> None:
         self._owner, self._prompt, self._sampling = owner, prompt, sampling
         self._text = IncrementalText(prompt.healed, sampling.stop)
         self._cancel = threading.Event()
@@ -262,8 +340,9 @@ class CompletionStream:
         self.completion: Completion | None = None
         # Without a consumer reading along (background off), the text is decoded once, at the end.
         self._sink = _TokenSink(self._on_tokens if background else None)
-        self._thread = threading.Thread(target=self._run, name="codecite-generate", daemon=True) if background \
-            else None
+        self._thread = (
+            threading.Thread(target=self._run, name="codecite-generate", daemon=True) if background else None
+        )
 
     def cancel(self) -> None:
         """Stop generating after the current token (the text so far stays)."""
@@ -298,12 +377,14 @@ class CompletionStream:
         owner, started = self._owner, time.perf_counter()
         try:
             with owner._lock:
-                rows = owner._generate([self._prompt.ids], [self._prompt.healed], self._sampling,
-                                       self._sink, self._cancel)
+                rows = owner._generate(
+                    [self._prompt.ids], [self._prompt.healed], self._sampling, self._sink, self._cancel
+                )
             seconds = time.perf_counter() - started
             first = None if self._sink.first_token_at is None else self._sink.first_token_at - started
-            self.completion = owner._finish(rows[0], self._prompt, self._sampling, seconds, first,
-                                            self._cancel.is_set())
+            self.completion = owner._finish(
+                rows[0], self._prompt, self._sampling, seconds, first, self._cancel.is_set()
+            )
             self._push(self._text.update(owner.decode_new(rows[0]), final=True))
         except BaseException as err:  # noqa: BLE001 - handed to the consumer, raised there
             self._error = err
@@ -349,17 +430,31 @@ class _TokenSink(BaseStreamer):
 class _StopCriterion(StoppingCriteria):
     """Ends a row once its visible text reaches a stop sequence; ends all rows when cancelled."""
 
-    def __init__(self, owner: CodeModel, prompt_width: int, healed: list[str], stops: tuple[str, ...],
-                 cancel: threading.Event | None) -> None:
-        self._owner, self._width, self._healed, self._stops, self._cancel = owner, prompt_width, healed, stops, cancel
+    def __init__(
+        self,
+        owner: CodeModel,
+        prompt_width: int,
+        healed: list[str],
+        stops: tuple[str, ...],
+        cancel: threading.Event | None,
+    ) -> None:
+        self._owner, self._width, self._healed, self._stops, self._cancel = (
+            owner,
+            prompt_width,
+            healed,
+            stops,
+            cancel,
+        )
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: object) -> torch.Tensor:
         if self._cancel is not None and self._cancel.is_set():
             return torch.ones(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
         if not self._stops:
             return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
-        done = [visible_text(self._owner.decode_new(row), self._healed[r], self._stops, final=False)[1]
-                for r, row in enumerate(input_ids[:, self._width:].tolist())]
+        done = [
+            visible_text(self._owner.decode_new(row), self._healed[r], self._stops, final=False)[1]
+            for r, row in enumerate(input_ids[:, self._width :].tolist())
+        ]
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 

@@ -65,8 +65,9 @@ class LoadOptions:
 
     def __post_init__(self) -> None:
         problems = []
-        if self.threads is not None and (isinstance(self.threads, bool) or not isinstance(self.threads, int)
-                                         or self.threads < 1):
+        if self.threads is not None and (
+            isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1
+        ):
             problems.append(f"threads={self.threads!r} must be a positive integer (or None: torch's default)")
         if not (self.device in ("auto", "cpu", "cuda", "mps") or self.device.startswith("cuda:")):
             problems.append(f"device={self.device!r}: use auto, cpu, cuda or cuda:N")
@@ -78,7 +79,9 @@ class LoadOptions:
             try:
                 object.__setattr__(self, "decode", DecodeMode(self.decode))
             except ValueError:
-                problems.append(f"decode={self.decode!r}: use one of {', '.join(m.value for m in DecodeMode)}")
+                problems.append(
+                    f"decode={self.decode!r}: use one of {', '.join(m.value for m in DecodeMode)}"
+                )
         if problems:
             raise ValueError("invalid model options: " + "; ".join(problems))
 

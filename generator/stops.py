@@ -24,7 +24,7 @@ _REPLACEMENT = "\ufffd"  # what a byte-level decoder shows for an incomplete UTF
 def split_trailing_whitespace(text: str) -> tuple[str, str]:
     """(`text` without its trailing whitespace, that whitespace)."""
     stripped = text.rstrip()
-    return stripped, text[len(stripped):]
+    return stripped, text[len(stripped) :]
 
 
 def visible_text(raw: str, healed: str, stops: Sequence[str], final: bool) -> tuple[str, bool]:
@@ -39,7 +39,7 @@ def visible_text(raw: str, healed: str, stops: Sequence[str], final: bool) -> tu
     body = raw
     if healed:
         if raw.startswith(healed):
-            body = raw[len(healed):]
+            body = raw[len(healed) :]
         elif healed.startswith(raw) and not final:
             return "", False  # not yet known whether the model repeats the whitespace
     cut = _first_stop(body, stops)
@@ -86,5 +86,5 @@ class IncrementalText:
         text, self.stopped = visible_text(raw, self.healed, self.stops, final)
         if not text.startswith(self.sent):  # cannot happen while generating; a safety net at the end
             return ""
-        piece, self.sent = text[len(self.sent):], text
+        piece, self.sent = text[len(self.sent) :], text
         return piece

@@ -85,11 +85,15 @@ class TinyModelSettings:
             elif f.name != "seed" and value < 1:
                 problems.append(f"{f.name}={value} must be at least 1")
         if self.vocab_size < len(STARCODER2_SPECIAL_TOKENS) + 256:
-            problems.append(f"vocab_size={self.vocab_size} must be at least {len(STARCODER2_SPECIAL_TOKENS) + 256} "
-                            "(the special tokens and the 256 byte symbols)")
+            problems.append(
+                f"vocab_size={self.vocab_size} must be at least {len(STARCODER2_SPECIAL_TOKENS) + 256} "
+                "(the special tokens and the 256 byte symbols)"
+            )
         if self.hidden_size % self.heads or self.heads % self.kv_heads:
-            problems.append(f"hidden_size={self.hidden_size}, heads={self.heads}, kv_heads={self.kv_heads}: "
-                            "hidden_size must divide by heads, and heads by kv_heads")
+            problems.append(
+                f"hidden_size={self.hidden_size}, heads={self.heads}, kv_heads={self.kv_heads}: "
+                "hidden_size must divide by heads, and heads by kv_heads"
+            )
         if problems:
             raise ValueError("invalid tiny-model settings: " + "; ".join(problems))
 
@@ -112,9 +116,13 @@ class TrainResult:
         return {**asdict(self), "out_dir": str(self.out_dir)}
 
 
-def train_tiny(corpus: Sequence[str] | Iterable[Document | Skip], out_dir: str | Path,
-               settings: TinyModelSettings = TinyModelSettings(), overwrite: bool = False,
-               on_step: Callable[[int, float], None] | None = None) -> TrainResult:
+def train_tiny(
+    corpus: Sequence[str] | Iterable[Document | Skip],
+    out_dir: str | Path,
+    settings: TinyModelSettings = TinyModelSettings(),
+    overwrite: bool = False,
+    on_step: Callable[[int, float], None] | None = None,
+) -> TrainResult:
     """Train a tokenizer and a tiny model on `corpus` and save both to `out_dir`.
 
     `corpus` is a list of source specs (as `codecite index build` takes them: directories, dataset
@@ -130,8 +138,17 @@ def train_tiny(corpus: Sequence[str] | Iterable[Document | Skip], out_dir: str |
     examples = _Examples(documents, tokenizer, settings)
     model = tiny_model(tokenizer, settings)
     losses = fit(model, examples, settings, on_step)
-    result = TrainResult(out, len(documents), skipped, examples.corpus_tokens, sum(p.numel() for p in model.parameters()),
-                         settings.steps, losses[0], _tail_mean(losses), time.perf_counter() - started)
+    result = TrainResult(
+        out,
+        len(documents),
+        skipped,
+        examples.corpus_tokens,
+        sum(p.numel() for p in model.parameters()),
+        settings.steps,
+        losses[0],
+        _tail_mean(losses),
+        time.perf_counter() - started,
+    )
     _save(model, tokenizer, out, documents, corpus, settings, result)
     return result
 
@@ -145,8 +162,9 @@ def _source_specs(corpus: object) -> list[str] | None:
     return None
 
 
-def collect_documents(corpus: Sequence[str] | Iterable[Document | Skip],
-                      settings: TinyModelSettings) -> tuple[list[Document], int]:
+def collect_documents(
+    corpus: Sequence[str] | Iterable[Document | Skip], settings: TinyModelSettings
+) -> tuple[list[Document], int]:
     """The documents to train on (every license: the model should be able to reproduce any of
     them), within the size limits; and how many items were skipped."""
     specs = _source_specs(corpus)
@@ -161,13 +179,17 @@ def collect_documents(corpus: Sequence[str] | Iterable[Document | Skip],
             continue
         size = item.size_bytes
         if len(documents) >= settings.max_documents or total + size > settings.max_corpus_bytes:
-            log.info("corpus limit reached (%d documents, %d bytes): the rest is not read", len(documents), total)
+            log.info(
+                "corpus limit reached (%d documents, %d bytes): the rest is not read", len(documents), total
+            )
             break
         documents.append(item)
         total += size
     if not documents:
-        raise ValueError("the corpus has no source files to train on: give a directory of code or a dataset file "
-                         f"(read {skipped} items, all skipped)")
+        raise ValueError(
+            "the corpus has no source files to train on: give a directory of code or a dataset file "
+            f"(read {skipped} items, all skipped)"
+        )
     return documents, skipped
 
 
@@ -175,17 +197,27 @@ def train_tokenizer(texts: Sequence[str], vocab_size: int) -> PreTrainedTokenize
     """A byte-level BPE tokenizer shaped like StarCoder2's: digits split one by one, GPT-2 byte-level
     pre-tokenization, and StarCoder2's 38 special tokens at ids 0..37 (``<|endoftext|>`` = 0)."""
     model = Tokenizer(models.BPE())
-    model.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Digits(individual_digits=True),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
-    ])
+    model.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Digits(individual_digits=True),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+        ]
+    )
     model.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(STARCODER2_SPECIAL_TOKENS),
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=list(STARCODER2_SPECIAL_TOKENS),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     model.train_from_iterator(texts, trainer)
     return PreTrainedTokenizerFast(
-        tokenizer_object=model, bos_token=ENDOFTEXT, eos_token=ENDOFTEXT, unk_token=ENDOFTEXT,
-        additional_special_tokens=list(STARCODER2_SPECIAL_TOKENS[1:]), clean_up_tokenization_spaces=False,
+        tokenizer_object=model,
+        bos_token=ENDOFTEXT,
+        eos_token=ENDOFTEXT,
+        unk_token=ENDOFTEXT,
+        additional_special_tokens=list(STARCODER2_SPECIAL_TOKENS[1:]),
+        clean_up_tokenization_spaces=False,
     )
 
 
@@ -193,20 +225,34 @@ def tiny_model(tokenizer: PreTrainedTokenizerFast, settings: TinyModelSettings) 
     """A randomly initialised `Starcoder2ForCausalLM` of the given sizes (seeded)."""
     eos = tokenizer.convert_tokens_to_ids(ENDOFTEXT)
     config = Starcoder2Config(
-        vocab_size=len(tokenizer), hidden_size=settings.hidden_size, intermediate_size=4 * settings.hidden_size,
-        num_hidden_layers=settings.layers, num_attention_heads=settings.heads, num_key_value_heads=settings.kv_heads,
-        max_position_embeddings=settings.context, sliding_window=None, bos_token_id=eos, eos_token_id=eos,
-        use_bias=True, tie_word_embeddings=True,
+        vocab_size=len(tokenizer),
+        hidden_size=settings.hidden_size,
+        intermediate_size=4 * settings.hidden_size,
+        num_hidden_layers=settings.layers,
+        num_attention_heads=settings.heads,
+        num_key_value_heads=settings.kv_heads,
+        max_position_embeddings=settings.context,
+        sliding_window=None,
+        bos_token_id=eos,
+        eos_token_id=eos,
+        use_bias=True,
+        tie_word_embeddings=True,
     )
     torch.manual_seed(settings.seed)
     return Starcoder2ForCausalLM(config)
 
 
-def fit(model: Starcoder2ForCausalLM, examples: _Examples, settings: TinyModelSettings,
-        on_step: Callable[[int, float], None] | None = None) -> list[float]:
+def fit(
+    model: Starcoder2ForCausalLM,
+    examples: _Examples,
+    settings: TinyModelSettings,
+    on_step: Callable[[int, float], None] | None = None,
+) -> list[float]:
     """AdamW with a linear warm-up and cosine decay; returns the loss of every step."""
     torch.manual_seed(settings.seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, betas=(0.9, 0.95), weight_decay=0.0)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=settings.learning_rate, betas=(0.9, 0.95), weight_decay=0.0
+    )
     warmup = max(1, settings.steps // 10)
 
     def factor(step: int) -> float:
@@ -232,9 +278,15 @@ def fit(model: Starcoder2ForCausalLM, examples: _Examples, settings: TinyModelSe
     return losses
 
 
-def _steps(model: Starcoder2ForCausalLM, examples: _Examples, settings: TinyModelSettings,
-           optimizer: torch.optim.Optimizer, schedule: torch.optim.lr_scheduler.LRScheduler, losses: list[float],
-           on_step: Callable[[int, float], None] | None) -> None:
+def _steps(
+    model: Starcoder2ForCausalLM,
+    examples: _Examples,
+    settings: TinyModelSettings,
+    optimizer: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler,
+    losses: list[float],
+    on_step: Callable[[int, float], None] | None,
+) -> None:
     for step in range(settings.steps):
         input_ids, mask, labels = examples.batch()
         loss = model(input_ids=input_ids, attention_mask=mask, labels=labels).loss
@@ -251,8 +303,9 @@ def _steps(model: Starcoder2ForCausalLM, examples: _Examples, settings: TinyMode
 class _Examples:
     """Training examples: whole files (or a window of a long one), some as FIM examples."""
 
-    def __init__(self, documents: list[Document], tokenizer: PreTrainedTokenizerFast,
-                 settings: TinyModelSettings) -> None:
+    def __init__(
+        self, documents: list[Document], tokenizer: PreTrainedTokenizerFast, settings: TinyModelSettings
+    ) -> None:
         self._texts = [d.content for d in documents]
         self._tokenizer = tokenizer
         self._settings = settings
@@ -262,7 +315,9 @@ class _Examples:
         self.corpus_tokens = sum(len(ids) for ids in self._ids)
 
     def batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        rows = [self._example(self._random.randrange(len(self._ids))) for _ in range(self._settings.batch_size)]
+        rows = [
+            self._example(self._random.randrange(len(self._ids))) for _ in range(self._settings.batch_size)
+        ]
         width = max(len(r) for r in rows)
         input_ids = torch.tensor([r + [self._eos] * (width - len(r)) for r in rows])
         mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows])
@@ -279,23 +334,33 @@ class _Examples:
         if len(ids) <= context:
             return ids
         start = self._random.randrange(len(ids) - context + 1)
-        return ids[start:start + context]
+        return ids[start : start + context]
 
     def _fim(self, text: str) -> list[int]:
         a, b = sorted(self._random.randrange(len(text) + 1) for _ in range(2))
-        prompt = fim_ids(self._tokenizer.convert_tokens_to_ids, self._encode(text[:a]), self._encode(text[b:]))
+        prompt = fim_ids(
+            self._tokenizer.convert_tokens_to_ids, self._encode(text[:a]), self._encode(text[b:])
+        )
         return [*prompt, *self._encode(text[a:b]), self._eos]
 
     def _encode(self, text: str) -> list[int]:
         return list(self._tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"])
 
 
-def _save(model: Starcoder2ForCausalLM, tokenizer: PreTrainedTokenizerFast, out: Path, documents: list[Document],
-          corpus: object, settings: TinyModelSettings, result: TrainResult) -> None:
+def _save(
+    model: Starcoder2ForCausalLM,
+    tokenizer: PreTrainedTokenizerFast,
+    out: Path,
+    documents: list[Document],
+    corpus: object,
+    settings: TinyModelSettings,
+    result: TrainResult,
+) -> None:
     """Write model, tokenizer and manifest to a temporary directory beside `out`, then move it in place."""
     eos = tokenizer.convert_tokens_to_ids(ENDOFTEXT)
-    model.generation_config = GenerationConfig(bos_token_id=eos, eos_token_id=[eos, tokenizer.convert_tokens_to_ids(
-        FILE_SEP)], pad_token_id=eos)
+    model.generation_config = GenerationConfig(
+        bos_token_id=eos, eos_token_id=[eos, tokenizer.convert_tokens_to_ids(FILE_SEP)], pad_token_id=eos
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -306,8 +371,10 @@ def _save(model: Starcoder2ForCausalLM, tokenizer: PreTrainedTokenizerFast, out:
             "corpus": specs if (specs := _source_specs(corpus)) is not None else "documents",
             "settings": asdict(settings),
             "result": {k: v for k, v in result.to_dict().items() if k != "out_dir"},
-            "documents": [{"blob_id": d.blob_id, "repo": d.repo, "path": d.path, "license": d.license}
-                          for d in documents[:10_000]],
+            "documents": [
+                {"blob_id": d.blob_id, "repo": d.repo, "path": d.path, "license": d.license}
+                for d in documents[:10_000]
+            ],
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
         if out.exists():
@@ -316,10 +383,14 @@ def _save(model: Starcoder2ForCausalLM, tokenizer: PreTrainedTokenizerFast, out:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    log.info("saved a tiny model (%s parameters, final loss %.4f) to %s", f"{result.parameters:,}",
-             result.final_loss, out)
+    log.info(
+        "saved a tiny model (%s parameters, final loss %.4f) to %s",
+        f"{result.parameters:,}",
+        result.final_loss,
+        out,
+    )
 
 
 def _tail_mean(losses: list[float]) -> float:
-    tail = losses[-max(1, len(losses) // 10):]
+    tail = losses[-max(1, len(losses) // 10) :]
     return sum(tail) / len(tail)

@@ -45,9 +45,16 @@ log = logging.getLogger(__name__)
 
 EXTENSION = "codecite.generator"
 _DEFAULTS: dict[str, Any] = {
-    "GENERATOR_MODEL": None, "GENERATOR_DEVICE": "auto", "GENERATOR_DTYPE": "auto", "GENERATOR_DECODE": "eager",
-    "GENERATOR_QUANTIZATION": None, "GENERATOR_OFFLINE": False, "GENERATOR_MAX_NEW_TOKENS": 256,
-    "GENERATOR_MAX_PROMPT_CHARS": 100_000, "GENERATOR_REATTRIBUTE_LINES": 5, "GENERATOR_RETRY_SECONDS": 30.0,
+    "GENERATOR_MODEL": None,
+    "GENERATOR_DEVICE": "auto",
+    "GENERATOR_DTYPE": "auto",
+    "GENERATOR_DECODE": "eager",
+    "GENERATOR_QUANTIZATION": None,
+    "GENERATOR_OFFLINE": False,
+    "GENERATOR_MAX_NEW_TOKENS": 256,
+    "GENERATOR_MAX_PROMPT_CHARS": 100_000,
+    "GENERATOR_REATTRIBUTE_LINES": 5,
+    "GENERATOR_RETRY_SECONDS": 30.0,
     "GENERATOR_THREADS": None,
 }
 
@@ -65,23 +72,51 @@ class GenerateRequestSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    prompt = fields.String(required=True, metadata={"description": "The code before the cursor (for FIM: before "
-                                                                   "the gap); text without NUL characters.",
-                                                    "pattern": NO_NUL})
-    suffix = fields.String(load_default=None, allow_none=True,
-                           metadata={"description": "Fill in the middle: the code after the gap.", "pattern": NO_NUL})
-    max_new_tokens = Count(load_default=None, allow_none=True, validate=validate.Range(min=1, max=100_000),
-                            metadata={"description": "Tokens to generate at most (default 128; the server caps it "
-                                                     "at its GENERATOR_MAX_NEW_TOKENS, and says so in `warnings`)."})
-    temperature = _Number(load_default=0.0, validate=validate.Range(min=0.0, max=5.0),
-                          metadata={"description": "0 (default): greedy decoding."})
-    top_p = _Number(load_default=1.0, validate=validate.Range(min=0.0, max=1.0, min_inclusive=False),
-                    metadata={"exclusiveMinimum": 0.0, "description": "Nucleus sampling: in (0, 1]; 1 is off."})
-    stop = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list,
-                       validate=validate.Length(max=16), metadata={"description": "Stop before any of these."})
-    mode = fields.String(load_default="annotate", validate=validate.OneOf([m.value for m in OutputMode]),
-                         metadata={"description": "annotate | block (withhold what the policy fails) | "
-                                                  "attribution (add the notice)."})
+    prompt = fields.String(
+        required=True,
+        metadata={
+            "description": "The code before the cursor (for FIM: before "
+            "the gap); text without NUL characters.",
+            "pattern": NO_NUL,
+        },
+    )
+    suffix = fields.String(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Fill in the middle: the code after the gap.", "pattern": NO_NUL},
+    )
+    max_new_tokens = Count(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=100_000),
+        metadata={
+            "description": "Tokens to generate at most (default 128; the server caps it "
+            "at its GENERATOR_MAX_NEW_TOKENS, and says so in `warnings`)."
+        },
+    )
+    temperature = _Number(
+        load_default=0.0,
+        validate=validate.Range(min=0.0, max=5.0),
+        metadata={"description": "0 (default): greedy decoding."},
+    )
+    top_p = _Number(
+        load_default=1.0,
+        validate=validate.Range(min=0.0, max=1.0, min_inclusive=False),
+        metadata={"exclusiveMinimum": 0.0, "description": "Nucleus sampling: in (0, 1]; 1 is off."},
+    )
+    stop = fields.List(
+        fields.String(validate=validate.Length(min=1, max=200)),
+        load_default=list,
+        validate=validate.Length(max=16),
+        metadata={"description": "Stop before any of these."},
+    )
+    mode = fields.String(
+        load_default="annotate",
+        validate=validate.OneOf([m.value for m in OutputMode]),
+        metadata={
+            "description": "annotate | block (withhold what the policy fails) | attribution (add the notice)."
+        },
+    )
     language = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
     seed = Count(load_default=None, allow_none=True, validate=validate.Range(min=0, max=2**63 - 1))
     stream = fields.Boolean(load_default=False, metadata={"description": "Answer with server-sent events."})
@@ -92,19 +127,31 @@ class GenerateResponseSchema(ma.Schema):
         unknown = ma.INCLUDE
 
     completion = fields.String(allow_none=True, metadata={"description": "null when withheld"})
-    report = fields.Dict(metadata={"description": "The Report of the completion (lines count from its start)"})
+    report = fields.Dict(
+        metadata={"description": "The Report of the completion (lines count from its start)"}
+    )
     decision = fields.Dict()
     withheld = fields.Boolean()
     notice = fields.String()
 
 
 _BODY = {"required": True, "content": {"application/json": {"schema": GenerateRequestSchema}}}
-_ANSWER = {"description": "The attributed completion; with \"stream\": true, server-sent events (text, report, done)",
-           "content": {"application/json": {"schema": GenerateResponseSchema},
-                       "text/event-stream": {"schema": {
-                           "type": "object", "required": ["event", "data"],
-                           "properties": {"event": {"enum": ["text", "report", "done", "error"]},
-                                          "data": {"type": "string", "description": "one JSON object"}}}}}}
+_ANSWER = {
+    "description": 'The attributed completion; with "stream": true, server-sent events (text, report, done)',
+    "content": {
+        "application/json": {"schema": GenerateResponseSchema},
+        "text/event-stream": {
+            "schema": {
+                "type": "object",
+                "required": ["event", "data"],
+                "properties": {
+                    "event": {"enum": ["text", "report", "done", "error"]},
+                    "data": {"type": "string", "description": "one JSON object"},
+                },
+            }
+        },
+    },
+}
 
 
 def blueprint() -> Blueprint:
@@ -114,10 +161,13 @@ def blueprint() -> Blueprint:
     blp.record_once(lambda state: _install(state.app))
 
     @blp.route("/generate", methods=["POST"])
-    @blp.doc(summary="Generate code, attributed", requestBody=_BODY,
-             description="Complete a prompt (or fill in the middle) with the configured model; the completion "
-                         "comes with its Report and the policy's decision, and in block mode is withheld when "
-                         "the policy fails it.")
+    @blp.doc(
+        summary="Generate code, attributed",
+        requestBody=_BODY,
+        description="Complete a prompt (or fill in the middle) with the configured model; the completion "
+        "comes with its Report and the policy's decision, and in block mode is withheld when "
+        "the policy fails it.",
+    )
     @blp.doc(responses={"200": _ANSWER})
     @problems(blp, 400, 401, 413, 415, 422, 429, 503)
     def generate() -> Response:
@@ -128,8 +178,11 @@ def blueprint() -> Blueprint:
         try:  # a prompt the model cannot take (PromptError) is a 422 in either mode, before any event
             if body["stream"]:
                 events = generator.stream(wanted, int(current_app.config["GENERATOR_REATTRIBUTE_LINES"]))
-                return Response(stream_with_context(_server_sent(events)), mimetype="text/event-stream",
-                                headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+                return Response(
+                    stream_with_context(_server_sent(events)),
+                    mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+                )
             result = generator.generate(wanted)
         except ValueError as err:
             raise ProblemError(422, str(err), slug="invalid-generation-request") from None
@@ -137,7 +190,9 @@ def blueprint() -> Blueprint:
         asked = body["max_new_tokens"]
         if asked is not None and asked > wanted.sampling.max_new_tokens:
             cap = wanted.sampling.max_new_tokens
-            answer["warnings"] = [f"max_new_tokens={asked} was capped at {cap}, the most this server generates"]
+            answer["warnings"] = [
+                f"max_new_tokens={asked} was capped at {cap}, the most this server generates"
+            ]
         response = jsonify(answer)
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -152,8 +207,14 @@ class _State:
         config = app.config
         self.model_name = config["GENERATOR_MODEL"]  # CODECITE_GENERATOR_MODEL, read by the app's config
         self.retry_seconds = float(config["GENERATOR_RETRY_SECONDS"])
-        self._options = (config["GENERATOR_DEVICE"], config["GENERATOR_DTYPE"], config["GENERATOR_DECODE"],
-                         config["GENERATOR_QUANTIZATION"], bool(config["GENERATOR_OFFLINE"]), config["GENERATOR_THREADS"])
+        self._options = (
+            config["GENERATOR_DEVICE"],
+            config["GENERATOR_DTYPE"],
+            config["GENERATOR_DECODE"],
+            config["GENERATOR_QUANTIZATION"],
+            bool(config["GENERATOR_OFFLINE"]),
+            config["GENERATOR_THREADS"],
+        )
         self._lock = threading.Lock()
         self._model: Any = None
         self._failed: tuple[float, str] | None = None
@@ -163,15 +224,23 @@ class _State:
         from generator.attributed import AttributedGenerator
 
         services = get_services()  # no configured policy: the generator applies the default one
-        return AttributedGenerator(self.model(), services.served.attribute,  # type: ignore[arg-type]
-                                   services.decider.configured)
+        return AttributedGenerator(
+            self.model(),
+            services.served.attribute,  # type: ignore[arg-type]
+            services.decider.configured,
+        )
 
     def model(self) -> Any:
         if not self.model_name:
-            raise ProblemError(503, "no model is configured: set CODECITE_GENERATOR_MODEL (or GENERATOR_MODEL in "
-                                    "the app config) to a model directory or hub id, e.g. one made by "
-                                    "`codecite model train-tiny`", title="Generator unavailable",
-                               slug="generator-unavailable", headers={"Retry-After": "60"})
+            raise ProblemError(
+                503,
+                "no model is configured: set CODECITE_GENERATOR_MODEL (or GENERATOR_MODEL in "
+                "the app config) to a model directory or hub id, e.g. one made by "
+                "`codecite model train-tiny`",
+                title="Generator unavailable",
+                slug="generator-unavailable",
+                headers={"Retry-After": "60"},
+            )
         with self._lock:
             if self._model is not None:
                 return self._model
@@ -189,13 +258,24 @@ class _State:
         from generator.model import CodeModel
 
         device, dtype, decode, quantization, offline, threads = self._options
-        options = LoadOptions(device=device, dtype=dtype, decode=DecodeMode(decode), quantization=quantization,
-                              local_files_only=offline, threads=None if threads is None else int(threads))
+        options = LoadOptions(
+            device=device,
+            dtype=dtype,
+            decode=DecodeMode(decode),
+            quantization=quantization,
+            local_files_only=offline,
+            threads=None if threads is None else int(threads),
+        )
         return CodeModel.load(self.model_name, options)  # type: ignore[arg-type]
 
     def _unavailable(self, why: str) -> ProblemError:
-        return ProblemError(503, f"the model {self.model_name} cannot be loaded: {why}", title="Generator unavailable",
-                            slug="generator-unavailable", headers={"Retry-After": str(int(self.retry_seconds))})
+        return ProblemError(
+            503,
+            f"the model {self.model_name} cannot be loaded: {why}",
+            title="Generator unavailable",
+            slug="generator-unavailable",
+            headers={"Retry-After": str(int(self.retry_seconds))},
+        )
 
 
 def _install(app: Flask) -> None:
@@ -220,27 +300,45 @@ def _request(body: dict[str, Any], config: Any) -> Any:
     longest = int(config["GENERATOR_MAX_PROMPT_CHARS"])
     size = len(body["prompt"]) + len(body["suffix"] or "")
     if size > longest:
-        raise ProblemError(413, f"the prompt and suffix have {size:,} characters, more than the {longest:,} this "
-                                "server takes: send the code nearest the cursor", slug="prompt-too-large")
+        raise ProblemError(
+            413,
+            f"the prompt and suffix have {size:,} characters, more than the {longest:,} this "
+            "server takes: send the code nearest the cursor",
+            slug="prompt-too-large",
+        )
     for name in ("prompt", "suffix"):
         _check_text(name, body[name] or "")
     try:
-        sampling = SamplingOptions(max_new_tokens=wanted, temperature=body["temperature"], top_p=body["top_p"],
-                                   stop=tuple(body["stop"]), seed=body["seed"])
+        sampling = SamplingOptions(
+            max_new_tokens=wanted,
+            temperature=body["temperature"],
+            top_p=body["top_p"],
+            stop=tuple(body["stop"]),
+            seed=body["seed"],
+        )
     except ValueError as err:
         raise ProblemError(422, str(err), slug="invalid-generation-request") from None
-    return GenerateRequest(body["prompt"], body["suffix"], sampling, OutputMode(body["mode"]), body["language"])
+    return GenerateRequest(
+        body["prompt"], body["suffix"], sampling, OutputMode(body["mode"]), body["language"]
+    )
 
 
 def _check_text(name: str, text: str) -> None:
     if "\0" in text:
-        raise ProblemError(422, f"the {name} contains NUL characters, so it looks binary: send source code as text",
-                           slug="binary-input")
+        raise ProblemError(
+            422,
+            f"the {name} contains NUL characters, so it looks binary: send source code as text",
+            slug="binary-input",
+        )
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as err:
-        raise ProblemError(422, f"the {name} has an unpaired surrogate at character {err.start} (a lone "
-                                f"\\u{ord(text[err.start]):04x}): send valid Unicode text", slug="invalid-text") from None
+        raise ProblemError(
+            422,
+            f"the {name} has an unpaired surrogate at character {err.start} (a lone "
+            f"\\u{ord(text[err.start]):04x}): send valid Unicode text",
+            slug="invalid-text",
+        ) from None
 
 
 def _server_sent(events: Iterator[Any]) -> Iterator[str]:
@@ -250,6 +348,10 @@ def _server_sent(events: Iterator[Any]) -> Iterator[str]:
             yield f"event: {event.kind}\ndata: {json.dumps(event.to_dict(), ensure_ascii=False)}\n\n"
     except Exception as err:
         log.exception("generation failed while streaming")
-        problem = {"type": "urn:codecite:problem:generation-failed", "title": "Generation failed", "status": 500,
-                   "detail": f"{type(err).__name__}: {err}"}
+        problem = {
+            "type": "urn:codecite:problem:generation-failed",
+            "title": "Generation failed",
+            "status": 500,
+            "detail": f"{type(err).__name__}: {err}",
+        }
         yield f"event: error\ndata: {json.dumps(problem)}\n\n"

@@ -48,7 +48,9 @@ class IndexOptions:
                 problems.append(f"{name}={value} must be between 1 and 1000")
         if not 16 <= self.minhash_perm <= 1024:
             problems.append(f"minhash_perm={self.minhash_perm} must be between 16 and 1024")
-        if self.minhash_bits not in (8, 16, 32) or (self.minhash_bits == 32 and self.minhash_scheme != "affine32"):
+        if self.minhash_bits not in (8, 16, 32) or (
+            self.minhash_bits == 32 and self.minhash_scheme != "affine32"
+        ):
             problems.append(f"minhash_bits={self.minhash_bits} must be 8, 16 or 32 (32 only with affine32)")
         if self.minhash_scheme not in ("affine32", "affine64"):
             problems.append(f"minhash_scheme={self.minhash_scheme!r} must be 'affine32' or 'affine64'")

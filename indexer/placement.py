@@ -25,11 +25,21 @@ from indexer.analysis.channels import PostingChannel
 from indexer.analysis.fingerprints import DocFingerprints, fingerprint_bytes
 from indexer.analysis.minhash import estimated_jaccard, lean, new_lsh
 from indexer.options import IndexOptions
-from indexer.records import DEFAULT_KEEP, Document, IngestStats, LicenseCategory, Skip, SkipReason, content_hash
+from indexer.records import (
+    DEFAULT_KEEP,
+    Document,
+    IngestStats,
+    LicenseCategory,
+    Skip,
+    SkipReason,
+    content_hash,
+)
 
 log = logging.getLogger(__name__)
 
-Postings = dict[PostingChannel, tuple[np.ndarray, np.ndarray]]  # channel -> (uint64 hashes, int32 1-based lines)
+Postings = dict[
+    PostingChannel, tuple[np.ndarray, np.ndarray]
+]  # channel -> (uint64 hashes, int32 1-based lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +101,13 @@ class Placement:
     """The backend-neutral half of a build: filter, fingerprint and cluster documents, giving
     each a global id from `first_doc_id` on. Counts what it kept, skipped and clustered."""
 
-    def __init__(self, options: IndexOptions, settings: BuildSettings, first_doc_id: int = 0,
-                 existing: ExistingIndex | None = None) -> None:
+    def __init__(
+        self,
+        options: IndexOptions,
+        settings: BuildSettings,
+        first_doc_id: int = 0,
+        existing: ExistingIndex | None = None,
+    ) -> None:
         self.options = options
         self.settings = settings
         self.stats = IngestStats()
@@ -119,8 +134,9 @@ class Placement:
             yield PlacedDocument(doc_id, doc, raw, fingerprints, digest, cluster, postings, same)
 
 
-def _filtered(items: Iterable[Document | Skip], keep: frozenset[LicenseCategory], stats: IngestStats,
-              skips: list[Skip]) -> Iterator[Document]:
+def _filtered(
+    items: Iterable[Document | Skip], keep: frozenset[LicenseCategory], stats: IngestStats, skips: list[Skip]
+) -> Iterator[Document]:
     """Documents whose license category the index keeps; every drop is counted."""
     for item in items:
         if isinstance(item, Skip):
@@ -136,10 +152,12 @@ def _filtered(items: Iterable[Document | Skip], keep: frozenset[LicenseCategory]
             yield item
 
 
-def _fingerprinted(docs: Iterable[Document], options: IndexOptions,
-                   settings: BuildSettings) -> Iterator[tuple[Document, bytes, DocFingerprints, str]]:
+def _fingerprinted(
+    docs: Iterable[Document], options: IndexOptions, settings: BuildSettings
+) -> Iterator[tuple[Document, bytes, DocFingerprints, str]]:
     """Each document with its UTF-8 bytes, fingerprints and content hash, in input order,
     computed by worker threads."""
+
     def work(batch: list[Document]) -> list[tuple[Document, bytes, DocFingerprints, str]]:
         out = []
         for doc in batch:
@@ -195,8 +213,10 @@ class _Clusterer:
             self.identical += 1
             return self._representative(twin), {}, twin
         self._by_content[content_hash] = doc_id
-        full = {PostingChannel.EXACT: (fp.exact_hashes, fp.exact_lines),
-                PostingChannel.NORMALIZED: (fp.normalized_hashes, fp.normalized_lines)}
+        full = {
+            PostingChannel.EXACT: (fp.exact_hashes, fp.exact_lines),
+            PostingChannel.NORMALIZED: (fp.normalized_hashes, fp.normalized_lines),
+        }
         rep = self._nearest(fp.signature)
         if rep is None:
             self._signatures[doc_id] = fp.signature
@@ -232,9 +252,14 @@ class _Clusterer:
         return best
 
     def _remember(self, doc_id: int, fp: DocFingerprints) -> None:
-        self._cache[doc_id] = {PostingChannel.EXACT: fp.exact_hashes, PostingChannel.NORMALIZED: fp.normalized_hashes}
+        self._cache[doc_id] = {
+            PostingChannel.EXACT: fp.exact_hashes,
+            PostingChannel.NORMALIZED: fp.normalized_hashes,
+        }
 
 
-def _missing_from(hashes: np.ndarray, lines: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _missing_from(
+    hashes: np.ndarray, lines: np.ndarray, present: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     keep = ~np.isin(hashes, present, assume_unique=False)
     return hashes[keep], lines[keep]

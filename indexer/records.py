@@ -45,7 +45,9 @@ class LicenseCategory(str, enum.Enum):
 
 
 # What The Stack v2 keeps, and what `codecite index build --keep` defaults to.
-DEFAULT_KEEP = frozenset({LicenseCategory.PERMISSIVE, LicenseCategory.PUBLIC_DOMAIN, LicenseCategory.NO_LICENSE})
+DEFAULT_KEEP = frozenset(
+    {LicenseCategory.PERMISSIVE, LicenseCategory.PUBLIC_DOMAIN, LicenseCategory.NO_LICENSE}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +176,9 @@ class IngestStats:
             "bytes": self.bytes,
             "skipped": {r.value: n for r, n in sorted(self.skipped.items(), key=lambda kv: -kv[1])},
             "licenses": dict(sorted(self.licenses.items(), key=lambda kv: -kv[1])),
-            "license_categories": {c.value: n for c, n in sorted(self.categories.items(), key=lambda kv: -kv[1])},
+            "license_categories": {
+                c.value: n for c, n in sorted(self.categories.items(), key=lambda kv: -kv[1])
+            },
         }
 
 

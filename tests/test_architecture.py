@@ -29,6 +29,7 @@ def _modules() -> dict[str, Path]:
 
 def _runtime_imports(tree: ast.Module) -> Iterator[str]:
     """Every module name an import statement names, outside ``if TYPE_CHECKING:`` blocks."""
+
     def walk(nodes: list[ast.stmt]) -> Iterator[str]:
         for node in nodes:
             if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
@@ -42,6 +43,7 @@ def _runtime_imports(tree: ast.Module) -> Iterator[str]:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.stmt):
                     yield from walk([child])
+
     yield from walk(tree.body)
 
 
@@ -50,7 +52,9 @@ def import_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {name: set() for name in modules}
     for name, path in modules.items():
         for imported in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))):
-            while imported and imported not in modules:  # `from pkg import name` names a module or an attribute
+            while (
+                imported and imported not in modules
+            ):  # `from pkg import name` names a module or an attribute
                 imported = imported.rpartition(".")[0]
             if imported and imported != name:
                 graph[name].add(imported)
@@ -103,24 +107,33 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 def test_imports_run_one_way_between_the_layers() -> None:
     """indexer never imports search_api or generator; search_api never imports generator."""
     graph = import_graph()
-    wrong = [(a, b) for a, targets in graph.items() for b in targets
-             if (a.startswith("indexer") and b.startswith(("search_api", "generator")))
-             or (a.startswith("search_api") and b.startswith("generator"))]
+    wrong = [
+        (a, b)
+        for a, targets in graph.items()
+        for b in targets
+        if (a.startswith("indexer") and b.startswith(("search_api", "generator")))
+        or (a.startswith("search_api") and b.startswith("generator"))
+    ]
     assert wrong == []
 
 
 def test_no_module_is_over_400_lines() -> None:
-    long = {name: n for name, path in _modules().items()
-            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    long = {
+        name: n
+        for name, path in _modules().items()
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
     assert long == {}
 
 
 def test_cli_help_loads_no_engine_index_or_web_code() -> None:
     """`codecite --help` imports click and the command modules only (no numpy, numba, flask, torch)."""
-    probe = ("import sys\nfrom search_api.cli import main\n"
-             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-             "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-             "{'numpy', 'numba', 'datasketch', 'flask', 'torch', 'pyarrow', 'license_expression'})\n"
-             "print('HEAVY', heavy)")
+    probe = (
+        "import sys\nfrom search_api.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'numpy', 'numba', 'datasketch', 'flask', 'torch', 'pyarrow', 'license_expression'})\n"
+        "print('HEAVY', heavy)"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert "HEAVY []" in done.stdout, done.stdout[-500:]

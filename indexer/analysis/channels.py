@@ -100,7 +100,9 @@ def code_channel(tokens: Tokens) -> Channel:
     return Channel(tokens.data[offsets].astype(np.uint64), offsets)
 
 
-def normalized_channel(data: np.ndarray, language: str | None, start: int = 0, end: int | None = None) -> Channel:
+def normalized_channel(
+    data: np.ndarray, language: str | None, start: int = 0, end: int | None = None
+) -> Channel:
     """Words and punctuation of data[start:end]; renamable words become IDENT_VALUE."""
     end = data.shape[0] if end is None else end
     values, offsets, ends = _normalized(data, start, end, _CHAR_CLASS, keyword_hashes(family_of(language)))

@@ -47,8 +47,9 @@ def fingerprint_bytes(data: np.ndarray, language: str | None, options: IndexOpti
     exact_h, exact_off = _winnowed(
         [text_channel(data), code_channel(tokens)], options.exact_k, options.exact_window
     )
-    norm_h, norm_off = _winnowed([normalized_channel(data, language)], options.normalized_k,
-                                 options.normalized_window)
+    norm_h, norm_off = _winnowed(
+        [normalized_channel(data, language)], options.normalized_k, options.normalized_window
+    )
     exact_h, exact_l = _first_occurrences(exact_h, lines_of(exact_off, starts_of_lines))
     norm_h, norm_l = _first_occurrences(norm_h, lines_of(norm_off, starts_of_lines))
     return DocFingerprints(

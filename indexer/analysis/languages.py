@@ -89,9 +89,24 @@ _FILENAMES = {
 _BY_EXTENSION = {ext: lang for lang, (_, exts) in _LANGUAGES.items() for ext in exts}
 _BY_LOWER_NAME = {name.lower(): name for name in _LANGUAGES}
 _ALIASES = {
-    "py": "Python", "python3": "Python", "js": "JavaScript", "node": "JavaScript", "ts": "TypeScript",
-    "c++": "C++", "cpp": "C++", "cxx": "C++", "cs": "C#", "csharp": "C#", "golang": "Go", "rs": "Rust",
-    "sh": "Shell", "bash": "Shell", "rb": "Ruby", "kt": "Kotlin", "jsx": "JavaScript", "tsx": "TypeScript",
+    "py": "Python",
+    "python3": "Python",
+    "js": "JavaScript",
+    "node": "JavaScript",
+    "ts": "TypeScript",
+    "c++": "C++",
+    "cpp": "C++",
+    "cxx": "C++",
+    "cs": "C#",
+    "csharp": "C#",
+    "golang": "Go",
+    "rs": "Rust",
+    "sh": "Shell",
+    "bash": "Shell",
+    "rb": "Ruby",
+    "kt": "Kotlin",
+    "jsx": "JavaScript",
+    "tsx": "TypeScript",
 }
 
 # Languages a source code index keeps by default: everything that is code, not prose or data.

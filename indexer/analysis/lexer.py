@@ -118,8 +118,17 @@ _CHAR_CLASS = _char_classes()
 _NL, _BSLASH, _SLASH, _STAR, _HASH, _DQ, _SQ, _BT = 10, 92, 47, 42, 35, 34, 39, 96
 _DASH, _SEMI, _LT, _BANG, _GT, _LBRACE, _RBRACE, _LBRACKET, _RBRACKET = 45, 59, 60, 33, 62, 123, 125, 91, 93
 _F_GENERIC, _F_C, _F_JS, _F_PY, _F_HASH, _F_RUST, _F_GO, _F_SQL, _F_LISP, _F_HTML, _F_LUA, _F_HS = (
-    int(Family.GENERIC), int(Family.C_LIKE), int(Family.JAVASCRIPT), int(Family.PYTHON), int(Family.HASH),
-    int(Family.RUST), int(Family.GO), int(Family.SQL), int(Family.LISP), int(Family.HTML), int(Family.LUA),
+    int(Family.GENERIC),
+    int(Family.C_LIKE),
+    int(Family.JAVASCRIPT),
+    int(Family.PYTHON),
+    int(Family.HASH),
+    int(Family.RUST),
+    int(Family.GO),
+    int(Family.SQL),
+    int(Family.LISP),
+    int(Family.HTML),
+    int(Family.LUA),
     int(Family.HASKELL),
 )
 
@@ -232,7 +241,13 @@ def _comment_end(data, i, family):
         return _find(data, i + 2, _DASH, _RBRACE)
     if c == _SEMI and family == _F_LISP:
         return _line_end(data, i)
-    if c == _LT and family == _F_HTML and _at(data, i + 1, _BANG) and _at(data, i + 2, _DASH) and _at(data, i + 3, _DASH):
+    if (
+        c == _LT
+        and family == _F_HTML
+        and _at(data, i + 1, _BANG)
+        and _at(data, i + 2, _DASH)
+        and _at(data, i + 3, _DASH)
+    ):
         end = _find(data, i + 4, _DASH, _DASH)
         return end + 1 if _at(data, end, _GT) else end
     return -1

@@ -52,7 +52,9 @@ def storage_dtype(options: IndexOptions) -> np.dtype:
 def lean(sig: np.ndarray, options: IndexOptions) -> LeanMinHash:
     """A datasketch LeanMinHash holding this signature (for its LSH)."""
     # b-bit values fit 32 bits whichever scheme made them; every signature goes through here alike.
-    return LeanMinHash(seed=options.minhash_seed, hashvalues=np.asarray(sig, dtype=np.uint32), scheme="affine32")
+    return LeanMinHash(
+        seed=options.minhash_seed, hashvalues=np.asarray(sig, dtype=np.uint32), scheme="affine32"
+    )
 
 
 def new_lsh(options: IndexOptions) -> MinHashLSH:

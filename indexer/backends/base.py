@@ -101,8 +101,9 @@ class IndexReader(abc.ABC):
         Backends with a faster way (a column in memory) override this one-by-one default.
         """
         names: dict[str, int] = {}
-        return np.array([names.setdefault(self.info(int(d)).document.repo, len(names)) for d in doc_ids],
-                        dtype=np.int64)
+        return np.array(
+            [names.setdefault(self.info(int(d)).document.repo, len(names)) for d in doc_ids], dtype=np.int64
+        )
 
     @abc.abstractmethod
     def cluster_members(self, doc_id: int) -> np.ndarray:
@@ -163,14 +164,24 @@ class IndexWriter(abc.ABC):
     uri: str
 
     @abc.abstractmethod
-    def build(self, items: Iterable[Document | Skip], options: IndexOptions = IndexOptions(),
-              settings: BuildSettings = BuildSettings(), sources: list[str] | None = None,
-              progress: Progress | None = None) -> BuildResult:
+    def build(
+        self,
+        items: Iterable[Document | Skip],
+        options: IndexOptions = IndexOptions(),
+        settings: BuildSettings = BuildSettings(),
+        sources: list[str] | None = None,
+        progress: Progress | None = None,
+    ) -> BuildResult:
         """A new index from `items`, replacing what was served."""
 
     @abc.abstractmethod
-    def add(self, items: Iterable[Document | Skip], settings: BuildSettings = BuildSettings(),
-            sources: list[str] | None = None, progress: Progress | None = None) -> BuildResult:
+    def add(
+        self,
+        items: Iterable[Document | Skip],
+        settings: BuildSettings = BuildSettings(),
+        sources: list[str] | None = None,
+        progress: Progress | None = None,
+    ) -> BuildResult:
         """`items` appended to the index (its options are kept; nothing is rebuilt)."""
 
     @abc.abstractmethod

@@ -27,8 +27,9 @@ class CorruptIndexError(IndexStoreError):
     """An index file is missing, truncated or altered."""
 
     def __init__(self, problem: str) -> None:
-        super().__init__(f"{problem}: the index is damaged; rebuild it with "
-                         "`codecite index build SOURCE... --index DIR`")
+        super().__init__(
+            f"{problem}: the index is damaged; rebuild it with `codecite index build SOURCE... --index DIR`"
+        )
 
 
 class BackendUnavailableError(IndexStoreError):

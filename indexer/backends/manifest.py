@@ -30,13 +30,25 @@ class SegmentInfo:
     files: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "doc_base": self.doc_base, "documents": self.documents, "lines": self.lines,
-                "postings": self.postings, "files": self.files}
+        return {
+            "name": self.name,
+            "doc_base": self.doc_base,
+            "documents": self.documents,
+            "lines": self.lines,
+            "postings": self.postings,
+            "files": self.files,
+        }
 
     @classmethod
     def from_dict(cls, raw: dict) -> SegmentInfo:
-        return cls(raw["name"], int(raw["doc_base"]), int(raw["documents"]), int(raw["lines"]),
-                   dict(raw["postings"]), dict(raw.get("files", {})))
+        return cls(
+            raw["name"],
+            int(raw["doc_base"]),
+            int(raw["documents"]),
+            int(raw["lines"]),
+            dict(raw["postings"]),
+            dict(raw.get("files", {})),
+        )
 
 
 @dataclass(slots=True)
@@ -81,22 +93,32 @@ class Manifest:
             raise IndexVersionError(f"{where} has no codecite index manifest: {rebuild}")
         version = raw.get("format_version")
         if version != FORMAT_VERSION:
-            raise IndexVersionError(f"{where} has format version {version}, this codecite reads version "
-                                    f"{FORMAT_VERSION}: {rebuild} (or install the codecite release that wrote it)")
+            raise IndexVersionError(
+                f"{where} has format version {version}, this codecite reads version "
+                f"{FORMAT_VERSION}: {rebuild} (or install the codecite release that wrote it)"
+            )
         try:
             options = IndexOptions.from_dict(raw["options"])
         except (KeyError, TypeError, ValueError) as err:
-            raise IndexVersionError(f"{where} records options this codecite does not know ({err}): {rebuild}") from err
+            raise IndexVersionError(
+                f"{where} records options this codecite does not know ({err}): {rebuild}"
+            ) from err
         if options.options_hash != raw.get("options_hash"):
-            raise IndexOptionsError(f"{where} was built with fingerprinting code or options this codecite "
-                                    f"computes differently: {rebuild}")
+            raise IndexOptionsError(
+                f"{where} was built with fingerprinting code or options this codecite "
+                f"computes differently: {rebuild}"
+            )
         try:
             return cls(
-                generation=int(raw["generation"]), index_id=raw["index_id"], created=raw["created"],
-                options=options, segments=[SegmentInfo.from_dict(s) for s in raw["segments"]],
+                generation=int(raw["generation"]),
+                index_id=raw["index_id"],
+                created=raw["created"],
+                options=options,
+                segments=[SegmentInfo.from_dict(s) for s in raw["segments"]],
                 removed_repos=list(raw.get("removed_repos", [])),
                 removed_documents=[int(d) for d in raw.get("removed_documents", [])],
-                sources=list(raw.get("sources", [])), ingest=dict(raw.get("ingest", {})),
+                sources=list(raw.get("sources", [])),
+                ingest=dict(raw.get("ingest", {})),
             )
         except (KeyError, TypeError, ValueError) as err:
             raise IndexVersionError(f"{where} has a damaged manifest ({err!r}): {rebuild}") from err

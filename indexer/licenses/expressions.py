@@ -128,7 +128,9 @@ def license_category(expression: str | None) -> LicenseCategory:
     return fold_expression(tree, _category_of_symbol, _freest_or_strictest)
 
 
-def fold_expression(node: object, leaf: Callable[[Any], T], combine: Callable[[bool, object, list[T]], T]) -> T:
+def fold_expression(
+    node: object, leaf: Callable[[Any], T], combine: Callable[[bool, object, list[T]], T]
+) -> T:
     """Fold a parsed SPDX expression bottom up: `leaf(symbol)` gives a license's value (a
     ``L WITH E`` symbol included), `combine(is_or, node, values)` merges the parts of an OR or an AND."""
     licensing = spdx_licensing()

@@ -136,4 +136,3 @@ def read_document(
         url=context.forge.file_url(rel_path, context.revision) if context.forge else None,
         revision=context.revision,
     )
-

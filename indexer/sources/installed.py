@@ -123,8 +123,9 @@ class InstalledDistributions(Source):
             return
         ref = distribution_repo(dist)
         context = RepoContext(ref.name if ref else name, distribution_license(dist), dist.version, forge=None)
-        log.debug("distribution %s %s: repo %s, license %s", name, dist.version, context.name,
-                  context.license)
+        log.debug(
+            "distribution %s %s: repo %s, license %s", name, dist.version, context.name, context.license
+        )
         for file in files:
             rel = file.as_posix()
             where = f"{name}:{rel}"

@@ -17,17 +17,34 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from indexer.licenses.expressions import combine_expressions, join_expressions, license_category, normalize_expression
+from indexer.licenses.expressions import (
+    combine_expressions,
+    join_expressions,
+    license_category,
+    normalize_expression,
+)
 from indexer.records import Document, LicenseCategory, Skip, SkipReason, git_blob_id
 from indexer.sources.base import IngestOptions, SourceError
 from indexer.sources.filters import check_name, check_size, check_text, decode
 from indexer.sources.repo_urls import RepoRef, looks_like_owner_name
 
 # Candidate columns for each field, most specific first (v2 name, then v1 name, then generic).
-_PATH = ("path", "max_stars_repo_path", "max_forks_repo_path", "max_issues_repo_path", "file_path",
-         "filepath")
-_REPO = ("repo_name", "max_stars_repo_name", "max_forks_repo_name", "max_issues_repo_name", "repo",
-         "repository")
+_PATH = (
+    "path",
+    "max_stars_repo_path",
+    "max_forks_repo_path",
+    "max_issues_repo_path",
+    "file_path",
+    "filepath",
+)
+_REPO = (
+    "repo_name",
+    "max_stars_repo_name",
+    "max_forks_repo_name",
+    "max_issues_repo_name",
+    "repo",
+    "repository",
+)
 _BLOB_ID = ("blob_id", "hexsha")
 _LANGUAGE = ("language", "lang")
 _LICENSES = ("detected_licenses", "max_stars_repo_licenses", "max_forks_repo_licenses", "licenses", "license")
@@ -52,8 +69,16 @@ class ColumnMap:
     @property
     def columns(self) -> list[str]:
         """The columns to read, in a stable order."""
-        named = [self.content, self.path, self.repo, self.blob_id, self.language, self.licenses,
-                 self.license_type, self.revision]
+        named = [
+            self.content,
+            self.path,
+            self.repo,
+            self.blob_id,
+            self.language,
+            self.licenses,
+            self.license_type,
+            self.revision,
+        ]
         return list(dict.fromkeys(c for c in named if c))
 
 

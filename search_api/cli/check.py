@@ -29,29 +29,77 @@ SCAN = "the scan"
 def _scan_options(func: Callable[..., Any]) -> Callable[..., Any]:
     decorators = [
         click.argument("paths", nargs=-1, type=click.Path()),
-        click.option("--diff", "diff_spec", metavar="BASE[..HEAD]", default=None,
-                     help="Only the lines this git diff adds: BASE (against the work tree), BASE..HEAD, "
-                          "or BASE...HEAD (since the merge base)."),
+        click.option(
+            "--diff",
+            "diff_spec",
+            metavar="BASE[..HEAD]",
+            default=None,
+            help="Only the lines this git diff adds: BASE (against the work tree), BASE..HEAD, "
+            "or BASE...HEAD (since the merge base).",
+        ),
         click.option("--staged", is_flag=True, help="Only the lines staged for commit (git diff --cached)."),
-        click.option("--index", "index_uri", envvar="CODECITE_INDEX", default=None, metavar="DIR",
-                     help="Index directory (or es+http://host:9200/name). Env: CODECITE_INDEX."),
-        click.option("--server", envvar="CODECITE_SERVER", default=None, metavar="URL",
-                     help="Base URL of a codecite API to use instead of a local index. Env: CODECITE_SERVER "
-                          "(and CODECITE_TOKEN for its API token)."),
-        click.option("--policy", "policy_file", envvar="CODECITE_POLICY", default=None,
-                     type=click.Path(dir_okay=False),
-                     help="Policy file (TOML or JSON); default: the built-in policy (`codecite policy init`)."),
-        click.option("--min-match", type=click.IntRange(1), default=None,
-                     help="Minimum match size in non-whitespace characters (default: the index's, 50)."),
-        click.option("--jobs", "-j", type=click.IntRange(1), default=os.cpu_count() or 1, show_default=True,
-                     help="Worker processes for a local index."),
-        click.option("--max-file-bytes", type=click.IntRange(1), default=1_000_000, show_default=True,
-                     help="Skip larger files."),
-        click.option("--include-non-code", is_flag=True, help="Also scan Markdown, JSON, YAML and text files."),
-        click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
-                     help="Seconds to wait for each server request."),
-        click.option("--retries", type=click.IntRange(0), default=4, show_default=True,
-                     help="Retries of a server request after connection errors, 429 and 5xx."),
+        click.option(
+            "--index",
+            "index_uri",
+            envvar="CODECITE_INDEX",
+            default=None,
+            metavar="DIR",
+            help="Index directory (or es+http://host:9200/name). Env: CODECITE_INDEX.",
+        ),
+        click.option(
+            "--server",
+            envvar="CODECITE_SERVER",
+            default=None,
+            metavar="URL",
+            help="Base URL of a codecite API to use instead of a local index. Env: CODECITE_SERVER "
+            "(and CODECITE_TOKEN for its API token).",
+        ),
+        click.option(
+            "--policy",
+            "policy_file",
+            envvar="CODECITE_POLICY",
+            default=None,
+            type=click.Path(dir_okay=False),
+            help="Policy file (TOML or JSON); default: the built-in policy (`codecite policy init`).",
+        ),
+        click.option(
+            "--min-match",
+            type=click.IntRange(1),
+            default=None,
+            help="Minimum match size in non-whitespace characters (default: the index's, 50).",
+        ),
+        click.option(
+            "--jobs",
+            "-j",
+            type=click.IntRange(1),
+            default=os.cpu_count() or 1,
+            show_default=True,
+            help="Worker processes for a local index.",
+        ),
+        click.option(
+            "--max-file-bytes",
+            type=click.IntRange(1),
+            default=1_000_000,
+            show_default=True,
+            help="Skip larger files.",
+        ),
+        click.option(
+            "--include-non-code", is_flag=True, help="Also scan Markdown, JSON, YAML and text files."
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0.1),
+            default=60.0,
+            show_default=True,
+            help="Seconds to wait for each server request.",
+        ),
+        click.option(
+            "--retries",
+            type=click.IntRange(0),
+            default=4,
+            show_default=True,
+            help="Retries of a server request after connection errors, 429 and 5xx.",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -60,16 +108,37 @@ def _scan_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.command("check")
 @_scan_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True,
-              help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Write the output here (a summary still goes to standard error).")
-@click.option("--notice", "notice_file", type=click.Path(dir_okay=False), default=None,
-              help="Also write THIRD_PARTY_NOTICES for the matches that need attribution to this file.")
-@click.option("--sarif-category", default="codecite", show_default=True,
-              help="SARIF automationDetails id, to keep several uploads per commit apart.")
-def check_command(fmt: str, output: str | None, notice_file: str | None, sarif_category: str,
-                  **scan_args: Any) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the output here (a summary still goes to standard error).",
+)
+@click.option(
+    "--notice",
+    "notice_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write THIRD_PARTY_NOTICES for the matches that need attribution to this file.",
+)
+@click.option(
+    "--sarif-category",
+    default="codecite",
+    show_default=True,
+    help="SARIF automationDetails id, to keep several uploads per commit apart.",
+)
+def check_command(
+    fmt: str, output: str | None, notice_file: str | None, sarif_category: str, **scan_args: Any
+) -> None:
     """Attribute PATHS (default: the current directory) or the lines a diff adds, and apply the policy.
 
     Exit status: 0 the policy passes, 1 a policy violation, 2 a usage, index or server error.
@@ -91,8 +160,13 @@ def check_command(fmt: str, output: str | None, notice_file: str | None, sarif_c
 
 @click.command("notice")
 @_scan_options
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Write the notices here (e.g. THIRD_PARTY_NOTICES) instead of standard output.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the notices here (e.g. THIRD_PARTY_NOTICES) instead of standard output.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
 def notice_command(output: str | None, as_json: bool, **scan_args: Any) -> None:
     """Write THIRD_PARTY_NOTICES for the code in PATHS that matches sources needing attribution.
@@ -126,9 +200,20 @@ def write_output(path: str | None, text: str) -> None:
     os.replace(tmp, target)
 
 
-def _run_scan(paths: tuple[str, ...], diff_spec: str | None, staged: bool, index_uri: str | None,
-              server: str | None, policy_file: str | None, min_match: int | None, jobs: int, max_file_bytes: int,
-              include_non_code: bool, timeout: float, retries: int) -> tuple[ScanResult, Attributor]:
+def _run_scan(
+    paths: tuple[str, ...],
+    diff_spec: str | None,
+    staged: bool,
+    index_uri: str | None,
+    server: str | None,
+    policy_file: str | None,
+    min_match: int | None,
+    jobs: int,
+    max_file_bytes: int,
+    include_non_code: bool,
+    timeout: float,
+    retries: int,
+) -> tuple[ScanResult, Attributor]:
     from search_api.gate.diff import collect_diff
     from search_api.gate.git import find_root
     from search_api.gate.policy_file import default_policy, load_policy
@@ -136,8 +221,11 @@ def _run_scan(paths: tuple[str, ...], diff_spec: str | None, staged: bool, index
     from search_api.gate.targets import ScanOptions, collect_files
 
     if (index_uri is None) == (server is None):
-        raise CliError("give either --index DIR (a local index) or --server URL (a codecite API)"
-                       if index_uri is None else "give --index or --server, not both")
+        raise CliError(
+            "give either --index DIR (a local index) or --server URL (a codecite API)"
+            if index_uri is None
+            else "give --index or --server, not both"
+        )
     policy = load_policy(policy_file) if policy_file else default_policy()
     root = find_root(list(paths))
     options = ScanOptions(max_file_bytes=max_file_bytes, include_non_code=include_non_code)
@@ -156,13 +244,15 @@ def _run_scan(paths: tuple[str, ...], diff_spec: str | None, staged: bool, index
     return result, attributor
 
 
-def _attributor(index_uri: str | None, server: str | None, min_match: int | None, jobs: int, timeout: float,
-                retries: int) -> Attributor:
+def _attributor(
+    index_uri: str | None, server: str | None, min_match: int | None, jobs: int, timeout: float, retries: int
+) -> Attributor:
     if server is not None:
         from search_api.gate.remote import RemoteAttributor, RemoteClient, RetryPolicy
 
-        client = RemoteClient(server, os.environ.get("CODECITE_TOKEN") or None,
-                              RetryPolicy(timeout=timeout, retries=retries))
+        client = RemoteClient(
+            server, os.environ.get("CODECITE_TOKEN") or None, RetryPolicy(timeout=timeout, retries=retries)
+        )
         return RemoteAttributor(client, min_match)
     from indexer.backends import open_index
     from search_api.engine.options import QueryOptions
@@ -187,7 +277,9 @@ def _render(result: ScanResult, fmt: str, category: str) -> str:
 def _notices(result: ScanResult, attributor: Attributor) -> str:
     from search_api.render.notice import collect_notices, render_notices
 
-    return render_notices(collect_notices(result, attributor.source_text), str(result.index.get("id") or "") or None)
+    return render_notices(
+        collect_notices(result, attributor.source_text), str(result.index.get("id") or "") or None
+    )
 
 
 def _version() -> str:

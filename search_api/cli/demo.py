@@ -37,13 +37,20 @@ def build_demo_index(index_dir: Path, max_mb: float, rebuild: bool, quiet: bool 
     from indexer.sources import IngestOptions, open_source
 
     if rebuild or not (index_dir / "CURRENT").exists():
-        items = _first_bytes(open_source("installed", IngestOptions(languages=frozenset({"Python"}))),
-                             int(max_mb * 1e6))
+        items = _first_bytes(
+            open_source("installed", IngestOptions(languages=frozenset({"Python"}))), int(max_mb * 1e6)
+        )
         with ByteProgress("indexing installed code", disabled=quiet) as bar:
-            result = EmbeddedWriter(index_dir).build(items, settings=BuildSettings(workers=min(os.cpu_count() or 1, 4)),
-                                 sources=["installed"], progress=bar.update)
-        click.echo(f"indexed {result.stats.documents:,} files ({result.stats.bytes / 1e6:.1f} MB) of the installed "
-                   f"packages in {result.seconds:.1f} s -> {index_dir}")
+            result = EmbeddedWriter(index_dir).build(
+                items,
+                settings=BuildSettings(workers=min(os.cpu_count() or 1, 4)),
+                sources=["installed"],
+                progress=bar.update,
+            )
+        click.echo(
+            f"indexed {result.stats.documents:,} files ({result.stats.bytes / 1e6:.1f} MB) of the installed "
+            f"packages in {result.seconds:.1f} s -> {index_dir}"
+        )
     return EmbeddedIndex(index_dir)
 
 
@@ -62,7 +69,9 @@ def sample_query(index: EmbeddedIndex, seed: int = 7) -> tuple[str, str]:
         if sum(len(x.strip()) for x in snippet) < 300:
             continue
         info = index.info(doc_id).document
-        query = "def my_new_helper(values):\n    total = sum(values)\n    return total\n\n\n" + "\n".join(snippet)
+        query = "def my_new_helper(values):\n    total = sum(values)\n    return total\n\n\n" + "\n".join(
+            snippet
+        )
         return query, f"{info.repo}:{info.path} lines {start_line + 1}-{start_line + 12}"
     raise click.ClickException("the demo index has no file long enough for a sample")
 
@@ -74,14 +83,31 @@ def permalink_fragment(code: str, language: str | None = None) -> str:
 
 
 @click.command("demo")
-@click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DEMO_INDEX,
-              show_default=True, help="Where to keep the demo index.")
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_DEMO_INDEX,
+    show_default=True,
+    help="Where to keep the demo index.",
+)
 @click.option("--max-mb", default=40.0, show_default=True, help="Index at most this much code.")
 @click.option("--rebuild", is_flag=True, help="Rebuild the demo index even if it exists.")
-@click.option("--no-serve", is_flag=True, help="Print the sample attribution here instead of serving the page.")
+@click.option(
+    "--no-serve", is_flag=True, help="Print the sample attribution here instead of serving the page."
+)
 @server_options
-def demo_command(index_dir: Path, max_mb: float, rebuild: bool, no_serve: bool, host: str, port: int, workers: int,
-                 threads: int, server: str) -> None:
+def demo_command(
+    index_dir: Path,
+    max_mb: float,
+    rebuild: bool,
+    no_serve: bool,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    server: str,
+) -> None:
     """Index this environment's installed packages, then serve the lookup page with a sample ready."""
     from search_api.engine.searcher import Searcher
     from search_api.render.text import render_report
@@ -93,8 +119,10 @@ def demo_command(index_dir: Path, max_mb: float, rebuild: bool, no_serve: bool, 
         report = Searcher(index).attribute(query, "Python")
     elapsed = (time.perf_counter() - started) * 1000
     if no_serve:
-        click.echo(f"\nsample query: 12 lines of {origin}, pasted below a new function "
-                   f"(answered in {elapsed:.1f} ms):\n")
+        click.echo(
+            f"\nsample query: 12 lines of {origin}, pasted below a new function "
+            f"(answered in {elapsed:.1f} ms):\n"
+        )
         click.echo(render_report(report, query, index))
         return
     fragment = permalink_fragment(query, "Python")
@@ -103,8 +131,10 @@ def demo_command(index_dir: Path, max_mb: float, rebuild: bool, no_serve: bool, 
 
     def announce(url: str) -> None:
         click.echo(f"codecite demo: {documents:,} installed files indexed, serving the lookup page on {url}/")
-        click.echo(f"sample: 12 lines of {origin} pasted below a new function; see where they came from at\n"
-                   f"  {url}/#{fragment}\n(Ctrl+C stops)")
+        click.echo(
+            f"sample: 12 lines of {origin} pasted below a new function; see where they came from at\n"
+            f"  {url}/#{fragment}\n(Ctrl+C stops)"
+        )
 
     start({"INDEX": str(index_dir)}, host, port, server, workers, threads, announce)
 

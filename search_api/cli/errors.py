@@ -56,5 +56,7 @@ def no_crash(doing: str) -> Iterator[None]:
         raise CliError(f"interrupted: {doing} did not complete") from None
     except Exception as err:
         log.debug("unexpected error", exc_info=True)
-        raise CliError(f"unexpected error, {doing} did not complete: {type(err).__name__}: {err} "
-                       "(run `codecite -vv ...` for the traceback)") from err
+        raise CliError(
+            f"unexpected error, {doing} did not complete: {type(err).__name__}: {err} "
+            "(run `codecite -vv ...` for the traceback)"
+        ) from err

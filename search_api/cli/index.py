@@ -18,8 +18,11 @@ if TYPE_CHECKING:
     from indexer.backends.base import BuildResult
     from indexer.placement import BuildSettings
 
-_KEEP_HELP = ("License categories to index, comma-separated, or 'all' (default: "
-              + ",".join(sorted(c.value for c in DEFAULT_KEEP)) + ", as The Stack v2 keeps).")
+_KEEP_HELP = (
+    "License categories to index, comma-separated, or 'all' (default: "
+    + ",".join(sorted(c.value for c in DEFAULT_KEEP))
+    + ", as The Stack v2 keeps)."
+)
 
 
 @click.group("index")
@@ -30,15 +33,34 @@ def index_group() -> None:
 def _source_options(func):  # noqa: ANN001, ANN202 - click decorator stack
     decorators = [
         click.argument("sources", nargs=-1, required=True),
-        click.option("--index", "index_dir", required=True, metavar="URI",
-                     help="Index directory, or es+http(s)://host:9200/NAME for Elasticsearch."),
+        click.option(
+            "--index",
+            "index_dir",
+            required=True,
+            metavar="URI",
+            help="Index directory, or es+http(s)://host:9200/NAME for Elasticsearch.",
+        ),
         click.option("--keep", default=None, metavar="CATEGORIES", help=_KEEP_HELP),
-        click.option("--languages", default=None, metavar="LANGS",
-                     help="Only these languages, comma-separated (default: every programming language)."),
-        click.option("--max-file-bytes", default=1_000_000, show_default=True, type=click.IntRange(1),
-                     help="Skip larger files."),
-        click.option("--workers", default=min(os.cpu_count() or 1, 8), show_default=True, type=click.IntRange(1),
-                     help="Fingerprinting threads."),
+        click.option(
+            "--languages",
+            default=None,
+            metavar="LANGS",
+            help="Only these languages, comma-separated (default: every programming language).",
+        ),
+        click.option(
+            "--max-file-bytes",
+            default=1_000_000,
+            show_default=True,
+            type=click.IntRange(1),
+            help="Skip larger files.",
+        ),
+        click.option(
+            "--workers",
+            default=min(os.cpu_count() or 1, 8),
+            show_default=True,
+            type=click.IntRange(1),
+            help="Fingerprinting threads.",
+        ),
         click.option("--limit", default=None, type=click.IntRange(1), help="Stop after this many documents."),
         click.option("--json", "as_json", is_flag=True, help="Print the build summary as JSON."),
         click.option("--quiet", is_flag=True, help="No progress bar."),
@@ -50,8 +72,17 @@ def _source_options(func):  # noqa: ANN001, ANN202 - click decorator stack
 
 @index_group.command("build")
 @_source_options
-def build_command(sources: tuple[str, ...], index_dir: str, keep: str | None, languages: str | None,
-                  max_file_bytes: int, workers: int, limit: int | None, as_json: bool, quiet: bool) -> None:
+def build_command(
+    sources: tuple[str, ...],
+    index_dir: str,
+    keep: str | None,
+    languages: str | None,
+    max_file_bytes: int,
+    workers: int,
+    limit: int | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
     """Index SOURCES (dataset files, hf:NAME, directories of repositories, 'installed', npm:PATH).
 
     Writes a new generation of the index at --index and swaps it in atomically: the previous
@@ -62,44 +93,72 @@ def build_command(sources: tuple[str, ...], index_dir: str, keep: str | None, la
     with friendly_errors():
         items, settings = _prepare(sources, keep, languages, max_file_bytes, workers, limit)
         with ByteProgress("indexing", disabled=quiet or as_json) as bar:
-            result = open_writer(index_dir).build(items, settings=settings, sources=list(sources),
-                                                  progress=bar.update)
+            result = open_writer(index_dir).build(
+                items, settings=settings, sources=list(sources), progress=bar.update
+            )
     _print_result(result, index_dir, as_json)
 
 
 @index_group.command("add")
 @_source_options
-def add_command(sources: tuple[str, ...], index_dir: str, keep: str | None, languages: str | None,
-                max_file_bytes: int, workers: int, limit: int | None, as_json: bool, quiet: bool) -> None:
+def add_command(
+    sources: tuple[str, ...],
+    index_dir: str,
+    keep: str | None,
+    languages: str | None,
+    max_file_bytes: int,
+    workers: int,
+    limit: int | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
     """Append SOURCES to an existing index (a new segment; nothing is rebuilt)."""
     from indexer.backends import open_writer
 
     with friendly_errors():
         items, settings = _prepare(sources, keep, languages, max_file_bytes, workers, limit)
         with ByteProgress("adding", disabled=quiet or as_json) as bar:
-            result = open_writer(index_dir).add(items, settings=settings, sources=list(sources), progress=bar.update)
+            result = open_writer(index_dir).add(
+                items, settings=settings, sources=list(sources), progress=bar.update
+            )
     _print_result(result, index_dir, as_json)
 
 
 @index_group.command("remove")
-@click.option("--index", "index_dir", required=True, metavar="URI",
-              help="Index directory, or es+http(s)://host:9200/NAME.")
-@click.option("--repo", "repos", multiple=True, required=True, help="Repository to opt out (owner/name); repeatable.")
+@click.option(
+    "--index",
+    "index_dir",
+    required=True,
+    metavar="URI",
+    help="Index directory, or es+http(s)://host:9200/NAME.",
+)
+@click.option(
+    "--repo", "repos", multiple=True, required=True, help="Repository to opt out (owner/name); repeatable."
+)
 def remove_command(index_dir: str, repos: tuple[str, ...]) -> None:
     """Opt repositories out: they are never reported again (no rebuild needed)."""
     from indexer.backends import open_writer
 
     with friendly_errors():
         removal = open_writer(index_dir).remove_repos(list(repos))
-    click.echo(f"removed {removal.documents} documents of {', '.join(repos)}; generation "
-               f"{removal.manifest.generation} is current")
+    click.echo(
+        f"removed {removal.documents} documents of {', '.join(repos)}; generation "
+        f"{removal.manifest.generation} is current"
+    )
     if removal.documents == 0:
-        click.echo("note: no document of these repositories was in the index (check the spelling: owner/name)")
+        click.echo(
+            "note: no document of these repositories was in the index (check the spelling: owner/name)"
+        )
 
 
 @index_group.command("stats")
-@click.option("--index", "index_dir", required=True, metavar="URI",
-              help="Index directory, or es+http(s)://host:9200/NAME.")
+@click.option(
+    "--index",
+    "index_dir",
+    required=True,
+    metavar="URI",
+    help="Index directory, or es+http(s)://host:9200/NAME.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def stats_command(index_dir: str, as_json: bool) -> None:
     """What an index holds: documents, repos, licenses, languages, postings, size."""
@@ -111,10 +170,14 @@ def stats_command(index_dir: str, as_json: bool) -> None:
         click.echo(json.dumps(stats, indent=1))
         return
     click.echo(f"index {stats['index_id']} at {index_dir}, created {stats['created']}")
-    click.echo(f"  documents {stats['documents']:,} in {stats['repos']:,} repos, {stats['clusters']:,} copy clusters"
-               f" ({stats['removed_documents']:,} removed)")
-    click.echo(f"  corpus {stats['corpus_bytes'] / 1e6:.1f} MB, index {stats['index_bytes'] / 1e6:.1f} MB "
-               f"({stats['index_to_corpus']}x)")
+    click.echo(
+        f"  documents {stats['documents']:,} in {stats['repos']:,} repos, {stats['clusters']:,} copy clusters"
+        f" ({stats['removed_documents']:,} removed)"
+    )
+    click.echo(
+        f"  corpus {stats['corpus_bytes'] / 1e6:.1f} MB, index {stats['index_bytes'] / 1e6:.1f} MB "
+        f"({stats['index_to_corpus']}x)"
+    )
     postings = stats["postings"]
     click.echo(f"  postings: exact {postings['exact']:,}, normalized {postings['normalized']:,}")
     for title in ("license_categories", "licenses", "languages"):
@@ -123,8 +186,14 @@ def stats_command(index_dir: str, as_json: bool) -> None:
         click.echo(f"  {title.replace('_', ' ')}: {shown}")
 
 
-def _prepare(sources: tuple[str, ...], keep: str | None, languages: str | None, max_file_bytes: int,
-             workers: int, limit: int | None) -> tuple[Iterator[Document | Skip], BuildSettings]:
+def _prepare(
+    sources: tuple[str, ...],
+    keep: str | None,
+    languages: str | None,
+    max_file_bytes: int,
+    workers: int,
+    limit: int | None,
+) -> tuple[Iterator[Document | Skip], BuildSettings]:
     from indexer.licenses.expressions import parse_keep
     from indexer.placement import BuildSettings
     from indexer.sources import IngestOptions, open_source
@@ -152,23 +221,39 @@ def _first_documents(items: Iterator[Document | Skip], limit: int) -> Iterator[D
 def _print_result(result: BuildResult, index_dir: str, as_json: bool) -> None:
     stats = result.stats.to_dict()
     summary = {
-        "index": index_dir, "generation": result.manifest.generation, "seconds": round(result.seconds, 2),
-        "mb_per_second": round(result.mb_per_second, 2), "identical_copies": result.identical_copies,
-        "near_copies": result.near_copies, **stats,
+        "index": index_dir,
+        "generation": result.manifest.generation,
+        "seconds": round(result.seconds, 2),
+        "mb_per_second": round(result.mb_per_second, 2),
+        "identical_copies": result.identical_copies,
+        "near_copies": result.near_copies,
+        **stats,
     }
     if as_json:
         click.echo(json.dumps(summary, indent=1))
         return
-    click.echo(f"indexed {stats['documents']:,} documents, {stats['bytes'] / 1e6:.1f} MB in {result.seconds:.1f} s "
-               f"({result.mb_per_second:.1f} MB/s) -> {index_dir} (generation {result.manifest.generation})")
+    click.echo(
+        f"indexed {stats['documents']:,} documents, {stats['bytes'] / 1e6:.1f} MB in {result.seconds:.1f} s "
+        f"({result.mb_per_second:.1f} MB/s) -> {index_dir} (generation {result.manifest.generation})"
+    )
     click.echo(f"  copies: {result.identical_copies:,} identical, {result.near_copies:,} near-duplicate")
     skipped = stats["skipped"]
     total = sum(skipped.values())
-    click.echo(f"  skipped {total:,} files" + (": " + ", ".join(f"{k} {v:,}" for k, v in skipped.items())
-                                                if skipped else ""))
-    click.echo("  license categories: " + ", ".join(f"{k} {v:,}" for k, v in stats["license_categories"].items()))
+    click.echo(
+        f"  skipped {total:,} files"
+        + (": " + ", ".join(f"{k} {v:,}" for k, v in skipped.items()) if skipped else "")
+    )
+    click.echo(
+        "  license categories: " + ", ".join(f"{k} {v:,}" for k, v in stats["license_categories"].items())
+    )
     licenses = list(stats["licenses"].items())
-    click.echo("  licenses: " + ", ".join(f"{k} {v:,}" for k, v in licenses[:10]) + (" ..." if len(licenses) > 10 else ""))
+    click.echo(
+        "  licenses: "
+        + ", ".join(f"{k} {v:,}" for k, v in licenses[:10])
+        + (" ..." if len(licenses) > 10 else "")
+    )
     if stats["documents"] == 0:
-        raise CliError("nothing was indexed: every file was skipped (see the counts above; --keep all keeps "
-                       "every license)")
+        raise CliError(
+            "nothing was indexed: every file was skipped (see the counts above; --keep all keeps "
+            "every license)"
+        )

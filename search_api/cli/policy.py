@@ -30,7 +30,9 @@ def policy_init(path: str, force: bool) -> None:
             raise CliError(f"{path} exists: use --force to overwrite it, or give another PATH")
         write_output(None if path == "-" else path, default_policy_text())
         if path != "-":
-            click.echo(f"wrote the default policy to {path}; use it with `codecite check --policy {path}`", err=True)
+            click.echo(
+                f"wrote the default policy to {path}; use it with `codecite check --policy {path}`", err=True
+            )
 
 
 @policy_group.command("show")

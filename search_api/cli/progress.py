@@ -11,8 +11,16 @@ class ByteProgress:
     """``with ByteProgress("indexing") as bar: ... bar.update(files_done, bytes_done)``."""
 
     def __init__(self, label: str, disabled: bool = False) -> None:
-        self._bar = tqdm(desc=label, unit="B", unit_scale=True, unit_divisor=1000, disable=disabled,
-                         dynamic_ncols=True, mininterval=0.5, leave=True)
+        self._bar = tqdm(
+            desc=label,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1000,
+            disable=disabled,
+            dynamic_ncols=True,
+            mininterval=0.5,
+            leave=True,
+        )
         self._bytes = 0
         self._files = 0
 
@@ -26,7 +34,8 @@ class ByteProgress:
     def __enter__(self) -> ByteProgress:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._bar.set_postfix_str(f"{self._files:,} files", refresh=False)
         self._bar.close()

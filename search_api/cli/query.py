@@ -20,15 +20,36 @@ if TYPE_CHECKING:
 @click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--index", "index_uri", required=True, help="Index directory or es+http://host:9200/name.")
 @click.option("--language", default=None, help="Language of the code (default: guessed).")
-@click.option("--min-match", type=click.IntRange(1), default=None,
-              help="Minimum match size in non-whitespace characters (default 50).")
+@click.option(
+    "--min-match",
+    type=click.IntRange(1),
+    default=None,
+    help="Minimum match size in non-whitespace characters (default 50).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the Report as JSON.")
-@click.option("--batch", "batch", type=click.Path(dir_okay=False, allow_dash=True), default=None,
-              help='JSON lines {"id", "code", "language"?} in; one JSON Report per line out, with the same id.')
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write to this file instead of standard output.")
-def query_command(file: str | None, index_uri: str, language: str | None, min_match: int | None, as_json: bool,
-                  batch: str | None, output: str | None) -> None:
+@click.option(
+    "--batch",
+    "batch",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default=None,
+    help='JSON lines {"id", "code", "language"?} in; one JSON Report per line out, with the same id.',
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write to this file instead of standard output.",
+)
+def query_command(
+    file: str | None,
+    index_uri: str,
+    language: str | None,
+    min_match: int | None,
+    as_json: bool,
+    batch: str | None,
+    output: str | None,
+) -> None:
     """Attribute FILE (or - for standard input) to the indexed files it came from."""
     if (file is None) == (batch is None):
         raise CliError("give either a FILE to attribute (- for standard input) or --batch IN.jsonl")
@@ -47,8 +68,9 @@ def query_command(file: str | None, index_uri: str, language: str | None, min_ma
                 _run_one(searcher, index, file or "-", language, as_json, out)
 
 
-def _run_one(searcher: Searcher, index: IndexReader, file: str, language: str | None, as_json: bool,
-             out: TextIO) -> None:
+def _run_one(
+    searcher: Searcher, index: IndexReader, file: str, language: str | None, as_json: bool, out: TextIO
+) -> None:
     from search_api.engine.searcher import QueryError
     from search_api.render.text import render_report
 
@@ -85,8 +107,11 @@ def _answer(searcher: Searcher, line: str, number: int) -> dict:
         return {"id": None, "line": number, "error": f"line {number}: not JSON ({err})"}
     if not isinstance(request, dict) or not isinstance(request.get("code"), str):
         ident = request.get("id") if isinstance(request, dict) else None
-        return {"id": ident, "line": number, "error": f'line {number}: each line must be a JSON object with a '
-                                                    f'string "code"'}
+        return {
+            "id": ident,
+            "line": number,
+            "error": f'line {number}: each line must be a JSON object with a string "code"',
+        }
     try:
         report = searcher.attribute(request["code"], request.get("language"))
     except QueryError as err:

@@ -10,16 +10,41 @@ import click
 from search_api.cli.errors import CliError, friendly_errors
 
 SERVER_OPTIONS = [
-    click.option("--host", default="127.0.0.1", show_default=True,
-                 help="Address to listen on (0.0.0.0 for every interface: put a proxy with TLS in front)."),
-    click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
-                 help="Port to listen on (0: any free port)."),
-    click.option("--workers", default=1, show_default=True, type=click.IntRange(1),
-                 help="Worker processes (gunicorn); each opens the index. About one per core."),
-    click.option("--threads", default=4, show_default=True, type=click.IntRange(1),
-                 help="Threads per worker (they share the worker's index, one query at a time)."),
-    click.option("--server", "server", type=click.Choice(["auto", "gunicorn", "werkzeug"]), default="auto",
-                 show_default=True, help="gunicorn where installed, else Werkzeug's threaded server."),
+    click.option(
+        "--host",
+        default="127.0.0.1",
+        show_default=True,
+        help="Address to listen on (0.0.0.0 for every interface: put a proxy with TLS in front).",
+    ),
+    click.option(
+        "--port",
+        default=8000,
+        show_default=True,
+        type=click.IntRange(0, 65535),
+        help="Port to listen on (0: any free port).",
+    ),
+    click.option(
+        "--workers",
+        default=1,
+        show_default=True,
+        type=click.IntRange(1),
+        help="Worker processes (gunicorn); each opens the index. About one per core.",
+    ),
+    click.option(
+        "--threads",
+        default=4,
+        show_default=True,
+        type=click.IntRange(1),
+        help="Threads per worker (they share the worker's index, one query at a time).",
+    ),
+    click.option(
+        "--server",
+        "server",
+        type=click.Choice(["auto", "gunicorn", "werkzeug"]),
+        default="auto",
+        show_default=True,
+        help="gunicorn where installed, else Werkzeug's threaded server.",
+    ),
 ]
 
 
@@ -30,13 +55,24 @@ def server_options(func):  # noqa: ANN001, ANN201 - click decorator stack
 
 
 @click.command("serve")
-@click.option("--index", "index_uri", required=True, envvar="CODECITE_INDEX", show_envvar=True,
-              help="Index directory or es+http://host:9200/name.")
-@click.option("--policy", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Policy file applied to every /v1/attribute answer (adds a `decision`).")
+@click.option(
+    "--index",
+    "index_uri",
+    required=True,
+    envvar="CODECITE_INDEX",
+    show_envvar=True,
+    help="Index directory or es+http://host:9200/name.",
+)
+@click.option(
+    "--policy",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Policy file applied to every /v1/attribute answer (adds a `decision`).",
+)
 @server_options
-def serve_command(index_uri: str, policy: str | None, host: str, port: int, workers: int, threads: int,
-                  server: str) -> None:
+def serve_command(
+    index_uri: str, policy: str | None, host: str, port: int, workers: int, threads: int, server: str
+) -> None:
     """Serve the JSON API (/v1), /healthz, /readyz, /metrics and the lookup page at / for an index.
 
     Settings not given here come from CODECITE_* environment variables (CODECITE_API_TOKENS,
@@ -54,8 +90,15 @@ def serve_command(index_uri: str, policy: str | None, host: str, port: int, work
     start(config, host, port, server, workers, threads)
 
 
-def start(config: dict, host: str, port: int, server: str, workers: int, threads: int,
-          announce: Callable[[str], None] | None = None) -> None:
+def start(
+    config: dict,
+    host: str,
+    port: int,
+    server: str,
+    workers: int,
+    threads: int,
+    announce: Callable[[str], None] | None = None,
+) -> None:
     """Run the server until interrupted, announcing its URL (by default: the endpoints); problems exit 2."""
     from search_api.web.server import run
 
@@ -69,7 +112,9 @@ def start(config: dict, host: str, port: int, server: str, workers: int, threads
     try:
         run(config, host, port, server=server, workers=workers, threads=threads, announce=say)
     except ImportError as err:
-        raise CliError(f"`codecite serve` needs the 'web' extra: pip install 'codecite[web]' ({err})") from err
+        raise CliError(
+            f"`codecite serve` needs the 'web' extra: pip install 'codecite[web]' ({err})"
+        ) from err
     except ValueError as err:
         raise CliError(str(err)) from err
     except OSError as err:

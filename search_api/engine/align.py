@@ -50,8 +50,15 @@ def sort_kgrams(kgrams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, kgrams[order]
 
 
-def align(q_values: np.ndarray, q_sorted: tuple[np.ndarray, np.ndarray], s_values: np.ndarray,
-          s_kgrams: np.ndarray, k: int, max_gap: int, min_run: int) -> list[Chain]:
+def align(
+    q_values: np.ndarray,
+    q_sorted: tuple[np.ndarray, np.ndarray],
+    s_values: np.ndarray,
+    s_kgrams: np.ndarray,
+    k: int,
+    max_gap: int,
+    min_run: int,
+) -> list[Chain]:
     """Chains of exact runs between a query and a source channel, split where either side has a
     gap longer than `max_gap` positions; runs shorter than `min_run` values are ignored.
     `q_sorted` is `sort_kgrams` of the query's k-gram hashes."""

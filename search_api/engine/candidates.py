@@ -75,9 +75,13 @@ def find_candidates(index: IndexReader, query: TextViews, options: QueryOptions)
         for rep in index.near_duplicates(signature(exact_hashes, index.options)):
             if rep not in known:
                 regions.append(Candidate(rep, None, 0.0))
-    rarity = Rarity({PostingChannel.EXACT: exact_hashes, PostingChannel.NORMALIZED: norm_hashes},
-                    {PostingChannel.EXACT: _repos_per_hash(index, exact),
-                     PostingChannel.NORMALIZED: _repos_per_hash(index, norm)})
+    rarity = Rarity(
+        {PostingChannel.EXACT: exact_hashes, PostingChannel.NORMALIZED: norm_hashes},
+        {
+            PostingChannel.EXACT: _repos_per_hash(index, exact),
+            PostingChannel.NORMALIZED: _repos_per_hash(index, norm),
+        },
+    )
     return Candidates(regions, rarity, discarded)
 
 
@@ -126,8 +130,9 @@ def _rarity(frequency: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.log2(np.maximum(frequency, 1).astype(np.float64)))
 
 
-def _regions(exact: PostingHits, norm: PostingHits, exact_at: np.ndarray, norm_at: np.ndarray,
-             query: TextViews) -> list[Candidate]:
+def _regions(
+    exact: PostingHits, norm: PostingHits, exact_at: np.ndarray, norm_at: np.ndarray, query: TextViews
+) -> list[Candidate]:
     """Chain hits per document along diagonals (source line minus query line): hits of one copy
     of the query share a diagonal, up to the drift that edits cause. Score = distinct query
     hashes on the chain, each weighted by its rarity (normalized ones at half weight)."""
@@ -138,8 +143,12 @@ def _regions(exact: PostingHits, norm: PostingHits, exact_at: np.ndarray, norm_a
     at = np.concatenate([exact_at[exact.query_index], norm_at[norm.query_index]])
     query_line = lines_of(at, query.lexed.line_starts)
     diagonal = np.concatenate([exact.lines, norm.lines]).astype(np.int64) - query_line
-    weights = np.concatenate([_rarity(exact.frequency[exact.query_index]),
-                              _NORMALIZED_WEIGHT * _rarity(norm.frequency[norm.query_index])])
+    weights = np.concatenate(
+        [
+            _rarity(exact.frequency[exact.query_index]),
+            _NORMALIZED_WEIGHT * _rarity(norm.frequency[norm.query_index]),
+        ]
+    )
     order = np.lexsort((diagonal, docs))
     docs, diagonal, keys, weights, at = docs[order], diagonal[order], keys[order], weights[order], at[order]
     query_line = query_line[order]
@@ -163,13 +172,15 @@ def _regions(exact: PostingHits, norm: PostingHits, exact_at: np.ndarray, norm_a
     for g in ranking:
         q_lines = (int(line_lo[g]) - QUERY_MARGIN, int(line_hi[g]) + QUERY_MARGIN)
         window = _window(diagonal[bounds[g] : bounds[g + 1]], q_lines)
-        channels = _BOTH if exact_hits[g] and norm_hits[g] else (_EXACT_ONLY if exact_hits[g] else _NORMALIZED_ONLY)
-        out.append(Candidate(int(doc_of[g]), window, float(score[g]), (int(q_lo[g]), int(q_hi[g]) + 1), q_lines,
-                             channels))
+        channels = (
+            _BOTH if exact_hits[g] and norm_hits[g] else (_EXACT_ONLY if exact_hits[g] else _NORMALIZED_ONLY)
+        )
+        out.append(
+            Candidate(
+                int(doc_of[g]), window, float(score[g]), (int(q_lo[g]), int(q_hi[g]) + 1), q_lines, channels
+            )
+        )
     return out
-
-
-
 
 
 def _window(diagonals: np.ndarray, query_lines: tuple[int, int]) -> tuple[int, int]:
@@ -184,7 +195,9 @@ def _window(diagonals: np.ndarray, query_lines: tuple[int, int]) -> tuple[int, i
     return lo + query_lines[0] - WINDOW_SLACK, hi + query_lines[1] + WINDOW_SLACK
 
 
-def _with_cluster_members(index: IndexReader, regions: list[Candidate], options: QueryOptions) -> list[Candidate]:
+def _with_cluster_members(
+    index: IndexReader, regions: list[Candidate], options: QueryOptions
+) -> list[Candidate]:
     """Add the near-duplicate members of candidate documents' clusters: they store only the
     postings their representative lacks, so the representative's hits stand for them too: they
     are looked at near the representative's window (and, once it is verified, where its matched
@@ -202,8 +215,17 @@ def _with_cluster_members(index: IndexReader, regions: list[Candidate], options:
             window = _widened(region.lines, NEAR_COPY_DRIFT)
             if (member, window) not in seen:
                 seen.add((member, window))
-                out.append(Candidate(member, window, region.score, region.query_bytes, region.query_lines,
-                                     region.channels, via=region.doc_id))
+                out.append(
+                    Candidate(
+                        member,
+                        window,
+                        region.score,
+                        region.query_bytes,
+                        region.query_lines,
+                        region.channels,
+                        via=region.doc_id,
+                    )
+                )
     return out
 
 

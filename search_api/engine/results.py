@@ -45,7 +45,9 @@ class Span:
 
     def __post_init__(self) -> None:
         if not 1 <= self.start_line <= self.end_line:
-            raise ValueError(f"bad span {self.start_line}-{self.end_line}: lines are 1-based and start <= end")
+            raise ValueError(
+                f"bad span {self.start_line}-{self.end_line}: lines are 1-based and start <= end"
+            )
 
     @property
     def lines(self) -> int:
@@ -75,13 +77,27 @@ class SourceRef:
     language: str
 
     def to_dict(self) -> dict[str, object]:
-        return {"blob_id": self.blob_id, "repo": self.repo, "path": self.path, "license": self.license,
-                "license_category": self.license_category, "url": self.url, "language": self.language}
+        return {
+            "blob_id": self.blob_id,
+            "repo": self.repo,
+            "path": self.path,
+            "license": self.license,
+            "license_category": self.license_category,
+            "url": self.url,
+            "language": self.language,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> SourceRef:
-        return cls(str(d.get("blob_id", "")), str(d["repo"]), str(d["path"]), d.get("license"),
-                   str(d.get("license_category", "unknown")), d.get("url"), str(d.get("language") or ""))
+        return cls(
+            str(d.get("blob_id", "")),
+            str(d["repo"]),
+            str(d["path"]),
+            d.get("license"),
+            str(d.get("license_category", "unknown")),
+            d.get("url"),
+            str(d.get("language") or ""),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +118,11 @@ class Copy:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Copy:
         span = d.get("source_span")
-        return cls(SourceRef.from_dict(d), Relation(d.get("relation", Relation.IDENTICAL)),
-                   Span.from_dict(span) if span else None)
+        return cls(
+            SourceRef.from_dict(d),
+            Relation(d.get("relation", Relation.IDENTICAL)),
+            Span.from_dict(span) if span else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +213,12 @@ class Report:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "query": {"lines": self.query_lines, "tokens": self.query_tokens, "chars": self.query_chars,
-                      "language": self.language},
+            "query": {
+                "lines": self.query_lines,
+                "tokens": self.query_tokens,
+                "chars": self.query_chars,
+                "language": self.language,
+            },
             "matches": [m.to_dict() for m in self.matches],
             "boilerplate": [m.to_dict() for m in self.boilerplate],
             "licenses": self.licenses,

@@ -47,13 +47,20 @@ class _Verified:
 class Searcher:
     """Answers attribution queries against one index."""
 
-    def __init__(self, index: IndexReader, options: QueryOptions = QueryOptions(), cache_size: int = 512) -> None:
+    def __init__(
+        self, index: IndexReader, options: QueryOptions = QueryOptions(), cache_size: int = 512
+    ) -> None:
         self.index = index
         self.options = options
         self._sources: LRUCache[int, Lexed] = LRUCache(cache_size)
 
-    def attribute(self, code: str | bytes, language: str | None = None, options: QueryOptions | None = None,
-                  filename: str | None = None) -> Report:
+    def attribute(
+        self,
+        code: str | bytes,
+        language: str | None = None,
+        options: QueryOptions | None = None,
+        filename: str | None = None,
+    ) -> Report:
         """Find where `code` came from (`language` as The Stack names it, else from `filename`, else
         guessed). Raises QueryError for input that is not source text."""
         started = time.perf_counter()
@@ -100,7 +107,9 @@ class Searcher:
             source = analyze(lexed, self.index.options, region.lines)
             q = queries.get(lexed.language)
             if q is None:
-                q = queries[lexed.language] = analyze(lex_text(query.text, lexed.language, True), self.index.options)
+                q = queries[lexed.language] = analyze(
+                    lex_text(query.text, lexed.language, True), self.index.options
+                )
             q = self._query_window(q, region, windows)
             for found in verify(region.doc_id, q, source, candidates.rarity, options, region.channels):
                 by_doc.setdefault(region.doc_id, []).append(found)
@@ -126,17 +135,23 @@ class Searcher:
         out = []
         for found in matched:
             first, last = np.searchsorted(rep_chars.offsets, found.s_bytes)
-            piece_at = _anchor_offsets(rep_chars.values.astype(np.uint8).tobytes(), (int(first), int(last)), haystack)
+            piece_at = _anchor_offsets(
+                rep_chars.values.astype(np.uint8).tobytes(), (int(first), int(last)), haystack
+            )
             if piece_at:
                 byte = int(member_chars.offsets[min(piece_at[0], member_chars.offsets.shape[0] - 1)])
                 line = int(np.searchsorted(member.line_starts, byte, side="right"))
                 lines = _span(rep, found.s_bytes).lines
-                out.append(dataclasses.replace(region, lines=(line - ANCHOR_SLACK, line + lines + ANCHOR_SLACK),
-                                               via=None))
+                out.append(
+                    dataclasses.replace(
+                        region, lines=(line - ANCHOR_SLACK, line + lines + ANCHOR_SLACK), via=None
+                    )
+                )
         return out
 
-    def _query_window(self, query: TextViews, region: Candidate,
-                      cache: dict[tuple[str | None, tuple[int, int]], TextViews]) -> TextViews:
+    def _query_window(
+        self, query: TextViews, region: Candidate, cache: dict[tuple[str | None, tuple[int, int]], TextViews]
+    ) -> TextViews:
         """The part of a long query worth aligning with a candidate: the lines around its hits."""
         lines = region.query_lines
         if lines is None or (lines[1] - lines[0] + 1) > QUERY_WINDOW_SHARE * query.lines:
@@ -151,7 +166,9 @@ class Searcher:
         lexed = self._sources.get(doc_id)
         if lexed is None:
             info = self.index.info(doc_id)
-            lexed = self._sources[doc_id] = lex_bytes(self.index.content_bytes(doc_id), info.document.language)
+            lexed = self._sources[doc_id] = lex_bytes(
+                self.index.content_bytes(doc_id), info.document.language
+            )
         return lexed
 
     def _group(self, query: TextViews, verified: list[_Verified]) -> tuple[list[Match], int]:
@@ -196,7 +213,11 @@ class Searcher:
         head, head_doc, _ = live[0]
         f = head.found
         copies = tuple(
-            Copy(self._ref(d), Relation.IDENTICAL if v is head else r, None if v is head else self._source_span(v))
+            Copy(
+                self._ref(d),
+                Relation.IDENTICAL if v is head else r,
+                None if v is head else self._source_span(v),
+            )
             for v, d, r in live[1 : 1 + MAX_COPIES]
         )
         repos = len({self.index.info(d).document.repo for _, d, _ in live})
@@ -223,8 +244,14 @@ class Searcher:
         d = self.index.info(doc_id).document
         return SourceRef(d.blob_id, d.repo, d.path, d.license, d.license_category.value, d.url, d.language)
 
-    def _report(self, query: TextViews, found: list[Match], discarded: dict[str, int],
-                warnings: tuple[str, ...], started: float) -> Report:
+    def _report(
+        self,
+        query: TextViews,
+        found: list[Match],
+        discarded: dict[str, int],
+        warnings: tuple[str, ...],
+        started: float,
+    ) -> Report:
         limit = self.options.max_matches
         matches = [m for m in found if not m.boilerplate]
         common = [m for m in found if m.boilerplate]
@@ -248,8 +275,10 @@ class Searcher:
 def _as_text(code: str | bytes, options: QueryOptions) -> str:
     raw = code.encode("utf-8", "surrogatepass") if isinstance(code, str) else code
     if len(raw) > options.max_query_bytes:
-        raise QueryError(f"the query has {len(raw):,} bytes, more than the limit of {options.max_query_bytes:,}: "
-                         "send one file or a part of it at a time")
+        raise QueryError(
+            f"the query has {len(raw):,} bytes, more than the limit of {options.max_query_bytes:,}: "
+            "send one file or a part of it at a time"
+        )
     try:
         return decode_source(raw)
     except NotSourceText as err:
@@ -308,7 +337,8 @@ def _tokens_in(query: TextViews, q_bytes: tuple[int, int]) -> int:
     return int(np.count_nonzero((offsets >= q_bytes[0]) & (offsets < q_bytes[1])))
 
 
-def attribute(index: IndexReader, code: str | bytes, language: str | None = None,
-              options: QueryOptions = QueryOptions()) -> Report:
+def attribute(
+    index: IndexReader, code: str | bytes, language: str | None = None, options: QueryOptions = QueryOptions()
+) -> Report:
     """One-off attribution of `code` (the CLI and the web app keep a `Searcher` instead)."""
     return Searcher(index, options).attribute(code, language)

@@ -63,21 +63,32 @@ class Found:
     common: bool  # every index fingerprint of the span is found in many repositories
 
 
-def verify(doc_id: int, query: TextViews, source: TextViews, rarity: Rarity, options: QueryOptions,
-           channels: frozenset[PostingChannel] = frozenset(PostingChannel)) -> list[Found]:
+def verify(
+    doc_id: int,
+    query: TextViews,
+    source: TextViews,
+    rarity: Rarity,
+    options: QueryOptions,
+    channels: frozenset[PostingChannel] = frozenset(PostingChannel),
+) -> list[Found]:
     """All verified correspondences between the query and one source, at most one per query region.
 
     `channels` are those whose fingerprints led here: winnowing guarantees a fingerprint in any
     match long enough to report, so a channel with none cannot hold one (short queries, whose
     matches may be shorter than the guarantee, are tried in every channel)."""
     short = query.whole_chars < options.min_match_chars + 16
-    aligned = _exact(doc_id, query, source, rarity, options) if short or PostingChannel.EXACT in channels else []
+    aligned = (
+        _exact(doc_id, query, source, rarity, options) if short or PostingChannel.EXACT in channels else []
+    )
     exact = _best_per_region([f for f in aligned if f.method is Method.EXACT])
     others = [f for f in aligned if f.method is not Method.EXACT]
     if (short or PostingChannel.NORMALIZED in channels) and _explained(exact, query) < WHOLE_QUERY:
         others += _normalized(doc_id, query, source, rarity, options)  # a renaming explains what is left
-    others = [f for f in _best_per_region(others)
-              if not any(_overlap(f.q_bytes, e.q_bytes) >= 0.5 * _length(f.q_bytes) for e in exact)]
+    others = [
+        f
+        for f in _best_per_region(others)
+        if not any(_overlap(f.q_bytes, e.q_bytes) >= 0.5 * _length(f.q_bytes) for e in exact)
+    ]
     return exact + others
 
 
@@ -93,8 +104,9 @@ def _explained(found: list[Found], query: TextViews) -> float:
     return float(np.count_nonzero(inside)) / total
 
 
-def _exact(doc_id: int, query: TextViews, source: TextViews, rarity: Rarity,
-           options: QueryOptions) -> list[Found]:
+def _exact(
+    doc_id: int, query: TextViews, source: TextViews, rarity: Rarity, options: QueryOptions
+) -> list[Found]:
     """Text channel first; the code channel (comments dropped) only for what text leaves out."""
     out = _exact_pair(doc_id, query, source, query.text_view, source.text_view, rarity, options)
     exact = sum(f.covered for f in out if f.method is Method.EXACT)
@@ -104,12 +116,26 @@ def _exact(doc_id: int, query: TextViews, source: TextViews, rarity: Rarity,
     return out
 
 
-def _exact_pair(doc_id: int, query: TextViews, source: TextViews, q_view: ChannelView, s_view: ChannelView,
-                rarity: Rarity, options: QueryOptions) -> list[Found]:
+def _exact_pair(
+    doc_id: int,
+    query: TextViews,
+    source: TextViews,
+    q_view: ChannelView,
+    s_view: ChannelView,
+    rarity: Rarity,
+    options: QueryOptions,
+) -> list[Found]:
     """Verified exact (and near-duplicate) correspondences between two views of one channel."""
     out: list[Found] = []
-    chains = align(q_view.values, q_view.sorted_kgrams, s_view.values, s_view.kgrams, q_view.k,
-                   options.max_gap_chars, min_run=q_view.k)
+    chains = align(
+        q_view.values,
+        q_view.sorted_kgrams,
+        s_view.values,
+        s_view.kgrams,
+        q_view.k,
+        options.max_gap_chars,
+        min_run=q_view.k,
+    )
     q_lines = lines_of(q_view.channel.offsets, query.lexed.line_starts) if chains else None
     for chain in (_trim_dangling(c, q_lines, DANGLING_CHARS) for c in chains):
         similarity = _similarity(chain)
@@ -120,12 +146,28 @@ def _exact_pair(doc_id: int, query: TextViews, source: TextViews, q_view: Channe
         distinct, variety = _kgram_variety(q_view, chain)
         if not asked and variety < MIN_VARIETY:
             continue
-        out.append(_found(doc_id, chain, query, source.data, q_view, s_view, method, similarity,
-                          chain.covered, chain.covered, rarity.of(PostingChannel.EXACT, distinct), options))
+        out.append(
+            _found(
+                doc_id,
+                chain,
+                query,
+                source.data,
+                q_view,
+                s_view,
+                method,
+                similarity,
+                chain.covered,
+                chain.covered,
+                rarity.of(PostingChannel.EXACT, distinct),
+                options,
+            )
+        )
     return out
 
 
-def _exact_enough(chain: Chain, method: Method, similarity: float, query_size: int, options: QueryOptions) -> bool:
+def _exact_enough(
+    chain: Chain, method: Method, similarity: float, query_size: int, options: QueryOptions
+) -> bool:
     if method is Method.NEAR_DUP:
         return chain.covered >= 2 * options.min_match_chars and similarity >= NEAR_DUP_SIMILARITY
     if chain.covered >= options.min_match_chars:
@@ -134,20 +176,32 @@ def _exact_enough(chain: Chain, method: Method, similarity: float, query_size: i
     return chain.covered >= options.min_short_match_chars and chain.covered >= 0.9 * query_size
 
 
-def _normalized(doc_id: int, query: TextViews, source: TextViews, rarity: Rarity,
-                options: QueryOptions) -> list[Found]:
+def _normalized(
+    doc_id: int, query: TextViews, source: TextViews, rarity: Rarity, options: QueryOptions
+) -> list[Found]:
     out: list[Found] = []
     q_view, s_view = query.normalized_view, source.normalized_view
     if s_view.kgrams.shape[0] == 0:
         return out
-    chains = align(q_view.values, q_view.sorted_kgrams, s_view.values, s_view.kgrams, q_view.k,
-                   options.max_gap_tokens, min_run=q_view.k)
+    chains = align(
+        q_view.values,
+        q_view.sorted_kgrams,
+        s_view.values,
+        s_view.kgrams,
+        q_view.k,
+        options.max_gap_tokens,
+        min_run=q_view.k,
+    )
     q_lines = lines_of(q_view.channel.offsets, query.lexed.line_starts) if chains else None
     for chain in (_trim_dangling(c, q_lines, DANGLING_TOKENS) for c in chains):
         if not _renamed_enough(chain, query.whole_words, options):
             continue
         consistency, occurrences, distinct = identifier_consistency(
-            q_view.spellings, s_view.spellings, q_view.identifier_mask(), chain.q_starts, chain.s_starts,
+            q_view.spellings,
+            s_view.spellings,
+            q_view.identifier_mask(),
+            chain.q_starts,
+            chain.s_starts,
             chain.lengths,
         )
         if consistency < options.min_identifier_consistency or distinct < 2:
@@ -158,8 +212,22 @@ def _normalized(doc_id: int, query: TextViews, source: TextViews, rarity: Rarity
         q_bytes = (q_view.byte_offset(chain.q_begin), q_view.byte_end(chain.q_end))
         chars = _nonspace(query.data, *q_bytes)
         weight = chars * chain.covered / max(chain.q_end - chain.q_begin, 1)
-        out.append(_found(doc_id, chain, query, source.data, q_view, s_view, Method.NORMALIZED, _similarity(chain),
-                          chain.covered, weight, rarity.of(PostingChannel.NORMALIZED, grams), options))
+        out.append(
+            _found(
+                doc_id,
+                chain,
+                query,
+                source.data,
+                q_view,
+                s_view,
+                Method.NORMALIZED,
+                _similarity(chain),
+                chain.covered,
+                weight,
+                rarity.of(PostingChannel.NORMALIZED, grams),
+                options,
+            )
+        )
     return out
 
 
@@ -209,7 +277,9 @@ def _similarity(chain: Chain) -> float:
 
 def _chain_kgrams(kgrams: np.ndarray, chain: Chain, k: int) -> np.ndarray:
     """The k-gram hashes lying wholly inside the chain's runs (query side), in order."""
-    parts = [kgrams[a : a + n - k + 1] for a, n in zip(chain.q_starts.tolist(), chain.lengths.tolist()) if n >= k]
+    parts = [
+        kgrams[a : a + n - k + 1] for a, n in zip(chain.q_starts.tolist(), chain.lengths.tolist()) if n >= k
+    ]
     return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
 
 
@@ -232,15 +302,29 @@ def _nonspace(data: np.ndarray, start: int, end: int) -> int:
     return int(np.count_nonzero((segment != 32) & (segment != 9) & (segment != 10) & (segment != 13)))
 
 
-def _found(doc_id: int, chain: Chain, query: TextViews, source_data: np.ndarray, q_view: ChannelView,
-           s_view: ChannelView, method: Method, similarity: float, covered: int, weight: float,
-           frequencies: np.ndarray, options: QueryOptions) -> Found:
+def _found(
+    doc_id: int,
+    chain: Chain,
+    query: TextViews,
+    source_data: np.ndarray,
+    q_view: ChannelView,
+    s_view: ChannelView,
+    method: Method,
+    similarity: float,
+    covered: int,
+    weight: float,
+    frequencies: np.ndarray,
+    options: QueryOptions,
+) -> Found:
     query_data = query.data
     whole = query.whole_words if q_view.kind is ViewKind.NORMALIZED else query.whole_chars
     hit = frequencies[frequencies > 0]
     q_bytes, s_bytes = _with_shared_whitespace(
-        query_data, source_data, (q_view.byte_offset(chain.q_begin), q_view.byte_end(chain.q_end)),
-        (s_view.byte_offset(chain.s_begin), s_view.byte_end(chain.s_end)))
+        query_data,
+        source_data,
+        (q_view.byte_offset(chain.q_begin), q_view.byte_end(chain.q_end)),
+        (s_view.byte_offset(chain.s_begin), s_view.byte_end(chain.s_end)),
+    )
     common = bool(hit.shape[0]) and bool(np.mean(hit >= options.boilerplate_repos) >= COMMON_SHARE)
     # ... unless it is what the user asked about: the match is (nearly) the whole query.
     common = common and chain.covered < WHOLE_QUERY * whole
@@ -248,13 +332,18 @@ def _found(doc_id: int, chain: Chain, query: TextViews, source_data: np.ndarray,
         doc_id=doc_id,
         q_bytes=q_bytes,
         s_bytes=s_bytes,
-        method=method, similarity=similarity, covered=covered, weight=weight,
-        commonness=int(np.median(hit)) if hit.shape[0] else 0, common=common,
+        method=method,
+        similarity=similarity,
+        covered=covered,
+        weight=weight,
+        commonness=int(np.median(hit)) if hit.shape[0] else 0,
+        common=common,
     )
 
 
-def _with_shared_whitespace(q: np.ndarray, s: np.ndarray, q_bytes: tuple[int, int],
-                            s_bytes: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
+def _with_shared_whitespace(
+    q: np.ndarray, s: np.ndarray, q_bytes: tuple[int, int], s_bytes: tuple[int, int]
+) -> tuple[tuple[int, int], tuple[int, int]]:
     """Grow both spans over whitespace they share: the indentation before the first character
     (channels skip whitespace, a verbatim copy includes it), and, when the query ends in
     whitespace, up to its end (a snippet cut just after a line break)."""

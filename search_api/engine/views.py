@@ -74,7 +74,9 @@ class Lexed:
     (only the code channel needs the lexer; one token list per start state considered, CODE
     first)."""
 
-    def __init__(self, data: np.ndarray, language: str | None, states: list[StartState], text: str | None = None) -> None:
+    def __init__(
+        self, data: np.ndarray, language: str | None, states: list[StartState], text: str | None = None
+    ) -> None:
         self.data = data
         self.language = language
         self.line_starts = line_starts(self.data)
@@ -108,8 +110,16 @@ class TextViews:
     normalized values): a window of a query still judges matches against the whole query.
     """
 
-    def __init__(self, lexed: Lexed, options: IndexOptions, window: tuple[int, int], windowed: bool,
-                 text_view: ChannelView, normalized_view: ChannelView, whole: TextViews | None) -> None:
+    def __init__(
+        self,
+        lexed: Lexed,
+        options: IndexOptions,
+        window: tuple[int, int],
+        windowed: bool,
+        text_view: ChannelView,
+        normalized_view: ChannelView,
+        whole: TextViews | None,
+    ) -> None:
         self.lexed = lexed
         self.text_view = text_view
         self.normalized_view = normalized_view
@@ -186,7 +196,9 @@ def lex_text(text: str, language: str | None, all_start_states: bool) -> Lexed:
     """Prepare a text; a query is lexed under every start state it may need, a source file as a
     whole file."""
     data = encode(text)
-    return Lexed(data, language, start_states(data, language) if all_start_states else [StartState.CODE], text)
+    return Lexed(
+        data, language, start_states(data, language) if all_start_states else [StartState.CODE], text
+    )
 
 
 def lex_bytes(raw: bytes, language: str | None) -> Lexed:
@@ -194,14 +206,19 @@ def lex_bytes(raw: bytes, language: str | None) -> Lexed:
     return Lexed(np.frombuffer(raw, dtype=np.uint8), language, [StartState.CODE])
 
 
-def analyze(lexed: Lexed, options: IndexOptions, lines: tuple[int, int] | None = None,
-            whole: TextViews | None = None) -> TextViews:
+def analyze(
+    lexed: Lexed, options: IndexOptions, lines: tuple[int, int] | None = None, whole: TextViews | None = None
+) -> TextViews:
     """Every channel of a lexed text, restricted to `lines` (1-based, inclusive) when given;
     `whole` is the analysis of the whole text, whose sizes a window keeps."""
     window = lexed.byte_range(lines)
     text_view = _view(ViewKind.TEXT, text_channel(lexed.data, window), options.exact_k)
-    norm_view = _view(ViewKind.NORMALIZED, normalized_channel(lexed.data, lexed.language, *window), options.normalized_k,
-                      lexed.data)
+    norm_view = _view(
+        ViewKind.NORMALIZED,
+        normalized_channel(lexed.data, lexed.language, *window),
+        options.normalized_k,
+        lexed.data,
+    )
     return TextViews(lexed, options, window, lines is not None, text_view, norm_view, whole)
 
 
@@ -212,7 +229,9 @@ def _view(kind: ViewKind, channel: Channel, k: int, data: np.ndarray | None = No
 def _distinct(views) -> tuple[ChannelView, ...]:  # noqa: ANN001 - generator of ChannelView
     out: list[ChannelView] = []
     for view in views:
-        if not any(np.array_equal(view.values, o.values) and np.array_equal(view.channel.offsets, o.channel.offsets)
-                   for o in out):
+        if not any(
+            np.array_equal(view.values, o.values) and np.array_equal(view.channel.offsets, o.channel.offsets)
+            for o in out
+        ):
             out.append(view)
     return tuple(out)

@@ -48,7 +48,8 @@ class LocalAttributor:
             return [_attribute_one(self.searcher, q) for q in queries]
         if self._pool is None:
             self._pool = concurrent.futures.ProcessPoolExecutor(
-                self.jobs, multiprocessing.get_context("fork"), initializer=_adopt, initargs=(self.searcher,))
+                self.jobs, multiprocessing.get_context("fork"), initializer=_adopt, initargs=(self.searcher,)
+            )
         return list(self._pool.map(_in_worker, queries, chunksize=2))
 
     def source_text(self, blob_id: str) -> str | None:

@@ -24,8 +24,14 @@ __all__ = ["Piece", "collect_diff", "file_report", "parse_diff", "query_pieces"]
 _HUNK_GAP = 3  # added runs at most this many lines apart are attributed as one piece
 
 
-def collect_diff(spec: str | None, paths: Sequence[str], root: Path, policy: Policy,
-                 options: ScanOptions = ScanOptions(), staged: bool = False) -> Iterator[ScanTarget | Skip]:
+def collect_diff(
+    spec: str | None,
+    paths: Sequence[str],
+    root: Path,
+    policy: Policy,
+    options: ScanOptions = ScanOptions(),
+    staged: bool = False,
+) -> Iterator[ScanTarget | Skip]:
     """Files changed by ``git diff SPEC`` (``BASE``: against the work tree; ``BASE..HEAD`` or
     ``BASE...HEAD``: between commits) or, with `staged`, by ``git diff --cached``; each with the
     line ranges the diff adds."""
@@ -53,8 +59,16 @@ def collect_diff(spec: str | None, paths: Sequence[str], root: Path, policy: Pol
 def _diff_args(spec: str | None, staged: bool) -> tuple[list[str], str | None]:
     """The ``git diff`` arguments, and where the new side of the diff is read: None the work tree,
     "" the index, else a revision."""
-    args = ["diff", "--no-color", "--no-ext-diff", "--unified=0", "--diff-filter=d", "--src-prefix=a/",
-            "--dst-prefix=b/", "--find-renames"]
+    args = [
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "--unified=0",
+        "--diff-filter=d",
+        "--src-prefix=a/",
+        "--dst-prefix=b/",
+        "--find-renames",
+    ]
     right: str | None = None  # None: the work tree; "": the index; else a revision
     if staged:
         args.append("--cached")
@@ -121,7 +135,7 @@ def query_pieces(target: ScanTarget) -> list[Piece]:
     for a, b in _merge_runs(target.runs, _HUNK_GAP):
         b = min(b, len(lines))
         if a <= b:
-            out.append(Piece("".join(lines[a - 1:b]), a, starts[a - 1]))
+            out.append(Piece("".join(lines[a - 1 : b]), a, starts[a - 1]))
     return out
 
 
@@ -172,5 +186,8 @@ def _added_in_file(found: Iterable[Match], piece: Piece, runs: Iterable[Run]) ->
     for m in found:
         span = Span(m.query_span.start_line + shift, m.query_span.end_line + shift)
         if any(span.overlap(Span(a, b)) for a, b in runs):
-            yield replace(m, query_span=span,
-                          query_chars=(m.query_chars[0] + piece.first_char, m.query_chars[1] + piece.first_char))
+            yield replace(
+                m,
+                query_span=span,
+                query_chars=(m.query_chars[0] + piece.first_char, m.query_chars[1] + piece.first_char),
+            )

@@ -37,8 +37,13 @@ def git_text(args: list[str], cwd: Path, check: bool = True) -> str | None:
 def git_bytes(args: list[str], cwd: Path, check: bool = False) -> bytes | None:
     """What ``git ARGS`` prints; with `check`, a failure raises ScanError, else gives None."""
     try:
-        done = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=cwd, capture_output=True,
-                              timeout=GIT_TIMEOUT_SECONDS, check=False)
+        done = subprocess.run(
+            ["git", "-c", "core.quotepath=off", *args],
+            cwd=cwd,
+            capture_output=True,
+            timeout=GIT_TIMEOUT_SECONDS,
+            check=False,
+        )
     except FileNotFoundError:
         if check:
             raise ScanError("git is not installed, and --diff needs it") from None
@@ -48,7 +53,9 @@ def git_bytes(args: list[str], cwd: Path, check: bool = False) -> bytes | None:
     if done.returncode != 0:
         if check:
             message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise ScanError(f"git {' '.join(args[:1])} failed: {message[-1] if message else done.returncode}"
-                            " (is the revision fetched? in CI use actions/checkout with fetch-depth: 0)")
+            raise ScanError(
+                f"git {' '.join(args[:1])} failed: {message[-1] if message else done.returncode}"
+                " (is the revision fetched? in CI use actions/checkout with fetch-depth: 0)"
+            )
         return None
     return done.stdout

@@ -57,10 +57,20 @@ class Action(str, enum.Enum):
 
 
 _ACTION_ORDER = list(Action)
-_LEVELS = {Action.ALLOW: "none", Action.ATTRIBUTE: "note", Action.WARN: "warning", Action.REVIEW: "warning",
-           Action.DENY: "error"}
-_RULE_IDS = {Action.ALLOW: "license-allowed", Action.ATTRIBUTE: "attribution-required",
-             Action.WARN: "attribution-required-warning", Action.REVIEW: "license-review", Action.DENY: "license-denied"}
+_LEVELS = {
+    Action.ALLOW: "none",
+    Action.ATTRIBUTE: "note",
+    Action.WARN: "warning",
+    Action.REVIEW: "warning",
+    Action.DENY: "error",
+}
+_RULE_IDS = {
+    Action.ALLOW: "license-allowed",
+    Action.ATTRIBUTE: "attribution-required",
+    Action.WARN: "attribution-required-warning",
+    Action.REVIEW: "license-review",
+    Action.DENY: "license-denied",
+}
 BOILERPLATE_RULE_ID = "common-boilerplate"
 
 
@@ -134,8 +144,12 @@ class Policy:
             "fail_on": [a.value for a in _ACTION_ORDER if a in self.fail_on],
             "categories": {c.value: a.value for c, a in self.categories.items()},
             "licenses": dict(self.licenses.items()),
-            "matches": {"min_chars": self.min_chars, "min_lines": self.min_lines,
-                        "min_similarity": self.min_similarity, "copies": self.copies.value},
+            "matches": {
+                "min_chars": self.min_chars,
+                "min_lines": self.min_lines,
+                "min_similarity": self.min_similarity,
+                "copies": self.copies.value,
+            },
             "boilerplate": {"min_repos": self.boilerplate_repos, "action": self.boilerplate.value},
             "ignore": {"paths": list(self.ignore_paths), "repos": list(self.ignore_repos)},
         }
@@ -202,15 +216,17 @@ class Finding:
         lines = f"lines {q.start_line}-{q.end_line}"
         license_name = self.governing.license or "no license"
         if self.boilerplate:
-            return f"nothing: the span is common boilerplate, found in {self.match.repos_with_span} repositories"
+            return (
+                f"nothing: the span is common boilerplate, found in {self.match.repos_with_span} repositories"
+            )
         return {
             Action.ALLOW: "nothing: the policy allows this license without attribution",
             Action.ATTRIBUTE: f"credit {self.governing.repo} ({license_name}) in THIRD_PARTY_NOTICES "
-                              "(`codecite notice` writes the entry)",
+            "(`codecite notice` writes the entry)",
             Action.WARN: f"credit {self.governing.repo} in THIRD_PARTY_NOTICES and keep {lines} under "
-                         f"{license_name}: changes to them may have to be shared under the same license",
+            f"{license_name}: changes to them may have to be shared under the same license",
             Action.REVIEW: f"have a person check the license of {self.governing.repo} ({license_name}) "
-                           f"before {lines} ship",
+            f"before {lines} ship",
             Action.DENY: f"remove or rewrite {lines}, or obtain the code under a license the policy allows",
         }[self.action]
 
@@ -220,8 +236,10 @@ class Finding:
         s = self.governing_span
         span = f" (lines {s.start_line}-{s.end_line})" if s else ""
         url = f" <{self.governing.url}>" if self.governing.url else ""
-        return (f"{self.governing.repo}: {self.governing.path}{span}, licensed under "
-                f"{self.governing.license or 'no stated license'}{url}")
+        return (
+            f"{self.governing.repo}: {self.governing.path}{span}, licensed under "
+            f"{self.governing.license or 'no stated license'}{url}"
+        )
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -296,7 +314,9 @@ def decide(report: Report, policy: Policy) -> Decision:
             ignored[why_not] = ignored.get(why_not, 0) + 1
         else:
             findings.append(finding)
-    return Decision(outcome_of(findings, policy.fail_on), tuple(findings), ignored, policy.name, policy.fail_on)
+    return Decision(
+        outcome_of(findings, policy.fail_on), tuple(findings), ignored, policy.name, policy.fail_on
+    )
 
 
 def outcome_of(findings: list[Finding] | tuple[Finding, ...], fail_on: frozenset[Action]) -> Outcome:
@@ -313,13 +333,18 @@ def outcome_of(findings: list[Finding] | tuple[Finding, ...], fail_on: frozenset
 
 def _decide_match(i: int, match: Match, policy: Policy) -> tuple[Finding | None, str]:
     refs = [(match.source, match.source_span)]
-    refs += [(c.source, c.source_span or (match.source_span if c.relation is Relation.IDENTICAL else None))
-             for c in match.copies]
+    refs += [
+        (c.source, c.source_span or (match.source_span if c.relation is Relation.IDENTICAL else None))
+        for c in match.copies
+    ]
     refs = [(ref, span) for ref, span in refs if not policy.ignores_repo(ref.repo)]
     if not refs:
         return None, "ignored-source"
-    if match.matched_chars < policy.min_chars or match.query_span.lines < policy.min_lines \
-            or match.similarity < policy.min_similarity:
+    if (
+        match.matched_chars < policy.min_chars
+        or match.query_span.lines < policy.min_lines
+        or match.similarity < policy.min_similarity
+    ):
         return None, "below-minimum"
     common = match.boilerplate or match.repos_with_span >= policy.boilerplate_repos
     if common and policy.boilerplate is BoilerplateMode.IGNORE:

@@ -36,7 +36,11 @@ class PolicyError(ValueError):
 
 def default_policy_text() -> str:
     """The shipped, commented default policy (what `codecite policy init` writes)."""
-    return importlib.resources.files("search_api").joinpath("data/default-policy.toml").read_text(encoding="utf-8")
+    return (
+        importlib.resources.files("search_api")
+        .joinpath("data/default-policy.toml")
+        .read_text(encoding="utf-8")
+    )
 
 
 @functools.cache
@@ -56,13 +60,16 @@ def load_policy(source: str | Path | Mapping[str, Any]) -> Policy:
     each with the file and line where it is.
     """
     if isinstance(source, Mapping):
-        return _build(_merge(_default_raw(), dict(source)), _Locator("policy", None), "request", given=dict(source))
+        return _build(
+            _merge(_default_raw(), dict(source)), _Locator("policy", None), "request", given=dict(source)
+        )
     path = Path(source)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise PolicyError(f"{path}: no such policy file; write the default with `codecite policy init {path}`") \
-            from None
+        raise PolicyError(
+            f"{path}: no such policy file; write the default with `codecite policy init {path}`"
+        ) from None
     except (OSError, UnicodeDecodeError) as err:
         raise PolicyError(f"{path}: cannot read the policy file: {err}") from None
     locator = _Locator(str(path), text, is_json=path.suffix.lower() == ".json")
@@ -102,13 +109,17 @@ def _build(raw: dict[str, Any], where: _Locator, name: str, given: dict[str, Any
     for section, keys in _SECTIONS.items():
         for key in check.table(raw, section):
             if key not in keys:
-                check.problem((section, key), f"unknown setting {section}.{key}; use one of: {', '.join(keys)}")
+                check.problem(
+                    (section, key), f"unknown setting {section}.{key}; use one of: {', '.join(keys)}"
+                )
     matches, boiler, ignore = (check.table(raw, s) for s in _SECTIONS)
     policy = Policy(
         categories=_categories(categories, check),
         licenses=_licenses(licenses, check),
-        fail_on=frozenset(check.action(("fail_on", i), v) or Action.DENY
-                          for i, v in enumerate(check.str_list(raw, ("fail_on",)))),
+        fail_on=frozenset(
+            check.action(("fail_on", i), v) or Action.DENY
+            for i, v in enumerate(check.str_list(raw, ("fail_on",)))
+        ),
         min_chars=check.number(matches, ("matches", "min_chars"), int, 0),
         min_lines=check.number(matches, ("matches", "min_lines"), int, 1),
         min_similarity=check.number(matches, ("matches", "min_similarity"), float, 0.0, 1.0),
@@ -131,8 +142,11 @@ def _categories(table: dict[str, Any], check: _Checker) -> dict[LicenseCategory,
         except ValueError:
             close = difflib.get_close_matches(str(key).lower(), [c.value for c in LicenseCategory], 1)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            check.problem(("categories", key), f"unknown license category {key!r}; {hint}the categories are: "
-                          + ", ".join(c.value for c in LicenseCategory))
+            check.problem(
+                ("categories", key),
+                f"unknown license category {key!r}; {hint}the categories are: "
+                + ", ".join(c.value for c in LicenseCategory),
+            )
             continue
         action = check.action(("categories", key), value)
         if action is not None:
@@ -150,8 +164,10 @@ def _licenses(table: dict[str, Any], check: _Checker) -> dict[str, Action]:
         if normal is None or " OR " in normal or " AND " in normal:
             close = difflib.get_close_matches(str(key), known_license_ids(), 1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            check.problem(("licenses", key), f"{key!r} is not a known SPDX license id (or ID WITH EXCEPTION, or "
-                          f"LicenseRef-...){hint}")
+            check.problem(
+                ("licenses", key),
+                f"{key!r} is not a known SPDX license id (or ID WITH EXCEPTION, or LicenseRef-...){hint}",
+            )
             continue
         if action is not None:
             out[normal.lower()] = action
@@ -191,7 +207,9 @@ class _Locator:
         keys = tuple(str(p).lower() for p in path if not isinstance(p, int))
         if self._json_text is not None and keys:  # JSON: the first line that has the innermost key
             found = re.search(r'"' + re.escape(keys[-1]) + r'"\s*:', self._json_text, re.IGNORECASE)
-            return f"{self.name}:{self._json_text.count(chr(10), 0, found.start()) + 1}" if found else self.name
+            return (
+                f"{self.name}:{self._json_text.count(chr(10), 0, found.start()) + 1}" if found else self.name
+            )
         while keys:
             if keys in self._lines:
                 return f"{self.name}:{self._lines[keys]}"
@@ -243,8 +261,11 @@ class _Checker:
         try:
             return Action(str(value).strip().lower()) if isinstance(value, str) else Action(value)
         except ValueError:
-            self.problem(path, f"{_dotted(path)} = {value!r}: unknown action; use one of: "
-                         + ", ".join(a.value for a in Action))
+            self.problem(
+                path,
+                f"{_dotted(path)} = {value!r}: unknown action; use one of: "
+                + ", ".join(a.value for a in Action),
+            )
             return None
 
     def choice(self, table: dict[str, Any], path: tuple[str, ...], kind: type[enum.Enum]) -> Any:
@@ -252,11 +273,14 @@ class _Checker:
         try:
             return kind(str(value).strip().lower())
         except ValueError:
-            self.problem(path, f"{_dotted(path)} = {value!r}: use one of: " + ", ".join(str(k.value) for k in kind))
+            self.problem(
+                path, f"{_dotted(path)} = {value!r}: use one of: " + ", ".join(str(k.value) for k in kind)
+            )
             return next(iter(kind))
 
-    def number(self, table: dict[str, Any], path: tuple[str, ...], kind: type, low: float,
-               high: float | None = None) -> Any:
+    def number(
+        self, table: dict[str, Any], path: tuple[str, ...], kind: type, low: float, high: float | None = None
+    ) -> Any:
         value = table.get(path[-1])
         ok_type = isinstance(value, int | float) if kind is float else isinstance(value, int)
         if isinstance(value, bool) or not ok_type or not value >= low or (high is not None and value > high):
@@ -279,7 +303,7 @@ class _Checker:
     def str_list(self, table: dict[str, Any], path: tuple[str, ...]) -> Iterator[str]:
         value = table.get(path[-1], [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.problem(path, f"{_dotted(path)} must be a list of strings, e.g. [\"...\"]")
+            self.problem(path, f'{_dotted(path)} must be a list of strings, e.g. ["..."]')
             return iter(())
         return iter(value)
 

@@ -57,8 +57,13 @@ class RemoteClient:
     `token` is sent as a bearer token (servers started with API tokens need one).
     """
 
-    def __init__(self, base_url: str, token: str | None = None, retry: RetryPolicy = RetryPolicy(),
-                 user_agent: str = "codecite-check") -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        user_agent: str = "codecite-check",
+    ) -> None:
         parsed = urllib.parse.urlsplit(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise RemoteError(f"--server {base_url!r} is not an http(s) URL: give e.g. http://127.0.0.1:8000")
@@ -76,18 +81,25 @@ class RemoteClient:
             body["min_match"] = min_match
         return report_from_dict(self.request("POST", "/v1/attribute", body))
 
-    def attribute_batch(self, items: Iterable[tuple[str, str | None]],
-                        min_match: int | None = None) -> list[Report | RemoteError]:
+    def attribute_batch(
+        self, items: Iterable[tuple[str, str | None]], min_match: int | None = None
+    ) -> list[Report | RemoteError]:
         """One Report per (code, language), in order; an item the server refused is a RemoteError."""
-        body: dict[str, Any] = {"items": [{"id": i, "code": code, **({"language": lang} if lang else {})}
-                                          for i, (code, lang) in enumerate(items)]}
+        body: dict[str, Any] = {
+            "items": [
+                {"id": i, "code": code, **({"language": lang} if lang else {})}
+                for i, (code, lang) in enumerate(items)
+            ]
+        }
         if min_match is not None:
             body["min_match"] = min_match
         answer = self.request("POST", "/v1/attribute/batch", body)
         results = answer.get("results") if isinstance(answer, dict) else None
         if not isinstance(results, list) or len(results) != len(body["items"]):
-            raise RemoteError(f"{self.base_url}/v1/attribute/batch answered without one result per item: "
-                              "is this a codecite server of the same version?")
+            raise RemoteError(
+                f"{self.base_url}/v1/attribute/batch answered without one result per item: "
+                "is this a codecite server of the same version?"
+            )
         out: list[Report | RemoteError] = []
         for result in results:
             if "error" in result:
@@ -121,8 +133,9 @@ class RemoteClient:
         for attempt in range(self.retry.retries + 1):
             last = attempt == self.retry.retries
             try:
-                with urllib.request.urlopen(urllib.request.Request(url, data, headers, method=method),
-                                            timeout=self.retry.timeout) as response:
+                with urllib.request.urlopen(
+                    urllib.request.Request(url, data, headers, method=method), timeout=self.retry.timeout
+                ) as response:
                     return _json(response.read(), url)
             except urllib.error.HTTPError as err:
                 if err.code not in _RETRY_STATUS or last:
@@ -131,11 +144,14 @@ class RemoteClient:
                 log.info("%s %s: HTTP %d, retrying", method, url, err.code)
             except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
                 if last:
-                    raise RemoteError(_unreachable(self.base_url, err, attempt + 1, time.monotonic() - started)) \
-                        from None
+                    raise RemoteError(
+                        _unreachable(self.base_url, err, attempt + 1, time.monotonic() - started)
+                    ) from None
                 wait = None
                 log.info("%s %s: %s, retrying", method, url, err)
-            self._sleep(min(wait if wait is not None else self.retry.backoff * 2 ** attempt, self.retry.max_wait))
+            self._sleep(
+                min(wait if wait is not None else self.retry.backoff * 2**attempt, self.retry.max_wait)
+            )
         raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -144,16 +160,19 @@ def report_from_dict(d: Mapping[str, Any]) -> Report:
     try:
         return Report.from_dict(d)
     except ContractError as err:
-        raise RemoteError(f"the server's answer is {err}: is --server a codecite API of the same version?") \
-            from None
+        raise RemoteError(
+            f"the server's answer is {err}: is --server a codecite API of the same version?"
+        ) from None
 
 
 def _json(raw: bytes, url: str) -> Any:
     try:
         return json.loads(raw)
     except ValueError:
-        raise RemoteError(f"{url} did not answer with JSON: is --server the base URL of a codecite API "
-                          "(e.g. http://host:8000, without /v1)?") from None
+        raise RemoteError(
+            f"{url} did not answer with JSON: is --server the base URL of a codecite API "
+            "(e.g. http://host:8000, without /v1)?"
+        ) from None
 
 
 def _retry_after(value: str | None, cap: float) -> float | None:
@@ -177,23 +196,32 @@ def _problem_message(err: urllib.error.HTTPError, url: str, attempts: int) -> st
         problem = {}
     detail = problem.get("detail") or problem.get("title") if isinstance(problem, dict) else None
     tried = f" after {attempts} tries" if attempts > 1 else ""
-    hint = {401: " (set CODECITE_TOKEN to an API token of the server)", 404: " (is --server the base URL, "
-            "without /v1?)"}.get(err.code, "")
+    hint = {
+        401: " (set CODECITE_TOKEN to an API token of the server)",
+        404: " (is --server the base URL, without /v1?)",
+    }.get(err.code, "")
     return f"{url} answered HTTP {err.code}{tried}: {detail or err.reason}{hint}"
 
 
 def _unreachable(base_url: str, err: BaseException, attempts: int, seconds: float) -> str:
     reason = getattr(err, "reason", err)
-    return (f"cannot reach the codecite server at {base_url} ({reason}; {attempts} "
-            f"tr{'ies' if attempts != 1 else 'y'} in {seconds:.1f} s): check --server, or start one with "
-            "`codecite serve --index DIR`")
+    return (
+        f"cannot reach the codecite server at {base_url} ({reason}; {attempts} "
+        f"tr{'ies' if attempts != 1 else 'y'} in {seconds:.1f} s): check --server, or start one with "
+        "`codecite serve --index DIR`"
+    )
 
 
 class RemoteAttributor:
     """Attributes queries through a server's batch endpoint, a few at a time (`scan` calls it)."""
 
-    def __init__(self, client: RemoteClient, min_match: int | None = None, max_items: int = 50,
-                 max_bytes: int = 2_000_000) -> None:
+    def __init__(
+        self,
+        client: RemoteClient,
+        min_match: int | None = None,
+        max_items: int = 50,
+        max_bytes: int = 2_000_000,
+    ) -> None:
         self.client = client
         self.min_match = min_match
         self.max_items = max_items
@@ -203,7 +231,10 @@ class RemoteAttributor:
     def __call__(self, queries: Sequence[tuple[str, str]]) -> list[Report | str]:
         out: list[Report | str] = []
         for chunk in self._chunks(queries):
-            out.extend(r if isinstance(r, Report) else str(r) for r in self.client.attribute_batch(chunk, self.min_match))
+            out.extend(
+                r if isinstance(r, Report) else str(r)
+                for r in self.client.attribute_batch(chunk, self.min_match)
+            )
         return out
 
     def source_text(self, blob_id: str) -> str | None:
@@ -215,8 +246,11 @@ class RemoteAttributor:
         cannot be reached)."""
         if self._stats is None:
             self._stats = self.client.stats()
-        return {"server": self.client.base_url, "id": self._stats.get("index_id"),
-                "documents": self._stats.get("documents")}
+        return {
+            "server": self.client.base_url,
+            "id": self._stats.get("index_id"),
+            "documents": self._stats.get("documents"),
+        }
 
     def close(self) -> None:
         """Nothing to release (one connection per request)."""

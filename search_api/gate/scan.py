@@ -33,9 +33,13 @@ class FileResult:
     text: str = field(repr=False, default="")
 
     def to_dict(self) -> dict[str, object]:
-        return {"path": self.path, "language": self.language,
-                "scanned_lines": None if self.runs is None else [list(r) for r in self.runs],
-                "report": self.report.to_dict(), "decision": self.decision.to_dict()}
+        return {
+            "path": self.path,
+            "language": self.language,
+            "scanned_lines": None if self.runs is None else [list(r) for r in self.runs],
+            "report": self.report.to_dict(),
+            "decision": self.decision.to_dict(),
+        }
 
 
 @dataclass(slots=True)
@@ -68,19 +72,36 @@ class ScanResult:
         for r in self.files:
             for key, n in r.decision.counts().items():
                 counts[key] = counts.get(key, 0) + n
-        return {"files_scanned": len(self.files), "files_skipped": len(self.skipped),
-                "skipped": self.skipped_counts(), "findings": counts,
-                "matches": sum(len(r.report.matches) for r in self.files), "seconds": round(self.seconds, 3),
-                "files_per_second": round(len(self.files) / self.seconds, 1) if self.seconds > 0 else None}
+        return {
+            "files_scanned": len(self.files),
+            "files_skipped": len(self.skipped),
+            "skipped": self.skipped_counts(),
+            "findings": counts,
+            "matches": sum(len(r.report.matches) for r in self.files),
+            "seconds": round(self.seconds, 3),
+            "files_per_second": round(len(self.files) / self.seconds, 1) if self.seconds > 0 else None,
+        }
 
     def to_dict(self) -> dict[str, object]:
-        return {"outcome": self.outcome.value, "exit_code": self.exit_code, "root": self.root,
-                "index": self.index, "policy": self.policy.name, "summary": self.summary(),
-                "files": [f.to_dict() for f in self.files], "skipped": [_skip_dict(s) for s in self.skipped]}
+        return {
+            "outcome": self.outcome.value,
+            "exit_code": self.exit_code,
+            "root": self.root,
+            "index": self.index,
+            "policy": self.policy.name,
+            "summary": self.summary(),
+            "files": [f.to_dict() for f in self.files],
+            "skipped": [_skip_dict(s) for s in self.skipped],
+        }
 
 
-def scan(targets: Iterable[ScanTarget | Skip], attribute: Attributor, policy: Policy, root: str = ".",
-         batch: int = 256) -> ScanResult:
+def scan(
+    targets: Iterable[ScanTarget | Skip],
+    attribute: Attributor,
+    policy: Policy,
+    root: str = ".",
+    batch: int = 256,
+) -> ScanResult:
     """Attribute every target (`batch` at a time) and decide each file with `policy`."""
     started = time.perf_counter()
     result = ScanResult(root, [], [], policy)
@@ -100,7 +121,9 @@ def scan(targets: Iterable[ScanTarget | Skip], attribute: Attributor, policy: Po
     return result
 
 
-def _attribute_batch(targets: list[ScanTarget], attribute: Attributor, policy: Policy, result: ScanResult) -> None:
+def _attribute_batch(
+    targets: list[ScanTarget], attribute: Attributor, policy: Policy, result: ScanResult
+) -> None:
     pieces = [query_pieces(t) for t in targets]
     queries: list[tuple[str, str]] = []
     where: dict[tuple[str, str], int] = {}  # identical (code, language) queries run once
@@ -119,8 +142,9 @@ def _attribute_batch(targets: list[ScanTarget], attribute: Attributor, policy: P
             result.skipped.append(Skip(SkipReason.REFUSED, target.path, errors[0]))
             continue
         report = file_report(target, reports)  # type: ignore[arg-type]
-        result.files.append(FileResult(target.path, target.language, target.runs, report, decide(report, policy),
-                                       target.text))
+        result.files.append(
+            FileResult(target.path, target.language, target.runs, report, decide(report, policy), target.text)
+        )
         if not result.index:
             result.index = {"id": report.index_id, "documents": report.index_documents}
 

@@ -56,8 +56,9 @@ class ScanTarget:
     runs: tuple[Run, ...] | None = None
 
 
-def collect_files(paths: Sequence[str], root: Path, policy: Policy,
-                  options: ScanOptions = ScanOptions()) -> Iterator[ScanTarget | Skip]:
+def collect_files(
+    paths: Sequence[str], root: Path, policy: Policy, options: ScanOptions = ScanOptions()
+) -> Iterator[ScanTarget | Skip]:
     """Files under `paths` (files named explicitly are taken even when gitignored), honouring
     every .gitignore on the way and `.git/info/exclude`; directories named `.git` are never entered."""
     seen: set[str] = set()
@@ -80,8 +81,9 @@ def collect_files(paths: Sequence[str], root: Path, policy: Policy,
             yield read_target(file, rel, options)
 
 
-def read_target(file: Path, rel: str, options: ScanOptions, runs: tuple[Run, ...] | None = None,
-                raw: bytes | None = None) -> ScanTarget | Skip:
+def read_target(
+    file: Path, rel: str, options: ScanOptions, runs: tuple[Run, ...] | None = None, raw: bytes | None = None
+) -> ScanTarget | Skip:
     """The file as a target, or why it is skipped (`raw`: its bytes, when they come from git)."""
     language = language_for_path(rel)
     if language is None or (language in NON_CODE and not options.include_non_code):
@@ -164,6 +166,8 @@ def _ignored(path: Path, is_dir: bool, specs: list[_Spec]) -> bool:
 
 def _spec(file: Path) -> pathspec.GitIgnoreSpec:
     try:
-        return pathspec.GitIgnoreSpec.from_lines(file.read_text(encoding="utf-8", errors="replace").splitlines())
+        return pathspec.GitIgnoreSpec.from_lines(
+            file.read_text(encoding="utf-8", errors="replace").splitlines()
+        )
     except OSError:
         return pathspec.GitIgnoreSpec.from_lines([])

@@ -19,8 +19,9 @@ from search_api.gate.scan import ScanResult
 # Comment leaders and trailers stripped before a line is tested for a copyright statement.
 _LEADER = re.compile(r"^\s*(?:#+|//+|/\*+|\*+|--+|;+|<!--|\"\"\"|'''|%+|!|rem\b|\"|')?\s*", re.IGNORECASE)
 _TRAILER = re.compile(r"\s*(?:\*/|-->|\"\"\"|''')\s*$")
-_STATEMENT = re.compile(r"^(?:copyright\b|\(c\)\s|©|spdx-filecopyrighttext:)|\bcopyright\s*(?:\(c\)|©)?\s*\d{4}",
-                        re.IGNORECASE)
+_STATEMENT = re.compile(
+    r"^(?:copyright\b|\(c\)\s|©|spdx-filecopyrighttext:)|\bcopyright\s*(?:\(c\)|©)?\s*\d{4}", re.IGNORECASE
+)
 _NOT_A_STATEMENT = re.compile(r"copyright (?:notice|holders?|owners?|law|and license)\b", re.IGNORECASE)
 
 
@@ -37,8 +38,15 @@ class NoticeEntry:
     used_in: tuple[str, ...]
 
     def to_dict(self) -> dict[str, object]:
-        return {"repo": self.repo, "path": self.path, "license": self.license, "url": self.url,
-                "blob_id": self.blob_id, "copyrights": list(self.copyrights), "used_in": list(self.used_in)}
+        return {
+            "repo": self.repo,
+            "path": self.path,
+            "license": self.license,
+            "url": self.url,
+            "blob_id": self.blob_id,
+            "copyrights": list(self.copyrights),
+            "used_in": list(self.used_in),
+        }
 
 
 def copyright_lines(text: str, head_lines: int = 60, limit: int = 10) -> list[str]:
@@ -73,8 +81,17 @@ def collect_notices(result: ScanResult, source_text: Callable[[str], str | None]
     for key in sorted(refs):
         ref = refs[key]
         text = source_text(ref.blob_id) if ref.blob_id else None
-        entries.append(NoticeEntry(ref.repo, ref.path, ref.license, ref.url, ref.blob_id,
-                                   tuple(copyright_lines(text)) if text else (), tuple(dict.fromkeys(uses[key]))))
+        entries.append(
+            NoticeEntry(
+                ref.repo,
+                ref.path,
+                ref.license,
+                ref.url,
+                ref.blob_id,
+                tuple(copyright_lines(text)) if text else (),
+                tuple(dict.fromkeys(uses[key])),
+            )
+        )
     return entries
 
 
@@ -101,7 +118,9 @@ def render_notices(entries: Iterable[NoticeEntry], index_id: str | None = None) 
         if entry.copyrights:
             out += entry.copyrights
         else:
-            out.append("(No copyright line found at the top of the source file: see the repository's license file.)")
+            out.append(
+                "(No copyright line found at the top of the source file: see the repository's license file.)"
+            )
         out.append("Used in: " + "; ".join(entry.used_in))
     out += ["", rule, ""]
     return "\n".join(out)
@@ -110,6 +129,9 @@ def render_notices(entries: Iterable[NoticeEntry], index_id: str | None = None) 
 def _license_line(expression: str | None) -> str:
     if not expression:
         return "none stated (all rights reserved unless the author says otherwise)"
-    pages = [f"https://spdx.org/licenses/{key}.html" for key in license_keys(expression)
-             if not key.startswith("LicenseRef-")]
+    pages = [
+        f"https://spdx.org/licenses/{key}.html"
+        for key in license_keys(expression)
+        if not key.startswith("LicenseRef-")
+    ]
     return expression + (f" ({', '.join(pages)})" if pages else "")

@@ -22,35 +22,50 @@ from search_api.gate.scan import FileResult, ScanResult
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 
 _RULES: list[dict[str, Any]] = [
-    {"action": Action.DENY, "name": "LicenseDenied",
-     "short": "Code matches a training-corpus source under a license the policy denies",
-     "full": "These lines match an indexed source file whose license the policy denies (by default copyleft, "
-             "source-available and commercial licenses). Shipping them may put the work under that license.",
-     "help": "Remove or rewrite the matched lines, or obtain the code under a license your policy allows. "
-             "If the match is your own code, add its repository to [ignore] repos in the policy."},
-    {"action": Action.REVIEW, "name": "LicenseReview",
-     "short": "Code matches a training-corpus source whose license needs a review",
-     "full": "These lines match an indexed source file whose license could not be identified or has terms that "
-             "need reading (no license, unknown or unstated license, restricted free licenses).",
-     "help": "Have a person check the upstream license before the code ships; record the outcome in the policy "
-             "([licenses] or [ignore] repos)."},
-    {"action": Action.WARN, "name": "AttributionRequiredWeakCopyleft",
-     "short": "Code matches a weak-copyleft source: attribution and license terms apply",
-     "full": "These lines match an indexed source file under a weak-copyleft license (LGPL, MPL, EPL). Credit "
-             "the source, and keep the lines under that license: changes to them may have to be shared.",
-     "help": "Run `codecite notice` to write the THIRD_PARTY_NOTICES entry and keep the matched code in "
-             "separate files under its license."},
-    {"action": Action.ATTRIBUTE, "name": "AttributionRequired",
-     "short": "Code matches a permissively licensed source that must be credited",
-     "full": "These lines match an indexed source file under a permissive or public-domain license. The license "
-             "lets you use the code if you keep its copyright and license notice.",
-     "help": "Run `codecite notice` to write the THIRD_PARTY_NOTICES entry (repo, path, license, URL, "
-             "copyright lines) and ship it with your code."},
-    {"action": None, "name": "CommonBoilerplate",
-     "short": "Code matches a span found in many repositories (common boilerplate)",
-     "full": "These lines match a span that the index holds in many repositories, so it is unlikely to carry a "
-             "single author's copyright. Reported for information only.",
-     "help": "Nothing to do; set [boilerplate] action = \"ignore\" in the policy to hide these."},
+    {
+        "action": Action.DENY,
+        "name": "LicenseDenied",
+        "short": "Code matches a training-corpus source under a license the policy denies",
+        "full": "These lines match an indexed source file whose license the policy denies (by default copyleft, "
+        "source-available and commercial licenses). Shipping them may put the work under that license.",
+        "help": "Remove or rewrite the matched lines, or obtain the code under a license your policy allows. "
+        "If the match is your own code, add its repository to [ignore] repos in the policy.",
+    },
+    {
+        "action": Action.REVIEW,
+        "name": "LicenseReview",
+        "short": "Code matches a training-corpus source whose license needs a review",
+        "full": "These lines match an indexed source file whose license could not be identified or has terms that "
+        "need reading (no license, unknown or unstated license, restricted free licenses).",
+        "help": "Have a person check the upstream license before the code ships; record the outcome in the policy "
+        "([licenses] or [ignore] repos).",
+    },
+    {
+        "action": Action.WARN,
+        "name": "AttributionRequiredWeakCopyleft",
+        "short": "Code matches a weak-copyleft source: attribution and license terms apply",
+        "full": "These lines match an indexed source file under a weak-copyleft license (LGPL, MPL, EPL). Credit "
+        "the source, and keep the lines under that license: changes to them may have to be shared.",
+        "help": "Run `codecite notice` to write the THIRD_PARTY_NOTICES entry and keep the matched code in "
+        "separate files under its license.",
+    },
+    {
+        "action": Action.ATTRIBUTE,
+        "name": "AttributionRequired",
+        "short": "Code matches a permissively licensed source that must be credited",
+        "full": "These lines match an indexed source file under a permissive or public-domain license. The license "
+        "lets you use the code if you keep its copyright and license notice.",
+        "help": "Run `codecite notice` to write the THIRD_PARTY_NOTICES entry (repo, path, license, URL, "
+        "copyright lines) and ship it with your code.",
+    },
+    {
+        "action": None,
+        "name": "CommonBoilerplate",
+        "short": "Code matches a span found in many repositories (common boilerplate)",
+        "full": "These lines match a span that the index holds in many repositories, so it is unlikely to carry a "
+        "single author's copyright. Reported for information only.",
+        "help": 'Nothing to do; set [boilerplate] action = "ignore" in the policy to hide these.',
+    },
 ]
 
 
@@ -69,16 +84,29 @@ def to_sarif(result: ScanResult, tool_version: str, category: str = "codecite") 
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "codecite", "version": tool_version, "semanticVersion": tool_version,
-                                "rules": rules}},
-            "automationDetails": {"id": f"{category.strip('/')}/"},
-            "columnKind": "unicodeCodePoints",
-            "invocations": [{"executionSuccessful": True, "exitCode": result.exit_code,
-                             "properties": {"outcome": result.outcome.value, "summary": result.summary()}}],
-            "results": results,
-            "properties": {"index": result.index, "policy": result.policy.name},
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "codecite",
+                        "version": tool_version,
+                        "semanticVersion": tool_version,
+                        "rules": rules,
+                    }
+                },
+                "automationDetails": {"id": f"{category.strip('/')}/"},
+                "columnKind": "unicodeCodePoints",
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        "exitCode": result.exit_code,
+                        "properties": {"outcome": result.outcome.value, "summary": result.summary()},
+                    }
+                ],
+                "results": results,
+                "properties": {"index": result.index, "policy": result.policy.name},
+            }
+        ],
     }
 
 
@@ -93,20 +121,27 @@ def _rule(spec: dict[str, Any]) -> dict[str, Any]:
         "fullDescription": {"text": spec["full"]},
         "help": {"text": spec["help"], "markdown": spec["help"]},
         "defaultConfiguration": {"level": level},
-        "properties": {"tags": ["license", "attribution", "training-data"], "precision": "high",
-                       "problem.severity": {"error": "error", "warning": "warning"}.get(level, "recommendation")},
+        "properties": {
+            "tags": ["license", "attribution", "training-data"],
+            "precision": "high",
+            "problem.severity": {"error": "error", "warning": "warning"}.get(level, "recommendation"),
+        },
     }
 
 
-def _result(file: FileResult, lines: list[str], f: Finding, rule_index: int, seen: dict[str, int]) -> dict[str, Any]:
+def _result(
+    file: FileResult, lines: list[str], f: Finding, rule_index: int, seen: dict[str, int]
+) -> dict[str, Any]:
     m, src = f.match, f.governing
     q = m.query_span
     s = f.governing_span
     upstream = f"{src.repo}:{src.path}" + (f" lines {s.start_line}-{s.end_line}" if s else "")
-    message = (f"Lines {q.start_line}-{q.end_line} match {upstream} ({src.license or 'no license'}, "
-               f"{src.license_category}; {m.method} match, {m.similarity:.0%} similar, {m.matched_chars} characters, "
-               f"found in {m.repos_with_span} repositor{'ies' if m.repos_with_span != 1 else 'y'}). "
-               f"Policy: {f.action.value} ({f.reason}). To do: {f.what_to_do}.")
+    message = (
+        f"Lines {q.start_line}-{q.end_line} match {upstream} ({src.license or 'no license'}, "
+        f"{src.license_category}; {m.method} match, {m.similarity:.0%} similar, {m.matched_chars} characters, "
+        f"found in {m.repos_with_span} repositor{'ies' if m.repos_with_span != 1 else 'y'}). "
+        f"Policy: {f.action.value} ({f.reason}). To do: {f.what_to_do}."
+    )
     if src.url:
         message += f" Source: {src.url}"
     fingerprint = _fingerprint(f.rule_id, file.path, lines, f)
@@ -116,18 +151,27 @@ def _result(file: FileResult, lines: list[str], f: Finding, rule_index: int, see
         "ruleIndex": rule_index,
         "level": f.level,
         "message": {"text": message},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": urllib.parse.quote(file.path, safe="/")},
-            "region": _region(lines, q.start_line, q.end_line),
-        }}],
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": urllib.parse.quote(file.path, safe="/")},
+                    "region": _region(lines, q.start_line, q.end_line),
+                }
+            }
+        ],
         "partialFingerprints": {"primaryLocationLineHash": f"{fingerprint}:{seen[fingerprint]}"},
         "properties": {
             "action": f.action.value,
             "reason": f.reason,
             "license": src.license,
             "licenseCategory": src.license_category,
-            "upstream": {"repo": src.repo, "path": src.path, "url": src.url, "blobId": src.blob_id,
-                         "lines": [s.start_line, s.end_line] if s else None},
+            "upstream": {
+                "repo": src.repo,
+                "path": src.path,
+                "url": src.url,
+                "blobId": src.blob_id,
+                "lines": [s.start_line, s.end_line] if s else None,
+            },
             "method": m.method,
             "similarity": round(m.similarity, 4),
             "matchedChars": m.matched_chars,
@@ -143,7 +187,7 @@ def _region(lines: list[str], start: int, end: int) -> dict[str, int]:
 
 
 def _fingerprint(rule_id: str, path: str, lines: list[str], f: Finding) -> str:
-    span = lines[f.match.query_span.start_line - 1:f.match.query_span.end_line]
+    span = lines[f.match.query_span.start_line - 1 : f.match.query_span.end_line]
     snippet = "".join("".join(line.split()) for line in span)
     key = f"{rule_id}\0{path}\0{f.governing.blob_id}\0{snippet}"
     digest = hashlib.sha256(key.encode("utf-8", "surrogatepass"))

@@ -10,14 +10,20 @@ from search_api.engine.results import Match, Report
 from search_api.gate.policy import Action, Finding
 from search_api.gate.scan import ScanResult
 
-_LABELS = {Action.DENY: "DENY", Action.REVIEW: "REVIEW", Action.WARN: "WARN", Action.ATTRIBUTE: "ATTRIBUTE",
-           Action.ALLOW: "ALLOW"}
+_LABELS = {
+    Action.DENY: "DENY",
+    Action.REVIEW: "REVIEW",
+    Action.WARN: "WARN",
+    Action.ATTRIBUTE: "ATTRIBUTE",
+    Action.ALLOW: "ALLOW",
+}
 
 _GUTTER = " | "
 
 
-def render_report(report: Report, query_text: str, index: IndexReader, width: int | None = None,
-                  max_lines: int = 12) -> str:
+def render_report(
+    report: Report, query_text: str, index: IndexReader, width: int | None = None, max_lines: int = 12
+) -> str:
     """The report as text, each match beside its source's lines as `index` holds them."""
     width = width or shutil.get_terminal_size((120, 20)).columns
     out = [_headline(report)]
@@ -28,8 +34,10 @@ def render_report(report: Report, query_text: str, index: IndexReader, width: in
         source_lines = _source_text(index, match).split("\n")
         out.extend(_side_by_side(match, query_lines, source_lines, width, max_lines))
         if match.copies:
-            shown = ", ".join(f"{c.source.repo}:{c.source.path} ({c.source.license or 'no license'})"
-                              for c in match.copies[:5])
+            shown = ", ".join(
+                f"{c.source.repo}:{c.source.path} ({c.source.license or 'no license'})"
+                for c in match.copies[:5]
+            )
             more = f" and {len(match.copies) - 5} more" if len(match.copies) > 5 else ""
             out.append(f"   also in: {shown}{more}")
     if report.matches:
@@ -48,21 +56,27 @@ def _source_text(index: IndexReader, match: Match) -> str:
 
 def _headline(report: Report) -> str:
     found = f"{len(report.matches)} match" + ("es" if len(report.matches) != 1 else "")
-    return (f"{found} for {report.query_lines} lines ({report.language or 'unknown language'}) "
-            f"in index {report.index_id} ({report.index_documents:,} documents, {report.elapsed_ms:.1f} ms)")
+    return (
+        f"{found} for {report.query_lines} lines ({report.language or 'unknown language'}) "
+        f"in index {report.index_id} ({report.index_documents:,} documents, {report.elapsed_ms:.1f} ms)"
+    )
 
 
 def _match_header(n: int, m: Match) -> str:
     src = m.source
     common = f", common boilerplate ({m.repos_with_span} repos)" if m.boilerplate else ""
-    return (f"{n}. query L{m.query_span.start_line}-{m.query_span.end_line} = {src.repo}:{src.path} "
-            f"L{m.source_span.start_line}-{m.source_span.end_line}  [{src.license or 'no license'}, "
-            f"{src.license_category}]  {m.method} {m.similarity:.0%}, {m.matched_tokens} tokens, "
-            f"in {m.repos_with_span} repo{'s' if m.repos_with_span != 1 else ''}{common}"
-            + (f"\n   {src.url}" if src.url else ""))
+    return (
+        f"{n}. query L{m.query_span.start_line}-{m.query_span.end_line} = {src.repo}:{src.path} "
+        f"L{m.source_span.start_line}-{m.source_span.end_line}  [{src.license or 'no license'}, "
+        f"{src.license_category}]  {m.method} {m.similarity:.0%}, {m.matched_tokens} tokens, "
+        f"in {m.repos_with_span} repo{'s' if m.repos_with_span != 1 else ''}{common}"
+        + (f"\n   {src.url}" if src.url else "")
+    )
 
 
-def _side_by_side(m: Match, query_lines: list[str], source_lines: list[str], width: int, max_lines: int) -> list[str]:
+def _side_by_side(
+    m: Match, query_lines: list[str], source_lines: list[str], width: int, max_lines: int
+) -> list[str]:
     half = max((width - len(_GUTTER) - 12) // 2, 20)
     q = range(m.query_span.start_line, m.query_span.end_line + 1)
     s = range(m.source_span.start_line, m.source_span.end_line + 1)
@@ -98,19 +112,28 @@ def render_scan(result: ScanResult) -> str:
             out += _finding_lines(finding)
     out += ["", summary_line(result)]
     if any(f.needs_notice for file in result.files for f in file.decision.findings):
-        out.append("attribution: `codecite notice` (same arguments) writes THIRD_PARTY_NOTICES for these sources")
+        out.append(
+            "attribution: `codecite notice` (same arguments) writes THIRD_PARTY_NOTICES for these sources"
+        )
     return "\n".join(out) + "\n"
 
 
 def _scan_headline(result: ScanResult) -> str:
     skipped = result.skipped_counts()
-    skip = f", {len(result.skipped)} skipped ({', '.join(f'{k} {v}' for k, v in skipped.items())})" if skipped else ""
+    skip = (
+        f", {len(result.skipped)} skipped ({', '.join(f'{k} {v}' for k, v in skipped.items())})"
+        if skipped
+        else ""
+    )
     index = result.index
     where = index.get("server") or index.get("uri") or "the index"
     docs = index.get("documents")
-    return (f"codecite check: {len(result.files)} file{'s' if len(result.files) != 1 else ''} scanned{skip} "
-            f"against {where}" + (f" ({docs:,} documents)" if isinstance(docs, int) else "")
-            + f", policy {result.policy.name}, {result.seconds:.1f} s")
+    return (
+        f"codecite check: {len(result.files)} file{'s' if len(result.files) != 1 else ''} scanned{skip} "
+        f"against {where}"
+        + (f" ({docs:,} documents)" if isinstance(docs, int) else "")
+        + f", policy {result.policy.name}, {result.seconds:.1f} s"
+    )
 
 
 def _finding_lines(f: Finding) -> list[str]:
@@ -121,11 +144,13 @@ def _finding_lines(f: Finding) -> list[str]:
     if f.governing_span:
         where += f" lines {f.governing_span.start_line}-{f.governing_span.end_line}"
     pad = " " * 13
-    lines = [f"  {label:<10} lines {q.start_line}-{q.end_line} match {where}",
-             f"{pad}{src.license or 'no license'} ({src.license_category}); {m.method} match, {m.similarity:.0%} "
-             f"similar, {m.matched_chars} characters, in {m.repos_with_span} "
-             f"repositor{'ies' if m.repos_with_span != 1 else 'y'}"
-             + (f", {len(m.copies)} other copies" if m.copies else "")]
+    lines = [
+        f"  {label:<10} lines {q.start_line}-{q.end_line} match {where}",
+        f"{pad}{src.license or 'no license'} ({src.license_category}); {m.method} match, {m.similarity:.0%} "
+        f"similar, {m.matched_chars} characters, in {m.repos_with_span} "
+        f"repositor{'ies' if m.repos_with_span != 1 else 'y'}"
+        + (f", {len(m.copies)} other copies" if m.copies else ""),
+    ]
     if src.url:
         lines.append(f"{pad}{src.url}")
     lines.append(f"{pad}why: {f.reason}")
@@ -136,8 +161,14 @@ def _finding_lines(f: Finding) -> list[str]:
 def summary_line(result: ScanResult) -> str:
     counts = result.summary()["findings"]
     assert isinstance(counts, dict)
-    names = {"deny": "denied", "review": "to review", "warn": "weak-copyleft attribution",
-             "attribute": "attribution needed", "allow": "allowed", "boilerplate": "boilerplate"}
+    names = {
+        "deny": "denied",
+        "review": "to review",
+        "warn": "weak-copyleft attribution",
+        "attribute": "attribution needed",
+        "allow": "allowed",
+        "boilerplate": "boilerplate",
+    }
     parts = [f"{counts[k]} {names[k]}" for k in names if counts.get(k)]
     found = ", ".join(parts) if parts else "no matches that need anything"
     verdict = "FAIL" if result.exit_code else "PASS"

@@ -14,7 +14,12 @@ from typing import Any
 
 __all__ = ["ProblemError", "create_app", "get_served_index", "get_services"]
 
-_WHERE = {"create_app": "app", "ProblemError": "problems", "get_served_index": "services", "get_services": "services"}
+_WHERE = {
+    "create_app": "app",
+    "ProblemError": "problems",
+    "get_served_index": "services",
+    "get_services": "services",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -26,4 +31,6 @@ def __getattr__(name: str) -> Any:
     except ModuleNotFoundError as err:
         if err.name and err.name.split(".")[0] in ("search_api", "indexer"):
             raise
-        raise ImportError(f"the web server needs the 'web' extra: pip install 'codecite[web]' ({err})") from err
+        raise ImportError(
+            f"the web server needs the 'web' extra: pip install 'codecite[web]' ({err})"
+        ) from err

@@ -27,8 +27,10 @@ from search_api.web.services import Services, get_services
 
 _ATTRIBUTE_BODY = {
     "required": True,
-    "content": {"application/json": {"schema": AttributeRequest},
-                "multipart/form-data": {"schema": AttributeUpload}},
+    "content": {
+        "application/json": {"schema": AttributeRequest},
+        "multipart/form-data": {"schema": AttributeUpload},
+    },
 }
 _BATCH_BODY = {"required": True, "content": {"application/json": {"schema": BatchRequest}}}
 
@@ -38,9 +40,12 @@ def api_blueprint() -> Blueprint:
     blp = Blueprint("v1", __name__, url_prefix="/v1", description="Attribution search")
 
     @blp.route("/attribute", methods=["POST"])
-    @blp.doc(summary="Attribute code", requestBody=_ATTRIBUTE_BODY,
-             description="Where did this code come from? JSON {\"code\": ...} or a multipart `file` upload. "
-                         "With a policy (sent or configured) the answer has a `decision`.")
+    @blp.doc(
+        summary="Attribute code",
+        requestBody=_ATTRIBUTE_BODY,
+        description='Where did this code come from? JSON {"code": ...} or a multipart `file` upload. '
+        "With a policy (sent or configured) the answer has a `decision`.",
+    )
     @blp.alt_response(200, schema=ReportSchema, success=True, description="The Report")
     @problems(blp, 400, 401, 413, 415, 422, 429, 503)
     def attribute() -> Response:
@@ -54,9 +59,12 @@ def api_blueprint() -> Blueprint:
         return _no_store(jsonify(body))
 
     @blp.route("/attribute/batch", methods=["POST"])
-    @blp.doc(summary="Attribute many snippets", requestBody=_BATCH_BODY,
-             description="One Report per item, in order, with the item's `id`; an item that cannot be "
-                         "answered gets an `error` instead.")
+    @blp.doc(
+        summary="Attribute many snippets",
+        requestBody=_BATCH_BODY,
+        description="One Report per item, in order, with the item's `id`; an item that cannot be "
+        "answered gets an `error` instead.",
+    )
     @blp.alt_response(200, schema=BatchResponse, success=True, description="One result per item")
     @problems(blp, 400, 401, 413, 415, 422, 429, 503)
     def attribute_batch() -> Response:
@@ -64,8 +72,12 @@ def api_blueprint() -> Blueprint:
         body = load(BatchRequest, json_body())
         limit = current_app.config["BATCH_MAX_ITEMS"]
         if len(body["items"]) > limit:
-            raise ProblemError(413, f"the batch has {len(body['items'])} items, more than the {limit} allowed: "
-                                    "split it into several requests", slug="batch-too-large")
+            raise ProblemError(
+                413,
+                f"the batch has {len(body['items'])} items, more than the {limit} allowed: "
+                "split it into several requests",
+                slug="batch-too-large",
+            )
         results = [_batch_item(services, item, body["min_match"]) for item in body["items"]]
         return _no_store(jsonify({"results": results}))
 
@@ -84,9 +96,12 @@ def api_blueprint() -> Blueprint:
 
         found = get_services().served.run(fetch)
         if found is None:
-            raise ProblemError(404, f"no document with blob id {blob_id[:128]!r} in this index: it may have been "
-                                    "opted out or the index rebuilt; run the query again for current ids",
-                               slug="no-such-document")
+            raise ProblemError(
+                404,
+                f"no document with blob id {blob_id[:128]!r} in this index: it may have been "
+                "opted out or the index rebuilt; run the query again for current ids",
+                slug="no-such-document",
+            )
         response = jsonify(found)
         response.headers["Cache-Control"] = "private, max-age=3600"  # a blob id names its content
         return response
@@ -99,19 +114,24 @@ def api_blueprint() -> Blueprint:
         services = get_services()
         out = services.served.stats()
         out["features"] = sorted(services.features)
-        out["policy"] = {"available": True,  # policies are part of codecite; kept for clients that check
-                         "configured": services.decider.configured is not None}
-        out["limits"] = {"max_content_length": current_app.config["MAX_CONTENT_LENGTH"],
-                         "max_query_bytes": services.served.options.max_query_bytes,
-                         "batch_max_items": current_app.config["BATCH_MAX_ITEMS"]}
+        out["policy"] = {
+            "available": True,  # policies are part of codecite; kept for clients that check
+            "configured": services.decider.configured is not None,
+        }
+        out["limits"] = {
+            "max_content_length": current_app.config["MAX_CONTENT_LENGTH"],
+            "max_query_bytes": services.served.options.max_query_bytes,
+            "batch_max_items": current_app.config["BATCH_MAX_ITEMS"],
+        }
         out["known_languages"] = known_languages()
         return jsonify(out)
 
     return blp
 
 
-def _attribute(services: Services, code: str, language: str | None, min_match: int | None,
-               filename: str | None = None) -> Report:
+def _attribute(
+    services: Services, code: str, language: str | None, min_match: int | None, filename: str | None = None
+) -> Report:
     options = services.served.options.with_min_match(min_match)
     started = time.perf_counter()
     try:

@@ -41,11 +41,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     registry = CollectorRegistry(auto_describe=True)
-    exporter = PrometheusMetrics(app, path=None, registry=registry, group_by="url_rule",
-                                 excluded_paths=["^/static/", "^/metrics$"])
-    services = Services(served=ServedIndex(app.config["INDEX"], float(app.config["INDEX_RECHECK_SECONDS"])),
-                        decider=Decider(app.config["POLICY"]), instruments=Instruments(registry),
-                        exporter=exporter)
+    exporter = PrometheusMetrics(
+        app, path=None, registry=registry, group_by="url_rule", excluded_paths=["^/static/", "^/metrics$"]
+    )
+    services = Services(
+        served=ServedIndex(app.config["INDEX"], float(app.config["INDEX_RECHECK_SECONDS"])),
+        decider=Decider(app.config["POLICY"]),
+        instruments=Instruments(registry),
+        exporter=exporter,
+    )
     app.extensions[EXTENSION] = services
 
     security.install_auth(app)
@@ -78,8 +82,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _index_unavailable(error: IndexUnavailableError) -> Response:
-    return problem_response(503, str(error), title="Index unavailable", slug="index-unavailable",
-                            headers={"Retry-After": "10"})
+    return problem_response(
+        503, str(error), title="Index unavailable", slug="index-unavailable", headers={"Retry-After": "10"}
+    )
 
 
 def _invalid_query(error: QueryError) -> Response:

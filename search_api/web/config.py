@@ -65,10 +65,17 @@ def load_config(app: Flask, config: Mapping[str, Any] | None) -> None:
         value = app.config[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             problems.append(f"{key}={value!r} must be a positive integer")
-    if not isinstance(app.config["INDEX_RECHECK_SECONDS"], int | float) or app.config["INDEX_RECHECK_SECONDS"] < 0:
-        problems.append(f"INDEX_RECHECK_SECONDS={app.config['INDEX_RECHECK_SECONDS']!r} must be a number >= 0")
+    if (
+        not isinstance(app.config["INDEX_RECHECK_SECONDS"], int | float)
+        or app.config["INDEX_RECHECK_SECONDS"] < 0
+    ):
+        problems.append(
+            f"INDEX_RECHECK_SECONDS={app.config['INDEX_RECHECK_SECONDS']!r} must be a number >= 0"
+        )
     if any(len(t) < 16 for t in app.config["API_TOKENS"]):
-        problems.append("API_TOKENS: every token must have at least 16 characters (use `openssl rand -hex 32`)")
+        problems.append(
+            "API_TOKENS: every token must have at least 16 characters (use `openssl rand -hex 32`)"
+        )
     if problems:
         raise ValueError("invalid web configuration: " + "; ".join(problems))
     # Keep only digests of the tokens in memory.
@@ -84,7 +91,9 @@ def as_list(value: object, key: str) -> list[str]:
         return [part.strip() for part in value.split(",") if part.strip()]
     if isinstance(value, list | tuple | set | frozenset) and all(isinstance(v, str) for v in value):
         return [v.strip() for v in value if v.strip()]
-    raise ValueError(f"invalid web configuration: {key} must be a list of strings or a comma-separated string")
+    raise ValueError(
+        f"invalid web configuration: {key} must be a list of strings or a comma-separated string"
+    )
 
 
 def token_digest(token: str) -> bytes:

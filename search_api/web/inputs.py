@@ -1,7 +1,7 @@
 """Reading requests: JSON or a multipart upload in, checked text out, each refusal with its fix.
 
-    wrong media type -> 415 · unreadable JSON -> 400 · schema violation -> 422 (with `errors`)
-    binary, invalid UTF-8, unpaired surrogates -> 422 · more code than a query may hold -> 413
+wrong media type -> 415 · unreadable JSON -> 400 · schema violation -> 422 (with `errors`)
+binary, invalid UTF-8, unpaired surrogates -> 422 · more code than a query may hold -> 413
 """
 
 from __future__ import annotations
@@ -60,31 +60,49 @@ def json_body(example: str = CODE_EXAMPLE, hint: str | None = UPLOAD_HINT) -> ob
     errors show `example`, a body to send, and the 415 adds `hint`."""
     if not request.is_json:
         got = request.mimetype or "no Content-Type"
-        raise ProblemError(415, f"send the request as JSON with Content-Type: application/json (got {got})"
-                                + (f"; {hint}" if hint else ""), slug="unsupported-media-type")
+        raise ProblemError(
+            415,
+            f"send the request as JSON with Content-Type: application/json (got {got})"
+            + (f"; {hint}" if hint else ""),
+            slug="unsupported-media-type",
+        )
     raw = request.get_data(cache=True)
     try:
         return json.loads(raw)
     except UnicodeDecodeError as err:
-        raise ProblemError(400, f"the body is not UTF-8 (byte {err.start}): JSON must be UTF-8 encoded; send an "
-                                f"object such as {example}", slug="invalid-json") from None
+        raise ProblemError(
+            400,
+            f"the body is not UTF-8 (byte {err.start}): JSON must be UTF-8 encoded; send an "
+            f"object such as {example}",
+            slug="invalid-json",
+        ) from None
     except json.JSONDecodeError as err:
         where = f"{err.msg} at line {err.lineno}, column {err.colno}"
-        raise ProblemError(400, f"the body is not valid JSON ({where}): send an object such as {example}",
-                           slug="invalid-json") from None
+        raise ProblemError(
+            400,
+            f"the body is not valid JSON ({where}): send an object such as {example}",
+            slug="invalid-json",
+        ) from None
 
 
 def load(schema_class: type[ma.Schema], data: object, example: str = CODE_EXAMPLE) -> dict[str, Any]:
     """Validate with the schema; 422 naming every bad field otherwise."""
     if not isinstance(data, dict):
-        raise ProblemError(422, f"the body must be a JSON object, not {type(data).__name__}: send {example}",
-                           slug="validation-error")
+        raise ProblemError(
+            422,
+            f"the body must be a JSON object, not {type(data).__name__}: send {example}",
+            slug="validation-error",
+        )
     try:
         return _schema(schema_class).load(data)
     except ma.ValidationError as err:
         fields = ", ".join(sorted(str(k) for k in err.messages)) if isinstance(err.messages, dict) else "body"
-        raise ProblemError(422, f"the request has invalid fields ({fields}): see `errors` and /openapi.json",
-                           slug="validation-error", errors=err.messages) from None
+        raise ProblemError(
+            422,
+            f"the request has invalid fields ({fields}): see `errors` and /openapi.json",
+            slug="validation-error",
+            errors=err.messages,
+        ) from None
 
 
 def checked_text(code: str | bytes, options: QueryOptions) -> str:
@@ -94,25 +112,44 @@ def checked_text(code: str | bytes, options: QueryOptions) -> str:
             raw = code.encode("utf-8")
         except UnicodeEncodeError as err:
             lone = f"\\u{ord(code[err.start]):04x}"
-            raise ProblemError(422, f"the code has an unpaired surrogate at character {err.start} (a lone {lone} "
-                                    "escape), which is not text: send source code as UTF-8 text",
-                               slug="not-text") from None
+            raise ProblemError(
+                422,
+                f"the code has an unpaired surrogate at character {err.start} (a lone {lone} "
+                "escape), which is not text: send source code as UTF-8 text",
+                slug="not-text",
+            ) from None
     else:
         raw = code
     if len(raw) > options.max_query_bytes:
-        raise ProblemError(413, f"the code has {len(raw):,} bytes, more than the {options.max_query_bytes:,} a query "
-                                "may hold: send one file or a part of it at a time", slug="query-too-large")
+        raise ProblemError(
+            413,
+            f"the code has {len(raw):,} bytes, more than the {options.max_query_bytes:,} a query "
+            "may hold: send one file or a part of it at a time",
+            slug="query-too-large",
+        )
     try:
         text = decode_source(raw)
     except NotSourceText as err:
         if err.reason is SkipReason.BINARY:
-            raise ProblemError(422, "the code contains NUL bytes, so it looks binary: send source code as UTF-8 "
-                                    "text", slug="binary-input") from None
-        raise ProblemError(422, f"the file is not valid UTF-8 ({err.detail}): convert it to UTF-8 "
-                                "(e.g. iconv -t UTF-8) and send it again", slug="invalid-utf8") from None
+            raise ProblemError(
+                422,
+                "the code contains NUL bytes, so it looks binary: send source code as UTF-8 text",
+                slug="binary-input",
+            ) from None
+        raise ProblemError(
+            422,
+            f"the file is not valid UTF-8 ({err.detail}): convert it to UTF-8 "
+            "(e.g. iconv -t UTF-8) and send it again",
+            slug="invalid-utf8",
+        ) from None
     return code if isinstance(code, str) else text.removeprefix("\ufeff")
 
 
-def _with_language(code: str, language: str | None, filename: str | None, min_match: int | None,
-                   policy: dict[str, Any] | None) -> AttributeInput:
+def _with_language(
+    code: str,
+    language: str | None,
+    filename: str | None,
+    min_match: int | None,
+    policy: dict[str, Any] | None,
+) -> AttributeInput:
     return AttributeInput(code, language, filename, min_match, policy)

@@ -35,6 +35,7 @@ class Api(flask_smorest.Api):
 
 def problems(blp: Blueprint, *statuses: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Document the problem responses a view can give (besides the default)."""
+
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         for status in statuses:
             view = blp.alt_response(status, response=http.HTTPStatus(status).name)(view)

@@ -27,9 +27,15 @@ def ops_blueprint() -> Blueprint:
         return jsonify({"status": "ready", **get_services().served.status()})
 
     @blp.route("/metrics", methods=["GET"])
-    @blp.doc(summary="Prometheus metrics", responses={"200": {
-        "description": "Prometheus text exposition format",
-        "content": {"text/plain": {"schema": {"type": "string"}}}}})
+    @blp.doc(
+        summary="Prometheus metrics",
+        responses={
+            "200": {
+                "description": "Prometheus text exposition format",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        },
+    )
     def metrics() -> Response:
         body, content_type = get_services().exporter.generate_metrics()  # the text format, whatever is asked
         return Response(body, content_type=content_type)

@@ -35,7 +35,9 @@ def discover(load_entry_points: bool, extra: Mapping[str, object]) -> dict[str, 
             log.info("web feature %r is off: %s", name, err)
             continue
         except Exception as err:  # noqa: BLE001 - an optional feature must not take the server down
-            log.warning("web feature %r is off: it could not be loaded (%s: %s)", name, type(err).__name__, err)
+            log.warning(
+                "web feature %r is off: it could not be loaded (%s: %s)", name, type(err).__name__, err
+            )
             continue
         if not isinstance(blueprint, Blueprint):
             log.warning("web feature %r is off: %r is not a flask Blueprint", name, blueprint)

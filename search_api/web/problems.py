@@ -22,8 +22,14 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:codecite:problem:"
 
 # Headers of an HTTPException worth keeping on the problem response.
-_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "X-RateLimit-Limit", "X-RateLimit-Remaining",
-                 "X-RateLimit-Reset")
+_KEPT_HEADERS = (
+    "Allow",
+    "Retry-After",
+    "WWW-Authenticate",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+)
 
 # What to do about Werkzeug's and Flask-Limiter's errors, which carry no codecite detail.
 _FIXES = {
@@ -43,8 +49,16 @@ class ProblemError(HTTPException):
     validation `errors`; `headers` are sent with the response.
     """
 
-    def __init__(self, status: int, detail: str, *, title: str | None = None, slug: str | None = None,
-                 headers: dict[str, str] | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        title: str | None = None,
+        slug: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(description=detail)
         self.code = status
         self.title = title or http.HTTPStatus(status).phrase
@@ -56,8 +70,15 @@ class ProblemError(HTTPException):
         return list(self.extra_headers.items())
 
 
-def problem_response(status: int, detail: str, *, title: str | None = None, slug: str | None = None,
-                     headers: dict[str, str] | None = None, **extra: Any) -> Response:
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    slug: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
     """The problem+json response itself."""
     body: dict[str, Any] = {
         "type": TYPE_PREFIX + slug if slug else "about:blank",
@@ -81,8 +102,14 @@ def handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     headers = {k: v for k, v in error.get_headers() if k in _KEPT_HEADERS}
     if isinstance(error, ProblemError):
-        return problem_response(status, error.description or "", title=error.title, slug=error.slug,
-                                headers=headers, **error.extra)
+        return problem_response(
+            status,
+            error.description or "",
+            title=error.title,
+            slug=error.slug,
+            headers=headers,
+            **error.extra,
+        )
     extra: dict[str, Any] = {}
     data = getattr(error, "data", None) or {}
     messages = data.get("errors") or data.get("messages")

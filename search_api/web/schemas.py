@@ -44,20 +44,43 @@ class _Response(ma.Schema):
 
 # ---- requests ----------------------------------------------------------------------------------
 
+
 class AttributeRequest(_Request):
-    code = fields.String(required=True, metadata={"description": "The code to attribute: text (no NUL characters, "
-                                                                 "at most 4 MB as UTF-8; more gives 413).",
-                                                  "pattern": NO_NUL, "maxLength": MAX_CODE_CHARS})
-    language = fields.String(load_default=None, allow_none=True, validate=LANGUAGE,
-                             metadata={"description": "Language as The Stack names it (default: guessed)."})
-    filename = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=1024),
-                             metadata={"description": "File name, used to guess the language when none is given."})
-    min_match = Count(load_default=None, allow_none=True, validate=validate.Range(min=1, max=1_000_000),
-                               metadata={"description": "Minimum match size in non-whitespace characters "
-                                                        "(default 50)."})
-    policy = fields.Dict(load_default=None, allow_none=True,
-                         metadata={"description": "A policy (as in a policy file) to decide on the report; "
-                                                  "the answer then has a `decision`."})
+    code = fields.String(
+        required=True,
+        metadata={
+            "description": "The code to attribute: text (no NUL characters, "
+            "at most 4 MB as UTF-8; more gives 413).",
+            "pattern": NO_NUL,
+            "maxLength": MAX_CODE_CHARS,
+        },
+    )
+    language = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=LANGUAGE,
+        metadata={"description": "Language as The Stack names it (default: guessed)."},
+    )
+    filename = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=1024),
+        metadata={"description": "File name, used to guess the language when none is given."},
+    )
+    min_match = Count(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=1_000_000),
+        metadata={"description": "Minimum match size in non-whitespace characters (default 50)."},
+    )
+    policy = fields.Dict(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "A policy (as in a policy file) to decide on the report; "
+            "the answer then has a `decision`."
+        },
+    )
 
 
 class AttributeUpload(ma.Schema):
@@ -66,8 +89,13 @@ class AttributeUpload(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    file = Upload(required=True, metadata={"description": "The file to attribute: UTF-8 text (a binary file "
-                                                          "or another encoding is refused with 422)."})
+    file = Upload(
+        required=True,
+        metadata={
+            "description": "The file to attribute: UTF-8 text (a binary file "
+            "or another encoding is refused with 422)."
+        },
+    )
     language = fields.String(load_default=None, validate=LANGUAGE)
     min_match = fields.Integer(load_default=None, validate=validate.Range(min=1, max=1_000_000))
 
@@ -85,6 +113,7 @@ class BatchRequest(_Request):
 
 # ---- responses ---------------------------------------------------------------------------------
 
+
 class SpanSchema(_Response):
     start_line = fields.Integer(required=True, metadata={"description": "1-based, inclusive."})
     end_line = fields.Integer(required=True, metadata={"description": "1-based, inclusive."})
@@ -100,16 +129,22 @@ class SourceSchema(_Response):
     repo = fields.String(required=True)
     path = fields.String(required=True)
     license = fields.String(allow_none=True, metadata={"description": "SPDX expression; null: none found."})
-    license_category = fields.String(required=True, validate=validate.OneOf([c.value for c in LicenseCategory]))
+    license_category = fields.String(
+        required=True, validate=validate.OneOf([c.value for c in LicenseCategory])
+    )
     url = fields.String(allow_none=True)
     language = fields.String(allow_none=True)
 
 
 class CopySchema(SourceSchema):
-    relation = fields.String(validate=validate.OneOf([r.value for r in Relation]),
-                             metadata={"description": "identical: the same bytes as the source; near-duplicate: "
-                                                      "the same file with edits; same-span: another file holding "
-                                                      "the matched span."})
+    relation = fields.String(
+        validate=validate.OneOf([r.value for r in Relation]),
+        metadata={
+            "description": "identical: the same bytes as the source; near-duplicate: "
+            "the same file with edits; same-span: another file holding "
+            "the matched span."
+        },
+    )
     source_span = fields.Nested(SpanSchema)
 
 
@@ -119,8 +154,11 @@ class MatchSchema(_Response):
     source = fields.Nested(SourceSchema, required=True)
     source_span = fields.Nested(SpanSchema, required=True)
     similarity = fields.Float(required=True)
-    method = fields.String(required=True, validate=validate.OneOf([m.value for m in Method]),
-                           metadata={"description": "exact, normalized (identifiers renamed) or near-dup (edited)"})
+    method = fields.String(
+        required=True,
+        validate=validate.OneOf([m.value for m in Method]),
+        metadata={"description": "exact, normalized (identifiers renamed) or near-dup (edited)"},
+    )
     matched_tokens = fields.Integer()
     matched_chars = fields.Integer()
     repos_with_span = fields.Integer(required=True)
@@ -143,10 +181,18 @@ class IndexRefSchema(_Response):
 class ReportSchema(_Response):
     query = fields.Nested(QuerySchema, required=True)
     matches = fields.List(fields.Nested(MatchSchema), required=True)
-    boilerplate = fields.List(fields.Nested(MatchSchema), metadata={
-        "description": "Verified spans too common to attribute (license headers, idioms), listed apart."})
-    licenses = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
-                           metadata={"description": "SPDX expression -> query lines covered."})
+    boilerplate = fields.List(
+        fields.Nested(MatchSchema),
+        metadata={
+            "description": "Verified spans too common to attribute (license headers, idioms), listed apart."
+        },
+    )
+    licenses = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "SPDX expression -> query lines covered."},
+    )
     license_categories = fields.Dict(keys=fields.String(), values=fields.Integer())
     index = fields.Nested(IndexRefSchema, required=True)
     discarded = fields.Dict(keys=fields.String(), values=fields.Integer())
@@ -187,8 +233,9 @@ class DocumentSchema(_Response):
 class StatsSchema(_Response):
     index_id = fields.String()
     documents = fields.Integer()
-    features = fields.List(fields.String(), required=True,
-                           metadata={"description": "Optional features served, e.g. generate."})
+    features = fields.List(
+        fields.String(), required=True, metadata={"description": "Optional features served, e.g. generate."}
+    )
     limits = fields.Dict()
 
 

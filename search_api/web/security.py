@@ -14,8 +14,10 @@ from search_api.web.config import token_digest
 from search_api.web.problems import ProblemError
 
 API_PREFIX = "/v1/"
-_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        "font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 _HEADERS = {
     "Content-Security-Policy": _CSP,
     "X-Content-Type-Options": "nosniff",
@@ -39,13 +41,20 @@ def install_auth(app: Flask) -> None:
             return
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise ProblemError(401, "this server needs an API token: send the header Authorization: Bearer <token>",
-                               slug="unauthorized", headers={"WWW-Authenticate": 'Bearer realm="codecite"'})
+            raise ProblemError(
+                401,
+                "this server needs an API token: send the header Authorization: Bearer <token>",
+                slug="unauthorized",
+                headers={"WWW-Authenticate": 'Bearer realm="codecite"'},
+            )
         given = token_digest(token.strip())
         if not any(hmac.compare_digest(given, d) for d in digests):  # noqa: SIM110 - check every digest
-            raise ProblemError(401, "the API token is not valid: check it, or ask the operator for a new one",
-                               slug="invalid-token",
-                               headers={"WWW-Authenticate": 'Bearer realm="codecite", error="invalid_token"'})
+            raise ProblemError(
+                401,
+                "the API token is not valid: check it, or ask the operator for a new one",
+                slug="invalid-token",
+                headers={"WWW-Authenticate": 'Bearer realm="codecite", error="invalid_token"'},
+            )
 
 
 def install_headers(app: Flask) -> None:
@@ -60,9 +69,15 @@ def install_cors(app: Flask) -> None:
     """CORS on /v1 for the configured origins only (off when CORS_ORIGINS is empty)."""
     origins = app.config["CORS_ORIGINS"]
     if origins:
-        CORS(app, resources={r"/v1/*": {"origins": origins}}, allow_headers=["Authorization", "Content-Type"],
-             expose_headers=["Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"],
-             methods=["GET", "POST", "OPTIONS"], max_age=600, supports_credentials=False)
+        CORS(
+            app,
+            resources={r"/v1/*": {"origins": origins}},
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"],
+            methods=["GET", "POST", "OPTIONS"],
+            max_age=600,
+            supports_credentials=False,
+        )
 
 
 def make_limiter(app: Flask) -> Limiter:

@@ -32,7 +32,9 @@ class IndexUnavailableError(Exception):
 class ServedIndex:
     """Opens the index once, answers queries, follows new generations."""
 
-    def __init__(self, uri: str | None, recheck_seconds: float = 5.0, options: QueryOptions | None = None) -> None:
+    def __init__(
+        self, uri: str | None, recheck_seconds: float = 5.0, options: QueryOptions | None = None
+    ) -> None:
         self.uri = uri
         self.recheck_seconds = recheck_seconds
         self.options = options or QueryOptions()
@@ -44,8 +46,13 @@ class ServedIndex:
         self._stats: tuple[str, dict[str, object]] | None = None
         self._last_status: dict[str, object] | None = None
 
-    def attribute(self, code: str | bytes, language: str | None = None, options: QueryOptions | None = None,
-                  filename: str | None = None) -> Report:
+    def attribute(
+        self,
+        code: str | bytes,
+        language: str | None = None,
+        options: QueryOptions | None = None,
+        filename: str | None = None,
+    ) -> Report:
         """`Searcher.attribute` on the current index (raises QueryError, IndexUnavailableError)."""
         return self.run(lambda index, searcher: searcher.attribute(code, language, options, filename))
 
@@ -73,14 +80,18 @@ class ServedIndex:
             if index is None:
                 raise IndexUnavailableError(self._error or "no index is configured")
             manifest = getattr(index, "manifest", None)
-            self._last_status = {"index": index.index_id, "generation": getattr(manifest, "generation", None),
-                                 "documents": index.document_count}
+            self._last_status = {
+                "index": index.index_id,
+                "generation": getattr(manifest, "generation", None),
+                "documents": index.document_count,
+            }
             return dict(self._last_status)
         finally:
             self._lock.release()
 
     def stats(self) -> dict[str, object]:
         """The index's stats (cached per generation: they read every document's metadata)."""
+
         def compute(index: IndexReader, _: Searcher) -> dict[str, object]:
             if self._stats is None or self._stats[0] != index.index_id:
                 stats = dict(index.stats())
@@ -112,13 +123,18 @@ class ServedIndex:
                     self._searcher.clear_cache()
                     self._stats = None
             except Exception as err:  # noqa: BLE001 - keep serving the generation we have
-                log.warning("could not switch to a newer index generation (still serving %s): %s",
-                            self._index.index_id, err)
+                log.warning(
+                    "could not switch to a newer index generation (still serving %s): %s",
+                    self._index.index_id,
+                    err,
+                )
 
     def _open(self) -> None:
         if not self.uri:
-            self._error = ("no index is configured: set CODECITE_INDEX (or INDEX in the app config, or "
-                           "`codecite serve --index PATH`) to an index built with `codecite index build`")
+            self._error = (
+                "no index is configured: set CODECITE_INDEX (or INDEX in the app config, or "
+                "`codecite serve --index PATH`) to an index built with `codecite index build`"
+            )
             return
         try:
             index = open_index(self.uri)

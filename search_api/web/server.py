@@ -20,15 +20,19 @@ Announce = Callable[[str], None]  # called with the base URL once the socket is 
 
 
 def choose_server(requested: str, workers: int) -> str:
-    """"gunicorn" or "werkzeug" for `requested` ("auto", "gunicorn", "werkzeug"); ValueError if impossible."""
+    """ "gunicorn" or "werkzeug" for `requested` ("auto", "gunicorn", "werkzeug"); ValueError if impossible."""
     has_gunicorn = os.name == "posix" and importlib.util.find_spec("gunicorn") is not None
     if requested == "auto":
         requested = "gunicorn" if has_gunicorn else "werkzeug"
     if requested == "gunicorn" and not has_gunicorn:
-        raise ValueError("gunicorn is not installed (or this is not a POSIX system): pip install 'codecite[web]', "
-                         "or use --server werkzeug")
+        raise ValueError(
+            "gunicorn is not installed (or this is not a POSIX system): pip install 'codecite[web]', "
+            "or use --server werkzeug"
+        )
     if requested == "werkzeug" and workers > 1:
-        raise ValueError("--workers above 1 needs gunicorn: pip install 'codecite[web]' and use --server gunicorn")
+        raise ValueError(
+            "--workers above 1 needs gunicorn: pip install 'codecite[web]' and use --server gunicorn"
+        )
     return requested
 
 
@@ -39,8 +43,15 @@ def prepare_metrics_dir(workers: int) -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="codecite-metrics-")
 
 
-def run(config: Mapping[str, Any], host: str, port: int, server: str = "auto", workers: int = 1,
-        threads: int = 4, announce: Announce | None = None) -> None:
+def run(
+    config: Mapping[str, Any],
+    host: str,
+    port: int,
+    server: str = "auto",
+    workers: int = 1,
+    threads: int = 4,
+    announce: Announce | None = None,
+) -> None:
     """Serve `create_app(config)` on host:port until interrupted (port 0: a free port)."""
     server = choose_server(server, workers)
     prepare_metrics_dir(workers)
@@ -55,8 +66,9 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-def _run_werkzeug(config: Mapping[str, Any], host: str, port: int, threads: int,
-                  announce: Announce | None) -> None:
+def _run_werkzeug(
+    config: Mapping[str, Any], host: str, port: int, threads: int, announce: Announce | None
+) -> None:
     from werkzeug.serving import make_server
 
     from search_api.web import create_app
@@ -72,8 +84,9 @@ def _run_werkzeug(config: Mapping[str, Any], host: str, port: int, threads: int,
         httpd.server_close()
 
 
-def _run_gunicorn(config: Mapping[str, Any], host: str, port: int, workers: int, threads: int,
-                  announce: Announce | None) -> None:
+def _run_gunicorn(
+    config: Mapping[str, Any], host: str, port: int, workers: int, threads: int, announce: Announce | None
+) -> None:
     from gunicorn.app.base import BaseApplication
 
     settings = dict(config)
@@ -91,10 +104,19 @@ def _run_gunicorn(config: Mapping[str, Any], host: str, port: int, workers: int,
 
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-        "workers": workers, "threads": threads, "worker_class": "gthread" if threads > 1 else "sync",
-        "timeout": 120, "graceful_timeout": 30, "keepalive": 5, "max_requests": 2000, "max_requests_jitter": 200,
-        "accesslog": None, "errorlog": "-", "loglevel": "warning",
-        "when_ready": when_ready, "child_exit": child_exit,
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "timeout": 120,
+        "graceful_timeout": 30,
+        "keepalive": 5,
+        "max_requests": 2000,
+        "max_requests_jitter": 200,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "when_ready": when_ready,
+        "child_exit": child_exit,
     }
 
     class Embedded(BaseApplication):

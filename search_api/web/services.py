@@ -24,12 +24,23 @@ class Instruments:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.attribute_seconds = Histogram(
-            "codecite_attribute_seconds", "Time to attribute one snippet (engine and locking), seconds",
-            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=registry)
-        self.queries = Counter("codecite_queries", "Snippets attributed, by outcome (matched, clean, refused)",
-                               ["outcome"], registry=registry)
-        self.matches = Counter("codecite_matches", "Matches reported, by the source's license category",
-                               ["license_category"], registry=registry)
+            "codecite_attribute_seconds",
+            "Time to attribute one snippet (engine and locking), seconds",
+            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=registry,
+        )
+        self.queries = Counter(
+            "codecite_queries",
+            "Snippets attributed, by outcome (matched, clean, refused)",
+            ["outcome"],
+            registry=registry,
+        )
+        self.matches = Counter(
+            "codecite_matches",
+            "Matches reported, by the source's license category",
+            ["license_category"],
+            registry=registry,
+        )
 
     def observe(self, report: Report, seconds: float) -> None:
         self.attribute_seconds.observe(seconds)

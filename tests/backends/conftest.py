@@ -29,8 +29,17 @@ KEEP_ALL = BuildSettings(keep=frozenset(LicenseCategory))
 
 
 def _doc(repo: str, path: str, language: str, text: str, license_expr: str | None) -> Document:
-    return Document(git_blob_id(text.encode()), repo, path, language, text, license_expr,
-                    license_category(license_expr), source="fixture", url=f"https://example.org/{repo}/{path}")
+    return Document(
+        git_blob_id(text.encode()),
+        repo,
+        path,
+        language,
+        text,
+        license_expr,
+        license_category(license_expr),
+        source="fixture",
+        url=f"https://example.org/{repo}/{path}",
+    )
 
 
 def fork_of_geometry(text: str) -> str:
@@ -81,8 +90,13 @@ class Backends:
         base = self._request.getfixturevalue("es_url")
         return base.replace("http", "es+http", 1) + f"/codecite-test-{uuid.uuid4().hex[:10]}"
 
-    def build(self, kind: str, items: list[Document | Skip], settings: BuildSettings = KEEP_ALL,
-              uri: str | None = None) -> Built:
+    def build(
+        self,
+        kind: str,
+        items: list[Document | Skip],
+        settings: BuildSettings = KEEP_ALL,
+        uri: str | None = None,
+    ) -> Built:
         uri = uri or self.uri(kind)
         result = writer(kind, uri).build(items, settings=settings, sources=["fixture"])
         return Built(kind, uri, open_index(uri), result)

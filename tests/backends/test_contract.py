@@ -43,7 +43,7 @@ EVALUATE = _between(PARSER, "function product()", "const result = sum()")
 BUCKET = _between(LIMITER, "// Allow takes n tokens", "// Wait returns")
 LEVENSHTEIN = _between(COPYLEFT, "def banded_levenshtein", "    return min(previous")
 POINT_IN_POLYGON = _between(GEOMETRY, "def point_in_polygon", "def perimeter")
-NOVEL = '''def summarize_invoices(invoices, currency="EUR"):
+NOVEL = """def summarize_invoices(invoices, currency="EUR"):
     totals = {}
     for invoice in invoices:
         if invoice.currency != currency:
@@ -52,18 +52,26 @@ NOVEL = '''def summarize_invoices(invoices, currency="EUR"):
         totals[key] = totals.get(key, 0) + invoice.amount_cents
     ranked = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)
     return [{"customer": c, "year": y, "total": t / 100} for (c, y), t in ranked[:25]]
-'''
+"""
 EMBEDDED = NOVEL + "\n\n" + HULL + "\n\n" + NOVEL.replace("summarize_invoices", "summarize_refunds")
 
 # name -> (query, language, {(repo, path), ...} any of which may be the reported source, its lines)
 TRUTH = {
-    "hull": (HULL, "python", {("acme/geometry", "geometry/plane.py"), ("beta/vendor", "third_party/geometry/plane.py")},
-             _lines_of(GEOMETRY, HULL)),
+    "hull": (
+        HULL,
+        "python",
+        {("acme/geometry", "geometry/plane.py"), ("beta/vendor", "third_party/geometry/plane.py")},
+        _lines_of(GEOMETRY, HULL),
+    ),
     "evaluate": (EVALUATE, "javascript", {("delta/calc", "lib/evaluate.js")}, _lines_of(PARSER, EVALUATE)),
     "bucket": (BUCKET, "go", {("eta/limiter", "limiter/bucket.go")}, _lines_of(LIMITER, BUCKET)),
     "copyleft": (LEVENSHTEIN, "python", {("eps/gpl", "levenshtein.py")}, _lines_of(COPYLEFT, LEVENSHTEIN)),
-    "embedded": (EMBEDDED, "python", {("acme/geometry", "geometry/plane.py"),
-                                      ("beta/vendor", "third_party/geometry/plane.py")}, _lines_of(GEOMETRY, HULL)),
+    "embedded": (
+        EMBEDDED,
+        "python",
+        {("acme/geometry", "geometry/plane.py"), ("beta/vendor", "third_party/geometry/plane.py")},
+        _lines_of(GEOMETRY, HULL),
+    ),
 }
 QUERIES = {name: (q, lang) for name, (q, lang, _, _) in TRUTH.items()} | {
     "point_in_polygon": (POINT_IN_POLYGON, "python"),
@@ -79,7 +87,8 @@ def iou(a: tuple[int, int], b: tuple[int, int]) -> float:
 def comparable(report: dict) -> dict:
     """A Report's JSON without what legitimately differs between backends (timing, index id)."""
     return {k: v for k, v in report.items() if k not in ("elapsed_ms", "index")} | {
-        "documents": report["index"]["documents"]}
+        "documents": report["index"]["documents"]
+    }
 
 
 def all_fingerprints(index: IndexReader, channel: str) -> dict[int, set[tuple[int, int]]]:
@@ -88,8 +97,11 @@ def all_fingerprints(index: IndexReader, channel: str) -> dict[int, set[tuple[in
     for doc_id in range(index.document_count):
         info = index.info(doc_id, with_content=True)
         fp = fingerprint_document(info.document.content, info.document.language, index.options)
-        hashes, lines = ((fp.exact_hashes, fp.exact_lines) if channel == "exact"
-                         else (fp.normalized_hashes, fp.normalized_lines))
+        hashes, lines = (
+            (fp.exact_hashes, fp.exact_lines)
+            if channel == "exact"
+            else (fp.normalized_hashes, fp.normalized_lines)
+        )
         out[doc_id] = set(zip(hashes.tolist(), lines.tolist()))
     return out
 
@@ -119,7 +131,9 @@ def test_finds_the_source_lines(built, name: str) -> None:
 def test_reports_copies_and_licenses(built) -> None:
     report = Searcher(built.index).attribute(HULL, "python")
     best = report.matches[0]
-    holders = {(best.source.repo, best.source.license)} | {(c.source.repo, c.source.license) for c in best.copies}
+    holders = {(best.source.repo, best.source.license)} | {
+        (c.source.repo, c.source.license) for c in best.copies
+    }
     assert {("acme/geometry", "MIT"), ("beta/vendor", "Apache-2.0")} <= holders
     assert best.repos_with_span >= 2
 
@@ -142,7 +156,9 @@ def test_unknown_documents_and_blobs(built) -> None:
 @pytest.mark.parametrize("name", sorted(QUERIES))
 def test_same_reports(both, name: str) -> None:
     query, language = QUERIES[name]
-    reports = {kind: comparable(Searcher(b.index).attribute(query, language).to_dict()) for kind, b in both.items()}
+    reports = {
+        kind: comparable(Searcher(b.index).attribute(query, language).to_dict()) for kind, b in both.items()
+    }
     assert reports["elastic"] == reports["embedded"]
 
 
@@ -153,21 +169,30 @@ def test_same_postings(both, channel: str) -> None:
     truth = all_fingerprints(embedded, channel)
     stored = sorted({h for pairs in truth.values() for h, _ in pairs})
     rng = np.random.default_rng(7)
-    hashes = np.concatenate([np.array(stored, dtype=np.uint64),
-                             rng.integers(0, 2**63, 200, dtype=np.uint64)])  # and hashes nobody has
+    hashes = np.concatenate(
+        [np.array(stored, dtype=np.uint64), rng.integers(0, 2**63, 200, dtype=np.uint64)]
+    )  # and hashes nobody has
     want = embedded.lookup(channel, hashes, 1_000_000)
     got = elastic.lookup(channel, hashes, 1_000_000)
     # The embedded table compares a prefix of each hash (rare false hits, removed by verification);
     # Elasticsearch compares whole hashes. So: Elasticsearch's postings are the embedded ones
     # that are true fingerprints of their document.
-    true_hits = [(q, d, l) for q, d, l in zip(want.query_index.tolist(), want.doc_ids.tolist(), want.lines.tolist())
-                 if (int(hashes[q]), l) in truth[d]]
+    true_hits = [
+        (q, d, l)
+        for q, d, l in zip(want.query_index.tolist(), want.doc_ids.tolist(), want.lines.tolist())
+        if (int(hashes[q]), l) in truth[d]
+    ]
     got_hits = list(zip(got.query_index.tolist(), got.doc_ids.tolist(), got.lines.tolist()))
     assert sorted(got_hits) == sorted(true_hits)
     assert len(got_hits) > 100
-    false_per_query = np.bincount([q for q, d, l in zip(want.query_index.tolist(), want.doc_ids.tolist(),
-                                                        want.lines.tolist()) if (int(hashes[q]), l) not in truth[d]],
-                                  minlength=hashes.shape[0])
+    false_per_query = np.bincount(
+        [
+            q
+            for q, d, l in zip(want.query_index.tolist(), want.doc_ids.tolist(), want.lines.tolist())
+            if (int(hashes[q]), l) not in truth[d]
+        ],
+        minlength=hashes.shape[0],
+    )
     assert np.array_equal(got.frequency, want.frequency - false_per_query)
     assert got.query_index.dtype == np.int32 and got.doc_ids.dtype == np.int64 and got.lines.dtype == np.int32
 
@@ -179,7 +204,9 @@ def test_common_hashes_are_counted_not_returned(both) -> None:
     hashes = np.unique(fp.exact_hashes)
     everything = elastic.lookup("exact", hashes, 1_000_000)
     common = everything.frequency >= 2
-    assert common.any(), "point_in_polygon is in two unrelated files: some of its fingerprints have 2 postings"
+    assert common.any(), (
+        "point_in_polygon is in two unrelated files: some of its fingerprints have 2 postings"
+    )
     capped = {kind: b.index.lookup("exact", hashes, 1) for kind, b in both.items()}
     for hits in capped.values():
         assert not np.isin(hits.query_index, np.flatnonzero(common)).any()
@@ -205,8 +232,10 @@ def test_same_documents(both) -> None:
 def test_same_near_duplicates(both) -> None:
     embedded, elastic = both["embedded"].index, both["elastic"].index
     fork = next(d for d in range(embedded.document_count) if embedded.info(d).document.repo == "gamma/fork")
-    signatures = [fingerprint_document(embedded.text(d), embedded.info(d).document.language, embedded.options).signature
-                  for d in range(embedded.document_count)]
+    signatures = [
+        fingerprint_document(embedded.text(d), embedded.info(d).document.language, embedded.options).signature
+        for d in range(embedded.document_count)
+    ]
     signatures.append(np.arange(embedded.options.minhash_perm, dtype=np.uint32))  # collides with nothing
     for sig in signatures:
         assert elastic.near_duplicates(sig) == embedded.near_duplicates(sig)
@@ -277,7 +306,9 @@ def test_add_gives_the_same_index(fresh, corpus_items, keep_all, vendored_copy) 
         indices[kind] = fresh.add(fresh.build(kind, first, keep_all), later, keep_all).index
     for name in sorted(QUERIES):
         query, language = QUERIES[name]
-        reports = {k: comparable(Searcher(i).attribute(query, language).to_dict()) for k, i in indices.items()}
+        reports = {
+            k: comparable(Searcher(i).attribute(query, language).to_dict()) for k, i in indices.items()
+        }
         assert reports["elastic"] == reports["embedded"], name
     for doc_id in range(8):
         assert indices["elastic"].info(doc_id) == indices["embedded"].info(doc_id)

@@ -36,23 +36,44 @@ from search_api.engine.searcher import Searcher
 def test_uri_forms() -> None:
     u = ElasticURI.parse("es+https://ann:p%40ss@search.example:9243/corpus.v2?media_type=json")
     assert (u.base_url, u.name, u.username, u.password, u.media_type) == (
-        "https://search.example:9243", "corpus.v2", "ann", "p@ss", "json")
+        "https://search.example:9243",
+        "corpus.v2",
+        "ann",
+        "p@ss",
+        "json",
+    )
     assert "p@ss" not in u.display()
     assert ElasticURI.parse("es+http://localhost/c").base_url == "http://localhost:9200"
     assert ElasticURI.parse("es+http://[::1]:9200/c").base_url == "http://[::1]:9200"
 
 
-@pytest.mark.parametrize("bad", ["es+http://host:9200/", "es+http://host:9200/Upper", "es+http://host/a/b",
-                                 "es+http:///name", "es+http://host/name?shards=3", "es+http://host/_x",
-                                 "es+http://host/name?media_type=xml", "http://host/name"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "es+http://host:9200/",
+        "es+http://host:9200/Upper",
+        "es+http://host/a/b",
+        "es+http:///name",
+        "es+http://host/name?shards=3",
+        "es+http://host/_x",
+        "es+http://host/name?media_type=xml",
+        "http://host/name",
+    ],
+)
 def test_bad_uris_name_the_form(bad: str) -> None:
     with pytest.raises(BackendUnavailableError, match="es\\+http://host:9200/NAME|media_type"):
         ElasticURI.parse(bad)
 
 
 def test_settings_from_environment() -> None:
-    s = ElasticSettings.from_env({"CODECITE_ES_SHARDS": "3", "CODECITE_ES_REPLICAS": "0",
-                                  "CODECITE_ES_FORCE_MERGE": "true", "CODECITE_ES_INITIAL_BACKOFF": "0.5"})
+    s = ElasticSettings.from_env(
+        {
+            "CODECITE_ES_SHARDS": "3",
+            "CODECITE_ES_REPLICAS": "0",
+            "CODECITE_ES_FORCE_MERGE": "true",
+            "CODECITE_ES_INITIAL_BACKOFF": "0.5",
+        }
+    )
     assert (s.shards, s.replicas, s.force_merge, s.initial_backoff) == (3, 0, True, 0.5)
     assert s.build_index_settings(postings=True)["number_of_replicas"] == 0
     assert s.serving_settings()["index"]["number_of_replicas"] == 0
@@ -103,10 +124,12 @@ def test_posting_documents_hold_each_posting_once(pairs: list[tuple[int, int]], 
     assert len({(d["b"], d["p"]) for d in docs}) == len(docs)
 
 
-_RECORDED = {"format_version": (FORMAT_VERSION + 1, IndexVersionError, "format version"),
-             "options_hash": ("0" * 16, IndexOptionsError, "computes differently"),
-             "options": ({"exact_k": "sixteen"}, IndexVersionError, "does not know"),
-             "generation": (None, IndexVersionError, "damaged manifest")}
+_RECORDED = {
+    "format_version": (FORMAT_VERSION + 1, IndexVersionError, "format version"),
+    "options_hash": ("0" * 16, IndexOptionsError, "computes differently"),
+    "options": ({"exact_k": "sixteen"}, IndexVersionError, "does not know"),
+    "generation": (None, IndexVersionError, "damaged manifest"),
+}
 
 
 @pytest.mark.parametrize("field", list(_RECORDED))
@@ -114,7 +137,10 @@ def test_a_build_recorded_by_another_codecite_names_the_rebuild(field: str) -> N
     names = BuildNames("corpus", "b1")
     manifest = IndexDirectory("unused").new_manifest(IndexOptions())
     meta = manifest_meta(manifest, names, 32)
-    assert read_manifest_meta(meta, "corpus", names.docs, "es+http://h/corpus").manifest.options == IndexOptions()
+    assert (
+        read_manifest_meta(meta, "corpus", names.docs, "es+http://h/corpus").manifest.options
+        == IndexOptions()
+    )
     value, error, says = _RECORDED[field]
     meta["codecite"][field] = value
     with pytest.raises(error, match=says) as raised:
@@ -170,7 +196,9 @@ def test_plain_json_for_servers_that_say_opensearch(fake_opensearch: str) -> Non
 
 
 def test_unreachable_server_names_the_fix() -> None:
-    with pytest.raises(ElasticBackendError, match="cannot reach Elasticsearch at http://127.0.0.1:9 .*start it"):
+    with pytest.raises(
+        ElasticBackendError, match="cannot reach Elasticsearch at http://127.0.0.1:9 .*start it"
+    ):
         connect(ElasticURI.parse("es+http://127.0.0.1:9/corpus"), request_timeout=2)
 
 
@@ -230,8 +258,10 @@ def test_second_writer_is_refused(fresh, corpus_items, keep_all, es_settings) ->
     ElasticWriter(uri, elastic=es_settings).build(corpus_items, settings=keep_all)
     target = ElasticURI.parse(uri)
     es = connect(target)
-    with writer_lock(es, target, "add"), pytest.raises(IndexLockedError,
-                                                       match="another process .* add since .* curl -X DELETE"):
+    with (
+        writer_lock(es, target, "add"),
+        pytest.raises(IndexLockedError, match="another process .* add since .* curl -X DELETE"),
+    ):
         ElasticWriter(uri, elastic=es_settings).build(corpus_items, settings=keep_all)
     ElasticWriter(uri, elastic=es_settings).build(corpus_items, settings=keep_all)  # released
 
@@ -244,15 +274,36 @@ def test_unfinished_add_is_invisible_and_cleared(fresh, corpus_items, keep_all, 
     end = index.manifest.next_doc_base
     geometry_hash = index.lookup("exact", _some_hashes(index, 0), 100)
     # What an add that died after its bulk requests leaves: documents and postings past next_doc_base.
-    index.es.index(index=index.names.docs, id=str(end), refresh=True, document={
-        "doc": end, "blob_id": "f" * 40, "repo": "ghost/repo", "path": "x.py", "language": "python",
-        "license": "MIT", "license_category": "permissive", "content_hash": "0", "size_bytes": 1, "n_lines": 1,
-        "cluster": 0, "removed": False})
+    index.es.index(
+        index=index.names.docs,
+        id=str(end),
+        refresh=True,
+        document={
+            "doc": end,
+            "blob_id": "f" * 40,
+            "repo": "ghost/repo",
+            "path": "x.py",
+            "language": "python",
+            "license": "MIT",
+            "license_category": "permissive",
+            "content_hash": "0",
+            "size_bytes": 1,
+            "n_lines": 1,
+            "cluster": 0,
+            "removed": False,
+        },
+    )
     h = format(int(_some_hashes(index, 0)[0]), "016x")
-    index.es.index(index=index.names.postings, id=f"{end}:e0", refresh=True,
-                   document={"c": "exact", "h": h, "d": end, "l": 1})
+    index.es.index(
+        index=index.names.postings,
+        id=f"{end}:e0",
+        refresh=True,
+        document={"c": "exact", "h": h, "d": end, "l": 1},
+    )
     again = open_index(uri)
-    assert again.document_count == 3 and again.cluster_members(0).tolist() == index.cluster_members(0).tolist()
+    assert (
+        again.document_count == 3 and again.cluster_members(0).tolist() == index.cluster_members(0).tolist()
+    )
     hits = again.lookup("exact", _some_hashes(index, 0), 100)
     assert end not in hits.doc_ids.tolist()
     assert np.array_equal(hits.frequency, geometry_hash.frequency)
@@ -267,4 +318,6 @@ def _some_hashes(index, doc_id: int) -> np.ndarray:
     from indexer.analysis.fingerprints import fingerprint_document
 
     info = index.info(doc_id, with_content=True)
-    return np.unique(fingerprint_document(info.document.content, info.document.language, index.options).exact_hashes)
+    return np.unique(
+        fingerprint_document(info.document.content, info.document.language, index.options).exact_hashes
+    )

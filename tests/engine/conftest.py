@@ -23,7 +23,9 @@ from indexer.backends.embedded.reader import EmbeddedIndex
 
 
 def _load_testlib():
-    spec = importlib.util.spec_from_file_location("engine_testlib", Path(__file__).with_name("engine_testlib.py"))
+    spec = importlib.util.spec_from_file_location(
+        "engine_testlib", Path(__file__).with_name("engine_testlib.py")
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["engine_testlib"] = module
@@ -47,7 +49,9 @@ def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> CorpusIndex:
     """The whole corpus, every license kept, indexed once for the session (read-only: copy it
     with `index_copy` to change it)."""
     path = tmp_path_factory.mktemp("engine") / "index"
-    result = open_writer(path).build(testlib.corpus_documents(), settings=testlib.KEEP_ALL, sources=["engine-tests"])
+    result = open_writer(path).build(
+        testlib.corpus_documents(), settings=testlib.KEEP_ALL, sources=["engine-tests"]
+    )
     index = EmbeddedIndex(path)
     return CorpusIndex(path, result, index, testlib.CheckedSearcher(index))
 

@@ -30,8 +30,11 @@ REGEN_GOLDEN = os.environ.get("CODECITE_REGEN_GOLDEN") == "1"
 # Property tests: no deadline (the first call of a compiled kernel compiles or loads it), and
 # few enough examples that the whole area stays fast on two cores; CODECITE_HYPOTHESIS_EXAMPLES
 # raises the count for a longer search.
-FAST = settings(max_examples=int(os.environ.get("CODECITE_HYPOTHESIS_EXAMPLES", "60")), deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=int(os.environ.get("CODECITE_HYPOTHESIS_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def repo_files(repo: str) -> list[tuple[str, Path]]:
@@ -47,11 +50,19 @@ def corpus_documents(repos: Sequence[str] | None = None) -> list[Document]:
         license_expr = REPOS[repo]["license"]
         for rel, path in repo_files(repo):
             raw = path.read_bytes()
-            docs.append(Document(
-                blob_id=git_blob_id(raw), repo=repo, path=rel, language=language_for_path(rel) or "Text",
-                content=raw.decode("utf-8"), license=license_expr, license_category=license_category(license_expr),
-                source="engine-tests", url=f"https://example.org/{repo}/blob/main/{rel}",
-            ))
+            docs.append(
+                Document(
+                    blob_id=git_blob_id(raw),
+                    repo=repo,
+                    path=rel,
+                    language=language_for_path(rel) or "Text",
+                    content=raw.decode("utf-8"),
+                    license=license_expr,
+                    license_category=license_category(license_expr),
+                    source="engine-tests",
+                    url=f"https://example.org/{repo}/blob/main/{rel}",
+                )
+            )
     return docs
 
 

@@ -79,7 +79,9 @@ def test_build_prints_documents_skips_licenses_and_speed(cli_index: CliIndex) ->
     for doc in kept:
         categories[doc.license_category.value] = categories.get(doc.license_category.value, 0) + 1
     line = next(l for l in out.splitlines() if l.strip().startswith("license categories:"))
-    assert dict(re.findall(r"([\w-]+) (\d+)", line.split(":", 1)[1])) == {k: str(v) for k, v in categories.items()}
+    assert dict(re.findall(r"([\w-]+) (\d+)", line.split(":", 1)[1])) == {
+        k: str(v) for k, v in categories.items()
+    }
     assert "licenses: " in out and "Apache-2.0" in out
 
 
@@ -123,7 +125,9 @@ def test_query_text_shows_query_and_source_side_by_side(cli_index: CliIndex, tmp
         (q_number, *q_text), (s_number, *s_text) = left.split(None, 1), right.split(None, 1)
         assert (int(q_number), int(s_number)) == (1 + offset, first + offset)
         assert [t.rstrip() for t in q_text] == [t.rstrip() for t in s_text]
-        assert [t.rstrip() for t in s_text] == [source.splitlines()[first + offset - 1].strip()][: len(s_text)]
+        assert [t.rstrip() for t in s_text] == [source.splitlines()[first + offset - 1].strip()][
+            : len(s_text)
+        ]
     assert "licenses (query lines): MIT" in out
 
 
@@ -147,7 +151,9 @@ def assert_contract(report: dict) -> None:
 
 
 def test_query_json_is_the_contract(cli_index: CliIndex) -> None:
-    result = run_cli(["query", str(QUERIES / "identical_copies.py"), "--index", str(cli_index.index), "--json"])
+    result = run_cli(
+        ["query", str(QUERIES / "identical_copies.py"), "--index", str(cli_index.index), "--json"]
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert_contract(report)
@@ -160,7 +166,9 @@ def test_query_json_is_the_contract(cli_index: CliIndex) -> None:
 
 def test_query_reads_standard_input(cli_index: CliIndex) -> None:
     code = (QUERIES / "verbatim.py").read_text()
-    result = run_cli(["query", "-", "--index", str(cli_index.index), "--json", "--language", "python"], input=code)
+    result = run_cli(
+        ["query", "-", "--index", str(cli_index.index), "--json", "--language", "python"], input=code
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert [m["source"]["repo"] for m in report["matches"]] == ["kjd/idna"]
@@ -187,8 +195,14 @@ def test_batch_answers_every_line_in_order(cli_index: CliIndex, tmp_path: Path) 
     answers = [json.loads(line) for line in out_file.read_text().splitlines()]
     assert len(answers) == 7, "one answer per non-blank line"
     first, second, malformed, no_code, binary, listed, nested = answers
-    assert [a["id"] for a in (first, second, malformed, binary, listed, nested)] == \
-           ["first", 2, None, "binary", None, {"nested": True}]
+    assert [a["id"] for a in (first, second, malformed, binary, listed, nested)] == [
+        "first",
+        2,
+        None,
+        "binary",
+        None,
+        {"nested": True},
+    ]
     assert (no_code["line"], malformed["line"], listed["line"]) == (5, 3, 7)
     assert_contract(first) and assert_contract(second) and assert_contract(nested)
     assert [m["source"]["repo"] for m in first["matches"]] == ["kjd/idna"]
@@ -207,8 +221,10 @@ def test_a_batch_error_keeps_the_id_it_was_sent(cli_index: CliIndex) -> None:
 
 
 def test_batch_from_standard_input(cli_index: CliIndex) -> None:
-    lines = "".join(json.dumps({"id": i, "code": (QUERIES / name).read_text()}) + "\n"
-                    for i, name in enumerate(["verbatim.py", "no_license.js", "novel.py"]))
+    lines = "".join(
+        json.dumps({"id": i, "code": (QUERIES / name).read_text()}) + "\n"
+        for i, name in enumerate(["verbatim.py", "no_license.js", "novel.py"])
+    )
     result = run_cli(["query", "--batch", "-", "--index", str(cli_index.index)], input=lines)
     assert result.exit_code == 0, result.output
     answers = [json.loads(line) for line in result.output.splitlines()]
@@ -231,33 +247,46 @@ def test_empty_input_says_so(cli_index: CliIndex, tmp_path: Path) -> None:
         assert report["matches"] == [] and report["warnings"]
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"def f():\n    return 1\n\x00\x01\x02\xff", "binary"),
-    (b"name = 'Gr\xfc\xdfe'\nprint(name)\n", "UTF-8"),
-])
-def test_binary_and_undecodable_files_are_refused(cli_index: CliIndex, tmp_path: Path, content: bytes,
-                                                  message: str) -> None:
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"def f():\n    return 1\n\x00\x01\x02\xff", "binary"),
+        (b"name = 'Gr\xfc\xdfe'\nprint(name)\n", "UTF-8"),
+    ],
+)
+def test_binary_and_undecodable_files_are_refused(
+    cli_index: CliIndex, tmp_path: Path, content: bytes, message: str
+) -> None:
     path = tmp_path / "input.py"
     path.write_bytes(content)
     for extra in ([], ["--json"]):
-        assert_clean_error(run_cli(["query", str(path), "--index", str(cli_index.index), *extra]), message, str(path))
+        assert_clean_error(
+            run_cli(["query", str(path), "--index", str(cli_index.index), *extra]), message, str(path)
+        )
     assert_clean_error(run_cli(["query", "-", "--index", str(cli_index.index)], input=content), message)
 
 
 def test_missing_files_and_bad_arguments_are_refused(cli_index: CliIndex, tmp_path: Path) -> None:
     index = str(cli_index.index)
     assert_clean_error(run_cli(["query", str(tmp_path / "nope.py"), "--index", index]), "nope.py")
-    assert_clean_error(run_cli(["query", "--batch", str(tmp_path / "nope.jsonl"), "--index", index]), "nope.jsonl")
+    assert_clean_error(
+        run_cli(["query", "--batch", str(tmp_path / "nope.jsonl"), "--index", index]), "nope.jsonl"
+    )
     assert_clean_error(run_cli(["query", str(tmp_path), "--index", index]), "directory")
     assert_clean_error(run_cli(["query", "--index", index]), "--batch")
-    both = run_cli(["query", str(QUERIES / "novel.py"), "--batch", str(QUERIES / "novel.py"), "--index", index])
+    both = run_cli(
+        ["query", str(QUERIES / "novel.py"), "--batch", str(QUERIES / "novel.py"), "--index", index]
+    )
     assert_clean_error(both, "either")
-    assert_clean_error(run_cli(["query", str(QUERIES / "novel.py"), "--index", index, "--min-match", "0"]),
-                       "--min-match")
+    assert_clean_error(
+        run_cli(["query", str(QUERIES / "novel.py"), "--index", index, "--min-match", "0"]), "--min-match"
+    )
 
 
 def test_build_of_a_missing_directory_is_refused(tmp_path: Path) -> None:
-    result = run_cli(["index", "build", str(tmp_path / "absent"), "--index", str(tmp_path / "index"), "--quiet"])
+    result = run_cli(
+        ["index", "build", str(tmp_path / "absent"), "--index", str(tmp_path / "index"), "--quiet"]
+    )
     assert_clean_error(result, "absent")
     assert not (tmp_path / "index" / "CURRENT").exists()
 
@@ -280,14 +309,18 @@ def test_add_then_remove_a_repository(tmp_path: Path) -> None:
 
     copies_query = str(QUERIES / "identical_copies.py")
     before = json.loads(run_cli(["query", copies_query, "--index", index, "--json"]).output)
-    assert {before["matches"][0]["source"]["repo"]} | {c["repo"] for c in before["matches"][0]["copies"]} == \
-           {"python/cpython-lib", "vendorco/webapp"}
+    assert {before["matches"][0]["source"]["repo"]} | {c["repo"] for c in before["matches"][0]["copies"]} == {
+        "python/cpython-lib",
+        "vendorco/webapp",
+    }
 
     stats_before = json.loads(run_cli(["index", "stats", "--index", index, "--json"]).output)
     removed = run_cli(["index", "remove", "--index", index, "--repo", "python/cpython-lib"])
     assert removed.exit_code == 0, removed.output
     cpython_files = len(list((tree_a / "python/cpython-lib").rglob("*.py")))
-    assert f"removed {cpython_files} documents of python/cpython-lib; generation 3 is current" in removed.output
+    assert (
+        f"removed {cpython_files} documents of python/cpython-lib; generation 3 is current" in removed.output
+    )
 
     after = run_cli(["query", copies_query, "--index", index, "--json"])
     report = json.loads(after.output)
@@ -304,4 +337,8 @@ def test_add_then_remove_a_repository(tmp_path: Path) -> None:
     assert stats["documents"] == stats_before["documents"] - cpython_files
 
     again = run_cli(["index", "remove", "--index", index, "--repo", "no/such-repo"])
-    assert again.exit_code == 0 and "removed 0 documents" in again.output and "check the spelling" in again.output
+    assert (
+        again.exit_code == 0
+        and "removed 0 documents" in again.output
+        and "check the spelling" in again.output
+    )

@@ -12,7 +12,12 @@ from engine_testlib import KEEP_ALL, QUERIES, assert_clean_error, corpus_documen
 from indexer.backends import open_writer
 from indexer.backends.embedded.reader import EmbeddedIndex
 from indexer.options import IndexOptions
-from indexer.backends.errors import CorruptIndexError, IndexNotFoundError, IndexOptionsError, IndexVersionError
+from indexer.backends.errors import (
+    CorruptIndexError,
+    IndexNotFoundError,
+    IndexOptionsError,
+    IndexVersionError,
+)
 from indexer.backends.manifest import FORMAT_VERSION
 
 FIX = "codecite index build"

@@ -65,11 +65,19 @@ def test_a_build_killed_midway_leaves_the_previous_generation_serving(tmp_path: 
 
     script = tmp_path / "slow_build.py"
     script.write_text(_SLOW_BUILD)
-    build = subprocess.Popen([sys.executable, str(script), str(index_path)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    build = subprocess.Popen(
+        [sys.executable, str(script), str(index_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
     try:
-        _wait_for(lambda: _unfinished_segments(index_path) or build.poll() is not None, 120,
-                  "the build to start writing a segment")
+        _wait_for(
+            lambda: _unfinished_segments(index_path) or build.poll() is not None,
+            120,
+            "the build to start writing a segment",
+        )
         assert build.poll() is None, f"the build ended early: {build.communicate()}"
         unfinished = _unfinished_segments(index_path)[0]
         _wait_for(lambda: any(unfinished.iterdir()), 30, "the segment's first file")
@@ -90,8 +98,9 @@ def test_a_build_killed_midway_leaves_the_previous_generation_serving(tmp_path: 
     assert survivor.manifest.generation == first.manifest.generation
     assert survivor.document_count == len(docs)
     after = CheckedSearcher(survivor).attribute(query, "python")
-    assert [(m.source.repo, m.source.path, m.source_span) for m in after.matches] == \
-           [(m.source.repo, m.source.path, m.source_span) for m in before.matches]
+    assert [(m.source.repo, m.source.path, m.source_span) for m in after.matches] == [
+        (m.source.repo, m.source.path, m.source_span) for m in before.matches
+    ]
 
     again = open_writer(index_path).build(docs, settings=KEEP_ALL)
     assert again.manifest.generation == first.manifest.generation + 1
@@ -116,8 +125,12 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path: Pat
     index_path = tmp_path / "index"
     docs = corpus_documents(["kjd/idna", "pallets/itsdangerous"])
     open_writer(index_path).build(docs, settings=KEEP_ALL)
-    holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(index_path)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(index_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         with pytest.raises(IndexLockedError, match="another process is writing"):

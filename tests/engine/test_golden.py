@@ -46,14 +46,26 @@ def _one(repo: str, path: str) -> frozenset[tuple[str, str]]:
 
 
 QUERY_TEXT = {p.stem: p.read_text() for p in CASES}
-GRAPHLIB = frozenset({("python/cpython-lib", "Lib/graphlib.py"), ("vendorco/webapp", "third_party/graphlib.py")})
+GRAPHLIB = frozenset(
+    {("python/cpython-lib", "Lib/graphlib.py"), ("vendorco/webapp", "third_party/graphlib.py")}
+)
 SCHED = frozenset({("python/cpython-lib", "Lib/sched.py"), ("forkco/sched-plus", "sched_plus/scheduler.py")})
 _SPLIT = QUERY_TEXT["two_sources"].index("def base64_encode")
-SHLEX_PART, ENCODING_PART = QUERY_TEXT["two_sources"][:_SPLIT].rstrip("\n"), QUERY_TEXT["two_sources"][_SPLIT:]
+SHLEX_PART, ENCODING_PART = (
+    QUERY_TEXT["two_sources"][:_SPLIT].rstrip("\n"),
+    QUERY_TEXT["two_sources"][_SPLIT:],
+)
 
 TRUTH = {
-    "verbatim": Truth(((_one("kjd/idna", "idna/intranges.py"),
-                        lines_in(corpus_text("kjd/idna", "idna/intranges.py"), QUERY_TEXT["verbatim"]), "exact"),)),
+    "verbatim": Truth(
+        (
+            (
+                _one("kjd/idna", "idna/intranges.py"),
+                lines_in(corpus_text("kjd/idna", "idna/intranges.py"), QUERY_TEXT["verbatim"]),
+                "exact",
+            ),
+        )
+    ),
     # The main loop of click's TextWrapper._wrap_chunks, re-indented from 8 + 4n spaces to 2n and
     # re-spaced around operators.
     "reindented": Truth(((_one("pallets/click", "src/click/_textwrap.py"), (92, 124), "exact"),)),
@@ -64,24 +76,68 @@ TRUTH = {
     "comments_stripped": Truth(((_one("acme/lrucache", "lru/cache.go"), (54, 91), None),)),
     # fnmatch.translate (its first 57 lines) inside new code.
     "embedded": Truth(((_one("python/cpython-lib", "Lib/fnmatch.py"), (74, 130), "exact"),)),
-    "identical_copies": Truth(((GRAPHLIB, lines_in(corpus_text("python/cpython-lib", "Lib/graphlib.py"),
-                                                   QUERY_TEXT["identical_copies"]), "exact"),),
-                              copies=frozenset({("vendorco/webapp", "Apache-2.0"), ("python/cpython-lib", "PSF-2.0")})),
-    "near_duplicate": Truth(((SCHED, lines_in(corpus_text("python/cpython-lib", "Lib/sched.py"),
-                                              QUERY_TEXT["near_duplicate"]), "exact"),)),
-    "no_license": Truth(((_one("nobody/scratch", "src/timing.js"),
-                          lines_in(corpus_text("nobody/scratch", "src/timing.js"), QUERY_TEXT["no_license"]), "exact"),)),
-    "two_sources": Truth((
-        (_one("python/cpython-lib", "Lib/shlex.py"), lines_in(corpus_text("python/cpython-lib", "Lib/shlex.py"),
-                                                              SHLEX_PART), "exact"),
-        (_one("pallets/itsdangerous", "src/itsdangerous/encoding.py"),
-         lines_in(corpus_text("pallets/itsdangerous", "src/itsdangerous/encoding.py"), ENCODING_PART), "exact"),
-    )),
+    "identical_copies": Truth(
+        (
+            (
+                GRAPHLIB,
+                lines_in(
+                    corpus_text("python/cpython-lib", "Lib/graphlib.py"), QUERY_TEXT["identical_copies"]
+                ),
+                "exact",
+            ),
+        ),
+        copies=frozenset({("vendorco/webapp", "Apache-2.0"), ("python/cpython-lib", "PSF-2.0")}),
+    ),
+    "near_duplicate": Truth(
+        (
+            (
+                SCHED,
+                lines_in(corpus_text("python/cpython-lib", "Lib/sched.py"), QUERY_TEXT["near_duplicate"]),
+                "exact",
+            ),
+        )
+    ),
+    "no_license": Truth(
+        (
+            (
+                _one("nobody/scratch", "src/timing.js"),
+                lines_in(corpus_text("nobody/scratch", "src/timing.js"), QUERY_TEXT["no_license"]),
+                "exact",
+            ),
+        )
+    ),
+    "two_sources": Truth(
+        (
+            (
+                _one("python/cpython-lib", "Lib/shlex.py"),
+                lines_in(corpus_text("python/cpython-lib", "Lib/shlex.py"), SHLEX_PART),
+                "exact",
+            ),
+            (
+                _one("pallets/itsdangerous", "src/itsdangerous/encoding.py"),
+                lines_in(corpus_text("pallets/itsdangerous", "src/itsdangerous/encoding.py"), ENCODING_PART),
+                "exact",
+            ),
+        )
+    ),
     "novel": Truth(),
     # The Apache-2.0 notice (query lines 2-13) on top of new code: three repositories of the
     # corpus carry it, too few to call it boilerplate (see test_a_span_in_many_repositories_is_boilerplate).
-    "license_header": Truth(((frozenset({("vendorco/webapp", "app/jobs.py"), ("acme/lrucache", "lru/cache.go"),
-                                         ("acme/ringbuf", "src/ring_buffer.rs")}), (2, 13), "exact"),)),
+    "license_header": Truth(
+        (
+            (
+                frozenset(
+                    {
+                        ("vendorco/webapp", "app/jobs.py"),
+                        ("acme/lrucache", "lru/cache.go"),
+                        ("acme/ringbuf", "src/ring_buffer.rs"),
+                    }
+                ),
+                (2, 13),
+                "exact",
+            ),
+        )
+    ),
 }
 
 
@@ -92,7 +148,9 @@ def test_the_corpus_indexes_with_its_copies(corpus_index) -> None:
     by_path = {index.info(d).document.path: d for d in range(index.document_count)}
     original, vendored = by_path["Lib/graphlib.py"], by_path["third_party/graphlib.py"]
     assert index.identical_members(original).tolist() == [original, vendored]
-    assert index.info(by_path["sched_plus/scheduler.py"]).cluster == index.info(by_path["Lib/sched.py"]).cluster
+    assert (
+        index.info(by_path["sched_plus/scheduler.py"]).cluster == index.info(by_path["Lib/sched.py"]).cluster
+    )
 
 
 def test_every_query_has_a_truth() -> None:
@@ -110,14 +168,18 @@ def stable_match(m: Match) -> dict[str, object]:
         "source_span": [m.source_span.start_line, m.source_span.end_line],
         "method": m.method,
         "repos_with_span": m.repos_with_span,
-        "copies": [{"repo": c.source.repo, "path": c.source.path, "license": c.source.license} for c in m.copies],
+        "copies": [
+            {"repo": c.source.repo, "path": c.source.path, "license": c.source.license} for c in m.copies
+        ],
     }
 
 
 def stable(report: Report) -> dict[str, object]:
     """The fields of a report that identify the answer (no scores, timings or ids)."""
-    return {"matches": [stable_match(m) for m in report.matches],
-            "boilerplate": [stable_match(m) for m in report.boilerplate]}
+    return {
+        "matches": [stable_match(m) for m in report.matches],
+        "boilerplate": [stable_match(m) for m in report.boilerplate],
+    }
 
 
 def dump_golden(report: dict[str, object]) -> str:
@@ -137,8 +199,10 @@ def test_golden_report(corpus_index, query: Path) -> None:
         expected_path.write_text(dump_golden(got))
     assert expected_path.exists(), f"no {expected_path.name}: run with CODECITE_REGEN_GOLDEN=1 and review it"
     expected = json.loads(expected_path.read_text())
-    assert got == expected, (f"{query.name}: the report changed; if intended, regenerate with "
-                             "CODECITE_REGEN_GOLDEN=1 and review the diff")
+    assert got == expected, (
+        f"{query.name}: the report changed; if intended, regenerate with "
+        "CODECITE_REGEN_GOLDEN=1 and review the diff"
+    )
 
 
 def iou(a: tuple[int, int], b: tuple[int, int]) -> float:
@@ -151,7 +215,9 @@ def test_answer_is_right(corpus_index, query: Path) -> None:
     truth = TRUTH[query.stem]
     report = attribute(corpus_index, query)
     allowed = set().union(*(sources for sources, _, _ in truth.matches))
-    assert {(m.source.repo, m.source.path) for m in report.matches} <= allowed, [stable_match(m) for m in report.matches]
+    assert {(m.source.repo, m.source.path) for m in report.matches} <= allowed, [
+        stable_match(m) for m in report.matches
+    ]
     for sources, lines, method in truth.matches:
         found = [m for m in report.matches if (m.source.repo, m.source.path) in sources]
         assert found, f"no match from {sorted(sources)}"
@@ -161,7 +227,9 @@ def test_answer_is_right(corpus_index, query: Path) -> None:
             assert best.method == method
     if truth.copies:
         (match,) = report.matches
-        holders = {(match.source.repo, match.source.license)} | {(c.source.repo, c.source.license) for c in match.copies}
+        holders = {(match.source.repo, match.source.license)} | {
+            (c.source.repo, c.source.license) for c in match.copies
+        }
         assert holders == truth.copies
         assert match.repos_with_span == len(truth.copies)
         assert set(report.licenses) == {lic for _, lic in truth.copies}
@@ -202,5 +270,6 @@ def test_report_invariants(corpus_index, query: Path) -> None:
 def test_reports_are_deterministic(corpus_index) -> None:
     fresh = CheckedSearcher(corpus_index.index)
     for query in CASES:
-        assert stable(attribute(corpus_index, query)) == stable(fresh.attribute(query.read_text(),
-                                                                                language_for_path(query.name)))
+        assert stable(attribute(corpus_index, query)) == stable(
+            fresh.attribute(query.read_text(), language_for_path(query.name))
+        )

@@ -21,9 +21,18 @@ from indexer.analysis.lexer import StartState, TokenKind, Tokens, encode, lex
 
 # One language of each lexical family (None: the generic family).
 FAMILY_LANGUAGE = {
-    Family.GENERIC: None, Family.C_LIKE: "C", Family.JAVASCRIPT: "JavaScript", Family.PYTHON: "Python",
-    Family.HASH: "Shell", Family.RUST: "Rust", Family.GO: "Go", Family.SQL: "SQL", Family.LISP: "Clojure",
-    Family.HTML: "HTML", Family.LUA: "Lua", Family.HASKELL: "Haskell",
+    Family.GENERIC: None,
+    Family.C_LIKE: "C",
+    Family.JAVASCRIPT: "JavaScript",
+    Family.PYTHON: "Python",
+    Family.HASH: "Shell",
+    Family.RUST: "Rust",
+    Family.GO: "Go",
+    Family.SQL: "SQL",
+    Family.LISP: "Clojure",
+    Family.HTML: "HTML",
+    Family.LUA: "Lua",
+    Family.HASKELL: "Haskell",
 }
 LANGUAGES = st.sampled_from(list(FAMILY_LANGUAGE.values()))
 STATES = st.sampled_from(list(StartState))
@@ -69,10 +78,42 @@ def test_arbitrary_bytes_never_crash_the_lexer(raw: bytes, language, state: Star
 
 # Inputs that end inside every construct the lexer knows, for every family and start state.
 TRICKY = [
-    b"", b"\\", b"\"", b"'", b"`", b"/*", b"/", b"*/", b"#", b"--", b"--[[", b"{-", b"<!--", b"<!-", b";",
-    b"\"\"\"", b"'''", b"\"\"\"abc\\", b"r#\"", b"br##\"x\"#", b"r\"", b"'a", b"'\\'", b"x = \"abc\\",
-    b"0x1F.e+", b"\xff\xfe\x00", b"\x80\x80abc", b"u8\"", b"f'", b"rb'''", b"`unterminated ${x}",
-    b"*/ code after a comment", b"\"\"\" inside then out", b"--]] ]]", b"-}", b"-->",
+    b"",
+    b"\\",
+    b'"',
+    b"'",
+    b"`",
+    b"/*",
+    b"/",
+    b"*/",
+    b"#",
+    b"--",
+    b"--[[",
+    b"{-",
+    b"<!--",
+    b"<!-",
+    b";",
+    b'"""',
+    b"'''",
+    b'"""abc\\',
+    b'r#"',
+    b'br##"x"#',
+    b'r"',
+    b"'a",
+    b"'\\'",
+    b'x = "abc\\',
+    b"0x1F.e+",
+    b"\xff\xfe\x00",
+    b"\x80\x80abc",
+    b'u8"',
+    b"f'",
+    b"rb'''",
+    b"`unterminated ${x}",
+    b"*/ code after a comment",
+    b'""" inside then out',
+    b"--]] ]]",
+    b"-}",
+    b"-->",
 ]
 
 
@@ -86,10 +127,12 @@ def test_truncated_constructs_lex_in_every_family(state: StartState) -> None:
 
 
 def test_a_snippet_starting_inside_a_comment_or_string_resumes_code_after_it() -> None:
-    cases = [("C", StartState.BLOCK_COMMENT, "tail of a comment */ int x = 1;", "int"),
-             ("Python", StartState.TRIPLE_DOUBLE, 'rest of a docstring """\nx = 1', "x"),
-             ("Python", StartState.TRIPLE_SINGLE, "rest ''' y = 2", "y"),
-             ("JavaScript", StartState.TEMPLATE, "tail ${x}` + z", "+")]
+    cases = [
+        ("C", StartState.BLOCK_COMMENT, "tail of a comment */ int x = 1;", "int"),
+        ("Python", StartState.TRIPLE_DOUBLE, 'rest of a docstring """\nx = 1', "x"),
+        ("Python", StartState.TRIPLE_SINGLE, "rest ''' y = 2", "y"),
+        ("JavaScript", StartState.TEMPLATE, "tail ${x}` + z", "+"),
+    ]
     for language, state, text, first_code in cases:
         tokens = lex(encode(text), language, state)
         assert tokens.kinds[0] in (TokenKind.COMMENT, TokenKind.STRING)
@@ -125,8 +168,17 @@ def render(lines: list[list[str]], indents: list[str], gaps: list[str], comment:
 @st.composite
 def reformatted(draw: st.DrawFn) -> tuple[str, str, str]:
     """(language, a program, the same program re-indented and re-spaced)."""
-    language, comment = draw(st.sampled_from([("Python", "  # note: x = 1"), ("C", " // note"),
-                                              ("JavaScript", " /* note */"), ("Go", ""), ("Rust", " // n")]))
+    language, comment = draw(
+        st.sampled_from(
+            [
+                ("Python", "  # note: x = 1"),
+                ("C", " // note"),
+                ("JavaScript", " /* note */"),
+                ("Go", ""),
+                ("Rust", " // n"),
+            ]
+        )
+    )
     lines = draw(PROGRAM)
     plain = render(lines, [""] * len(lines), [" "], comment)
     indents = draw(st.lists(INDENT, min_size=len(lines), max_size=len(lines)))
@@ -147,7 +199,9 @@ def test_reindenting_and_respacing_leave_the_text_and_code_channels_unchanged(ca
 @given(reformatted())
 def test_reindenting_and_respacing_leave_the_normalized_channel_unchanged(case) -> None:
     language, a, b = case
-    assert np.array_equal(normalized_channel(encode(a), language).values, normalized_channel(encode(b), language).values)
+    assert np.array_equal(
+        normalized_channel(encode(a), language).values, normalized_channel(encode(b), language).values
+    )
 
 
 # -- renaming -----------------------------------------------------------------------------------
@@ -163,8 +217,9 @@ def renamed(draw: st.DrawFn) -> tuple[str, str, str]:
     new_names = draw(st.lists(names, min_size=len(vocabulary), max_size=len(vocabulary), unique=True))
     mapping = dict(zip(vocabulary, new_names))
     fixed = [w for w in sorted(reserved)[:20] if w not in mapping] or ["0"]
-    token = st.one_of(st.sampled_from(vocabulary), OPERATORS, st.sampled_from(["0", "42", "3.5"]),
-                      st.sampled_from(fixed))
+    token = st.one_of(
+        st.sampled_from(vocabulary), OPERATORS, st.sampled_from(["0", "42", "3.5"]), st.sampled_from(fixed)
+    )
     lines = draw(st.lists(st.lists(token, min_size=1, max_size=10), min_size=1, max_size=10))
     renamed_lines = [[mapping.get(t, t) for t in line] for line in lines]
     plain = render(lines, [""] * len(lines), [" "], "")
@@ -182,8 +237,10 @@ def test_consistent_renaming_leaves_the_normalized_channel_unchanged(case) -> No
 def test_member_names_keywords_and_numbers_keep_their_spelling() -> None:
     """What renaming may not change stays visible to the normalized channel."""
     base = normalized_channel(encode("if total > 10: obj.size = total\n"), "python").values
-    for variant, same in [("if amount > 10: obj.size = amount\n", True),  # a renamed local
-                          ("if total > 11: obj.size = total\n", False),  # another number
-                          ("if total > 10: obj.length = total\n", False),  # another member
-                          ("while total > 10: obj.size = total\n", False)]:  # another keyword
+    for variant, same in [
+        ("if amount > 10: obj.size = amount\n", True),  # a renamed local
+        ("if total > 11: obj.size = total\n", False),  # another number
+        ("if total > 10: obj.length = total\n", False),  # another member
+        ("while total > 10: obj.size = total\n", False),
+    ]:  # another keyword
         assert np.array_equal(normalized_channel(encode(variant), "python").values, base) is same, variant

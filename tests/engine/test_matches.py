@@ -46,7 +46,10 @@ def test_a_snippet_starting_inside_a_docstring_is_found(corpus_index) -> None:
     match = report.matches[0]
     assert {m.source.path for m in report.matches} <= {"Lib/graphlib.py", "third_party/graphlib.py"}
     assert match.method == "exact" and match.query_span.start_line == 1
-    assert (match.source_span.start_line, match.source_span.end_line) == (first, first + snippet.count("\n") - 1)
+    assert (match.source_span.start_line, match.source_span.end_line) == (
+        first,
+        first + snippet.count("\n") - 1,
+    )
 
 
 def test_min_match_is_honoured(corpus_index) -> None:
@@ -64,11 +67,14 @@ def test_min_match_is_honoured(corpus_index) -> None:
         QueryOptions().with_min_match(0)
 
 
-@pytest.mark.parametrize("code,message", [
-    (b"def f():\n    return 0\n\x00\x00", "NUL"),
-    (b"x = '\xff\xfe'\n", "UTF-8"),
-    ("x = 1\n" * 2000, "limit"),
-])
+@pytest.mark.parametrize(
+    "code,message",
+    [
+        (b"def f():\n    return 0\n\x00\x00", "NUL"),
+        (b"x = '\xff\xfe'\n", "UTF-8"),
+        ("x = 1\n" * 2000, "limit"),
+    ],
+)
 def test_input_that_is_not_source_text_is_refused(corpus_index, code, message: str) -> None:
     options = QueryOptions(max_query_bytes=4096)
     with pytest.raises(QueryError, match=message):
@@ -131,7 +137,9 @@ def test_the_whole_file_shortcut_can_be_turned_off(corpus_index) -> None:
     code = corpus_text("python/cpython-lib", "Lib/graphlib.py")
     full = corpus_index.searcher.attribute(code, "python", QueryOptions(whole_file_match=False))
     assert full.matches and full.matches[0].source.path.endswith("graphlib.py")
-    assert {full.matches[0].source.repo, *(c.source.repo for c in full.matches[0].copies)} >= {"python/cpython-lib"}
+    assert {full.matches[0].source.repo, *(c.source.repo for c in full.matches[0].copies)} >= {
+        "python/cpython-lib"
+    }
 
 
 def test_a_span_in_many_repositories_is_boilerplate(tmp_path) -> None:
@@ -157,17 +165,34 @@ def test_a_span_in_many_repositories_is_boilerplate(tmp_path) -> None:
                     time.sleep(delay)
                     delay *= factor
         """)
+
     def own(i: int) -> str:  # enough code of its own that the four files are not near-duplicates
-        return "".join(f"def tool{i}_step_{j}(value_{j}, scale={i * 7 + j}):\n"
-                       f"    return [item * scale + {j} for item in value_{j} if item % {i + 2} != {j % 3}]\n\n"
-                       for j in range(25))
+        return "".join(
+            f"def tool{i}_step_{j}(value_{j}, scale={i * 7 + j}):\n"
+            f"    return [item * scale + {j} for item in value_{j} if item % {i + 2} != {j % 3}]\n\n"
+            for j in range(25)
+        )
 
     contents = [f"# tool {i}\n{own(i)}{shared}\n" for i in range(4)]
-    docs = [Document(git_blob_id(text.encode()), f"org{i}/tool{i}", "util.py", "Python", text, "MIT",
-                     license_category("MIT")) for i, text in enumerate(contents)]
-    open_writer(tmp_path / "idx").build(docs, settings=BuildSettings(keep=frozenset(LicenseCategory), workers=1))
+    docs = [
+        Document(
+            git_blob_id(text.encode()),
+            f"org{i}/tool{i}",
+            "util.py",
+            "Python",
+            text,
+            "MIT",
+            license_category("MIT"),
+        )
+        for i, text in enumerate(contents)
+    ]
+    open_writer(tmp_path / "idx").build(
+        docs, settings=BuildSettings(keep=frozenset(LicenseCategory), workers=1)
+    )
     searcher = Searcher(open_index(str(tmp_path / "idx")))
-    new_code = "".join(f"def report_line_{j}(rows):\n    return ', '.join(str(r[{j}]) for r in rows)\n\n" for j in range(5))
+    new_code = "".join(
+        f"def report_line_{j}(rows):\n    return ', '.join(str(r[{j}]) for r in rows)\n\n" for j in range(5)
+    )
     query = new_code + "\n" + shared  # the shared span is part of the query, not all of it
     assert searcher.attribute(query, "python").matches  # four repositories: not "many" by default
     report = searcher.attribute(query, "python", QueryOptions(boilerplate_repos=4))

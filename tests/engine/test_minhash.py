@@ -23,12 +23,15 @@ def _shingles() -> np.ndarray:
 def test_signature_is_datasketchs_cut_to_b_bits(scheme: str, bits: int) -> None:
     options = IndexOptions(minhash_scheme=scheme, minhash_bits=bits)
     hashes = _shingles()
-    reference = MinHash(num_perm=options.minhash_perm, seed=options.minhash_seed, scheme=scheme,
-                        hashfunc=lambda value: value)
+    reference = MinHash(
+        num_perm=options.minhash_perm, seed=options.minhash_seed, scheme=scheme, hashfunc=lambda value: value
+    )
     values = (hashes >> np.uint64(32)).astype(np.uint32) if scheme == "affine32" else hashes
     reference.update_batch([int(v) for v in values])
     width = 32 if scheme == "affine32" else 64
-    expected = (np.asarray(reference.hashvalues).astype(np.uint64) >> np.uint64(width - bits)).astype(np.uint32)
+    expected = (np.asarray(reference.hashvalues).astype(np.uint64) >> np.uint64(width - bits)).astype(
+        np.uint32
+    )
     got = signature(hashes, options)
     assert got.dtype == np.uint32 and np.array_equal(got, expected)
 

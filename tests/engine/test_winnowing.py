@@ -121,7 +121,9 @@ def test_equal_k_grams_hash_equal_wherever_they_sit(xs: list[int], k: int) -> No
 
 @FAST
 @given(st.lists(VALUE, min_size=1, max_size=25), values_lists, values_lists, values_lists)
-def test_a_k_gram_planted_twice_hashes_the_same(gram: list[int], a: list[int], b: list[int], c: list[int]) -> None:
+def test_a_k_gram_planted_twice_hashes_the_same(
+    gram: list[int], a: list[int], b: list[int], c: list[int]
+) -> None:
     k = len(gram)
     values = as_values(a + gram + b + gram + c)
     hashes = kgram_hashes(values, k)
@@ -146,11 +148,16 @@ WHITESPACE = st.sampled_from([" ", "  ", "\n", "\t", "\n    "])
 
 
 def _text_with_spaces(draw: st.DrawFn, min_nonspace: int) -> str:
-    words = draw(st.lists(st.text(PRINTABLE.filter(lambda c: c != " "), min_size=1, max_size=12),
-                          min_size=1, max_size=40))
+    words = draw(
+        st.lists(
+            st.text(PRINTABLE.filter(lambda c: c != " "), min_size=1, max_size=12), min_size=1, max_size=40
+        )
+    )
     text = "".join(w + draw(WHITESPACE) for w in words)
     while sum(not c.isspace() for c in text) < min_nonspace:
-        text += draw(st.text(PRINTABLE.filter(lambda c: c != " "), min_size=8, max_size=16)) + draw(WHITESPACE)
+        text += draw(st.text(PRINTABLE.filter(lambda c: c != " "), min_size=8, max_size=16)) + draw(
+            WHITESPACE
+        )
     return text
 
 
@@ -194,8 +201,14 @@ def test_fingerprints_do_not_depend_on_the_process_or_hash_seed() -> None:
     digests = []
     for seed in ("0", "12345"):
         env = dict(os.environ, PYTHONHASHSEED=seed)
-        out = subprocess.run([sys.executable, "-c", _DIGEST_SCRIPT, str(path)], env=env, capture_output=True,
-                             text=True, timeout=120, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", _DIGEST_SCRIPT, str(path)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
         digests.append(json.loads(out.stdout))
     fp = fingerprint_document(path.read_text(), "python", OPTIONS)
     here = {f: hashlib.sha256(getattr(fp, f).tobytes()).hexdigest() for f in digests[0]}

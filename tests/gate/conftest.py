@@ -80,17 +80,28 @@ class RunningStats:
         return math.sqrt(self.variance())
 '''
 
-ORIGINAL = '''def render_invoice(order, currency_symbol="EUR"):
+ORIGINAL = """def render_invoice(order, currency_symbol="EUR"):
     lines = [f"Invoice #{order['number']} for {order['customer']}"]
     for item in order["items"]:
         total = item["quantity"] * item["unit_price"]
         lines.append(f"  {item['name']:<30} {item['quantity']:>4} x {item['unit_price']:>8.2f} = {total:>9.2f}")
     lines.append(f"  Total due: {sum(i['quantity'] * i['unit_price'] for i in order['items']):.2f} {currency_symbol}")
     return "\\n".join(lines)
-'''
+"""
 
-GIT = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false",
-       "-c", "init.defaultBranch=main", "-c", "core.hooksPath=/dev/null"]
+GIT = [
+    "git",
+    "-c",
+    "user.name=Test",
+    "-c",
+    "user.email=test@example.com",
+    "-c",
+    "commit.gpgsign=false",
+    "-c",
+    "init.defaultBranch=main",
+    "-c",
+    "core.hooksPath=/dev/null",
+]
 
 
 def body(source: str) -> str:
@@ -101,17 +112,29 @@ def body(source: str) -> str:
 
 
 def document(repo: str, path: str, content: str, license_expr: str) -> Document:
-    return Document(git_blob_id(content.encode()), repo, path, "Python", content, license_expr,
-                    license_category(license_expr), url=f"https://github.com/{repo}/blob/main/{path}")
+    return Document(
+        git_blob_id(content.encode()),
+        repo,
+        path,
+        "Python",
+        content,
+        license_expr,
+        license_category(license_expr),
+        url=f"https://github.com/{repo}/blob/main/{path}",
+    )
 
 
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of two files: a GPL-3.0-or-later regex matcher and MIT running statistics."""
     index_dir = tmp_path_factory.mktemp("gate-index") / "index"
-    docs = [document("regexhackers/tinyregex", "tinyregex/core.py", GPL_SOURCE, "GPL-3.0-or-later"),
-            document("janedoe/statkit", "statkit/running.py", MIT_SOURCE, "MIT")]
-    open_writer(index_dir).build(docs, settings=BuildSettings(keep=frozenset(LicenseCategory)), sources=["gate-test"])
+    docs = [
+        document("regexhackers/tinyregex", "tinyregex/core.py", GPL_SOURCE, "GPL-3.0-or-later"),
+        document("janedoe/statkit", "statkit/running.py", MIT_SOURCE, "MIT"),
+    ]
+    open_writer(index_dir).build(
+        docs, settings=BuildSettings(keep=frozenset(LicenseCategory)), sources=["gate-test"]
+    )
     return index_dir
 
 

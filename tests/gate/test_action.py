@@ -51,14 +51,21 @@ def test_action_is_a_composite_action_github_accepts(action: dict) -> None:
             assert "${{" not in step["run"]  # inputs reach scripts through env, never spliced into code
     for spec in action["inputs"].values():
         assert spec["description"] and isinstance(spec.get("default", ""), str)
-    assert {o["value"] for o in action["outputs"].values()} == {"${{ steps.check.outputs.exit-code }}",
-                                                                "${{ steps.check.outputs.sarif-file }}"}
-    uploads = [s for s in action["runs"]["steps"] if s.get("uses", "").startswith("github/codeql-action/upload-sarif")]
+    assert {o["value"] for o in action["outputs"].values()} == {
+        "${{ steps.check.outputs.exit-code }}",
+        "${{ steps.check.outputs.sarif-file }}",
+    }
+    uploads = [
+        s
+        for s in action["runs"]["steps"]
+        if s.get("uses", "").startswith("github/codeql-action/upload-sarif")
+    ]
     assert uploads and uploads[0]["with"]["sarif_file"] == "${{ inputs.output }}"
 
 
-def run_check_step(action: dict, workdir: Path, inputs: dict[str, str], github: dict[str, str],
-                   tmp_path: Path) -> tuple[int, dict[str, str], str]:
+def run_check_step(
+    action: dict, workdir: Path, inputs: dict[str, str], github: dict[str, str], tmp_path: Path
+) -> tuple[int, dict[str, str], str]:
     """Run the action's check step in bash the way the runner would: env expressions filled in."""
     step = next(s for s in action["runs"]["steps"] if s.get("id") == "check")
     values = {f"inputs.{k}": str(v.get("default", "")) for k, v in action["inputs"].items()}
@@ -67,20 +74,37 @@ def run_check_step(action: dict, workdir: Path, inputs: dict[str, str], github: 
     env = {k: EXPR.sub(lambda m: values.get(m.group(1), ""), str(v)) for k, v in step["env"].items()}
     outputs, summary = tmp_path / "github_output", tmp_path / "step_summary"
     outputs.write_text("")
-    env.update(GITHUB_OUTPUT=str(outputs), GITHUB_STEP_SUMMARY=str(summary), HOME=os.environ.get("HOME", "/tmp"),
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    done = subprocess.run(["bash", "-c", step["run"]], cwd=workdir, env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
+    env.update(
+        GITHUB_OUTPUT=str(outputs),
+        GITHUB_STEP_SUMMARY=str(summary),
+        HOME=os.environ.get("HOME", "/tmp"),
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    )
+    done = subprocess.run(
+        ["bash", "-c", step["run"]],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     parsed = dict(line.split("=", 1) for line in outputs.read_text().splitlines() if "=" in line)
     return done.returncode, parsed, summary.read_text() if summary.exists() else done.stderr
 
 
-@pytest.mark.skipif(shutil.which("bash") is None or shutil.which("codecite") is None and
-                    not (Path(sys.executable).parent / "codecite").exists(), reason="needs bash and codecite")
-def test_the_check_step_writes_sarif_and_reports_the_exit_code(action: dict, project: Path, corpus_index: Path,
-                                                                tmp_path: Path, texts) -> None:
-    code, outputs, summary = run_check_step(action, project, {"index": str(corpus_index),
-                                                              "notice-file": "THIRD_PARTY_NOTICES"}, {}, tmp_path)
+@pytest.mark.skipif(
+    shutil.which("bash") is None
+    or shutil.which("codecite") is None
+    and not (Path(sys.executable).parent / "codecite").exists(),
+    reason="needs bash and codecite",
+)
+def test_the_check_step_writes_sarif_and_reports_the_exit_code(
+    action: dict, project: Path, corpus_index: Path, tmp_path: Path, texts
+) -> None:
+    code, outputs, summary = run_check_step(
+        action, project, {"index": str(corpus_index), "notice-file": "THIRD_PARTY_NOTICES"}, {}, tmp_path
+    )
     assert code == 0  # the verdict is applied by a later step, after the SARIF upload
     assert outputs == {"exit-code": "1", "sarif-file": "codecite.sarif"}
     sarif = json.loads((project / "codecite.sarif").read_text())
@@ -91,11 +115,14 @@ def test_the_check_step_writes_sarif_and_reports_the_exit_code(action: dict, pro
     base = texts.git(project, "rev-parse", "HEAD").strip()
     (project / "src" / "own.py").write_text(texts.ORIGINAL + "\n\ndef more():\n    return 2\n")
     texts.git(project, "commit", "-qam", "pr")
-    code, outputs, _ = run_check_step(action, project, {"index": str(corpus_index)},
-                                      {"github.event.pull_request.base.sha": base}, tmp_path)
+    code, outputs, _ = run_check_step(
+        action, project, {"index": str(corpus_index)}, {"github.event.pull_request.base.sha": base}, tmp_path
+    )
     assert code == 0 and outputs["exit-code"] == "0"
     results = json.loads((project / "codecite.sarif").read_text())["runs"][0]
-    assert results["results"] == [] and results["invocations"][0]["properties"]["summary"]["files_scanned"] == 1
+    assert (
+        results["results"] == [] and results["invocations"][0]["properties"]["summary"]["files_scanned"] == 1
+    )
 
     code, outputs, _ = run_check_step(action, project, {"index": str(tmp_path / "missing")}, {}, tmp_path)
     assert code == 2 and outputs["exit-code"] == "2"
@@ -115,15 +142,36 @@ def test_the_hook_command_runs_as_pre_commit_would(project: Path, corpus_index: 
     executable = Path(sys.executable).parent / shlex.split(hook["entry"])[0]
     if not executable.exists():
         pytest.skip("the codecite console script is not installed next to this Python")
-    command = [str(executable), *shlex.split(hook["entry"])[1:], "--index", str(corpus_index),
-               "src/app.py", "src/own.py"]  # entry + args + the staged file names
-    done = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PRE_COMMIT": "1"}, check=False)
+    command = [
+        str(executable),
+        *shlex.split(hook["entry"])[1:],
+        "--index",
+        str(corpus_index),
+        "src/app.py",
+        "src/own.py",
+    ]  # entry + args + the staged file names
+    done = subprocess.run(
+        command,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PRE_COMMIT": "1"},
+        check=False,
+    )
     assert done.returncode == 1 and "DENY" in done.stdout
 
     staged = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())[1]
-    (project / "src" / "own.py").write_text((project / "src" / "own.py").read_text() + "\n\ndef more():\n    return 2\n")
+    (project / "src" / "own.py").write_text(
+        (project / "src" / "own.py").read_text() + "\n\ndef more():\n    return 2\n"
+    )
     subprocess.run(["git", "add", "src/own.py"], cwd=project, check=True)
-    done = subprocess.run([str(executable), *shlex.split(staged["entry"])[1:], "--index", str(corpus_index)],
-                          cwd=project, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [str(executable), *shlex.split(staged["entry"])[1:], "--index", str(corpus_index)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0 and "1 file scanned" in done.stdout

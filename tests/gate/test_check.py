@@ -40,17 +40,29 @@ def test_json_output_has_reports_and_decisions(project: Path, corpus_index: Path
     files = {f["path"]: f for f in data["files"]}
     assert set(files) == {"src/app.py", "src/own.py"}
     app = files["src/app.py"]
-    assert [m["source"]["repo"] for m in app["report"]["matches"]] == ["regexhackers/tinyregex", "janedoe/statkit"]
+    assert [m["source"]["repo"] for m in app["report"]["matches"]] == [
+        "regexhackers/tinyregex",
+        "janedoe/statkit",
+    ]
     assert [(f["action"], f["license"]) for f in app["decision"]["findings"]] == [
-        ("deny", "GPL-3.0-or-later"), ("attribute", "MIT")]
-    assert files["src/own.py"]["report"]["matches"] == [] and files["src/own.py"]["decision"]["outcome"] == "pass"
-    assert {s["path"]: s["reason"] for s in data["skipped"]} == {".gitignore": "not-code", "logo.png": "not-code"}
+        ("deny", "GPL-3.0-or-later"),
+        ("attribute", "MIT"),
+    ]
+    assert (
+        files["src/own.py"]["report"]["matches"] == []
+        and files["src/own.py"]["decision"]["outcome"] == "pass"
+    )
+    assert {s["path"]: s["reason"] for s in data["skipped"]} == {
+        ".gitignore": "not-code",
+        "logo.png": "not-code",
+    }
     assert data["summary"]["findings"] == {"deny": 1, "attribute": 1}
     assert "result: FAIL" in err  # the summary goes to standard error
 
 
-def test_without_the_gpl_span_it_passes_and_the_notice_credits_the_mit_source(project: Path,
-                                                                             corpus_index: Path, texts) -> None:
+def test_without_the_gpl_span_it_passes_and_the_notice_credits_the_mit_source(
+    project: Path, corpus_index: Path, texts
+) -> None:
     MIT_SOURCE, ORIGINAL, body = texts.MIT_SOURCE, texts.ORIGINAL, texts.body
     (project / "src" / "app.py").write_text(body(MIT_SOURCE) + "\n\n" + ORIGINAL)
     notices = project / "THIRD_PARTY_NOTICES"
@@ -73,13 +85,20 @@ def test_notice_leaves_out_denied_code(project: Path, corpus_index: Path) -> Non
     code, out, _ = run("notice", str(project), "--index", str(corpus_index), "--json")
     assert code == 0
     assert [(e["repo"], e["copyrights"]) for e in json.loads(out)] == [
-        ("janedoe/statkit", ["Copyright (c) 2021 Jane Doe <jane@example.com>"])]
+        ("janedoe/statkit", ["Copyright (c) 2021 Jane Doe <jane@example.com>"])
+    ]
 
 
-def test_diff_scans_only_the_added_lines(project: Path, corpus_index: Path, monkeypatch: pytest.MonkeyPatch,
-                                         texts) -> None:
-    GPL_SOURCE, MIT_SOURCE, ORIGINAL, body, git = (texts.GPL_SOURCE, texts.MIT_SOURCE, texts.ORIGINAL,
-                                                     texts.body, texts.git)
+def test_diff_scans_only_the_added_lines(
+    project: Path, corpus_index: Path, monkeypatch: pytest.MonkeyPatch, texts
+) -> None:
+    GPL_SOURCE, MIT_SOURCE, ORIGINAL, body, git = (
+        texts.GPL_SOURCE,
+        texts.MIT_SOURCE,
+        texts.ORIGINAL,
+        texts.body,
+        texts.git,
+    )
     base = git(project, "rev-parse", "HEAD").strip()
     own = project / "src" / "own.py"
     own.write_text(ORIGINAL + "\n\n" + body(GPL_SOURCE) + "\n\ndef tail():\n    return 1\n")
@@ -123,27 +142,33 @@ def test_policy_from_a_file_changes_the_verdict(project: Path, corpus_index: Pat
     assert code == 0 and "ignored-by-policy 1" in out
 
 
-def test_a_malformed_policy_exits_2_and_names_the_line(project: Path, corpus_index: Path, tmp_path: Path) -> None:
+def test_a_malformed_policy_exits_2_and_names_the_line(
+    project: Path, corpus_index: Path, tmp_path: Path
+) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text('fail_on = ["deny"]\n\n[categories]\ncopyleft = "forbidden"\n')
     code, out, err = run("check", str(project), "--index", str(corpus_index), "--policy", str(policy))
     assert code == 2 and out == ""
     assert f"{policy}:4: categories.copyleft = 'forbidden': unknown action" in err
-    policy.write_text('[categories\n')
+    policy.write_text("[categories\n")
     code, _, err = run("check", str(project), "--index", str(corpus_index), "--policy", str(policy))
     assert code == 2 and f"{policy}:1: invalid TOML" in err
 
 
-@pytest.mark.parametrize("args", [
-    ["--index", "{missing}"],
-    [],
-    ["--index", "{index}", "--server", "http://127.0.0.1:9"],
-    ["--index", "{index}", "--diff", "no-such-revision"],
-    ["--index", "{index}", "--format", "xml"],
-    ["--index", "{index}", "{project}/no-such-file.py"],
-])
-def test_errors_exit_2(project: Path, corpus_index: Path, tmp_path: Path, args: list[str],
-                       monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--index", "{missing}"],
+        [],
+        ["--index", "{index}", "--server", "http://127.0.0.1:9"],
+        ["--index", "{index}", "--diff", "no-such-revision"],
+        ["--index", "{index}", "--format", "xml"],
+        ["--index", "{index}", "{project}/no-such-file.py"],
+    ],
+)
+def test_errors_exit_2(
+    project: Path, corpus_index: Path, tmp_path: Path, args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(project)
     monkeypatch.delenv("CODECITE_INDEX", raising=False)
     monkeypatch.delenv("CODECITE_SERVER", raising=False)
@@ -179,8 +204,27 @@ def test_policy_init_writes_the_commented_default(tmp_path: Path) -> None:
 
 def test_the_console_script_exits_1_on_a_violation(project: Path, corpus_index: Path) -> None:
     """The real entry point, in a fresh process (as CI and pre-commit run it)."""
-    done = subprocess.run([sys.executable, "-c", "from search_api.cli import main; main()", "check",
-                           "src/app.py", "--index", str(corpus_index), "--format", "sarif", "-o", "out.sarif"],
-                          cwd=project, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from search_api.cli import main; main()",
+            "check",
+            "src/app.py",
+            "--index",
+            str(corpus_index),
+            "--format",
+            "sarif",
+            "-o",
+            "out.sarif",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 1, done.stderr
-    assert json.loads((project / "out.sarif").read_text())["runs"][0]["results"][0]["ruleId"] == "license-denied"
+    assert (
+        json.loads((project / "out.sarif").read_text())["runs"][0]["results"][0]["ruleId"] == "license-denied"
+    )

@@ -14,23 +14,35 @@ from search_api.gate.scan import scan
 from search_api.gate.targets import collect_files
 
 
-@pytest.mark.parametrize(("header", "expected"), [
-    ("# Copyright (c) 2021 Jane Doe\n# SPDX-License-Identifier: MIT\n", ["Copyright (c) 2021 Jane Doe"]),
-    ("/*\n * Copyright 2015-2020 The Foo Authors. All rights reserved.\n */\n",
-     ["Copyright 2015-2020 The Foo Authors. All rights reserved."]),
-    ("// Copyright (C) 2019 Free Software Foundation, Inc.\n// Copyright 2020 Someone Else\n",
-     ["Copyright (C) 2019 Free Software Foundation, Inc.", "Copyright 2020 Someone Else"]),
-    ('"""\n(c) 2018 ACME Corp.\n"""\n', ["(c) 2018 ACME Corp."]),
-    ("-- © 2017 Lua Hacker\n", ["© 2017 Lua Hacker"]),
-    ("# SPDX-FileCopyrightText: 2023 REUSE Person <p@example.org>\n",
-     ["SPDX-FileCopyrightText: 2023 REUSE Person <p@example.org>"]),
-    ("<!-- Portions copyright 2012 Web Author -->\n", ["Portions copyright 2012 Web Author"]),
-    # License boilerplate that mentions copyright is not a copyright statement.
-    ("# The above copyright notice and this permission notice shall be included in all\n"
-     "# copies or substantial portions of the Software.\n", []),
-    ("# Copyright holders and contributors provide this software as is\n", []),
-    ("def f():\n    return 1\n", []),
-])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("# Copyright (c) 2021 Jane Doe\n# SPDX-License-Identifier: MIT\n", ["Copyright (c) 2021 Jane Doe"]),
+        (
+            "/*\n * Copyright 2015-2020 The Foo Authors. All rights reserved.\n */\n",
+            ["Copyright 2015-2020 The Foo Authors. All rights reserved."],
+        ),
+        (
+            "// Copyright (C) 2019 Free Software Foundation, Inc.\n// Copyright 2020 Someone Else\n",
+            ["Copyright (C) 2019 Free Software Foundation, Inc.", "Copyright 2020 Someone Else"],
+        ),
+        ('"""\n(c) 2018 ACME Corp.\n"""\n', ["(c) 2018 ACME Corp."]),
+        ("-- © 2017 Lua Hacker\n", ["© 2017 Lua Hacker"]),
+        (
+            "# SPDX-FileCopyrightText: 2023 REUSE Person <p@example.org>\n",
+            ["SPDX-FileCopyrightText: 2023 REUSE Person <p@example.org>"],
+        ),
+        ("<!-- Portions copyright 2012 Web Author -->\n", ["Portions copyright 2012 Web Author"]),
+        # License boilerplate that mentions copyright is not a copyright statement.
+        (
+            "# The above copyright notice and this permission notice shall be included in all\n"
+            "# copies or substantial portions of the Software.\n",
+            [],
+        ),
+        ("# Copyright holders and contributors provide this software as is\n", []),
+        ("def f():\n    return 1\n", []),
+    ],
+)
 def test_copyright_lines(header: str, expected: list[str]) -> None:
     assert copyright_lines(header + "x = 1\n") == expected
 
@@ -41,8 +53,9 @@ def test_only_the_head_of_the_file_is_read() -> None:
     assert copyright_lines(text, head_lines=200) == ["Copyright 2020 Late Comer"]
 
 
-def test_notices_list_each_upstream_file_once_with_every_use(tmp_path: Path, corpus_index: Path,
-                                                             texts) -> None:
+def test_notices_list_each_upstream_file_once_with_every_use(
+    tmp_path: Path, corpus_index: Path, texts
+) -> None:
     (tmp_path / "a.py").write_text(texts.body(texts.MIT_SOURCE))
     (tmp_path / "b.py").write_text(texts.ORIGINAL + "\n\n" + texts.body(texts.MIT_SOURCE))
     (tmp_path / "c.py").write_text(texts.body(texts.GPL_SOURCE))
@@ -51,7 +64,8 @@ def test_notices_list_each_upstream_file_once_with_every_use(tmp_path: Path, cor
     result = scan(collect_files([str(tmp_path)], tmp_path, policy), local, policy)
     entries = collect_notices(result, local.source_text)
     assert [(e.repo, e.path, e.license, e.used_in) for e in entries] == [
-        ("janedoe/statkit", "statkit/running.py", "MIT", ("a.py (lines 1-24)", "b.py (lines 10-33)"))]
+        ("janedoe/statkit", "statkit/running.py", "MIT", ("a.py (lines 1-24)", "b.py (lines 10-33)"))
+    ]
     assert entries[0].copyrights == ("Copyright (c) 2021 Jane Doe <jane@example.com>",)
 
     # Under a policy that asks for a review instead of denying, the GPL source is credited too.

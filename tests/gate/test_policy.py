@@ -17,53 +17,95 @@ from search_api.engine.results import Copy, Match, Method, Relation, Report, Sou
 
 
 def ref(license_expr: str | None, repo: str = "acme/lib", path: str = "src/x.py") -> SourceRef:
-    return SourceRef("b" * 40, repo, path, license_expr, license_category(license_expr).value,
-                     f"https://github.com/{repo}/blob/main/{path}", "Python")
+    return SourceRef(
+        "b" * 40,
+        repo,
+        path,
+        license_expr,
+        license_category(license_expr).value,
+        f"https://github.com/{repo}/blob/main/{path}",
+        "Python",
+    )
 
 
-def match(license_expr: str | None, *, lines: tuple[int, int] = (1, 10), chars: int = 300, repos: int = 1,
-          copies: tuple[str | None, ...] = (), similarity: float = 1.0, repo: str = "acme/lib") -> Match:
-    return Match(Span(*lines), ref(license_expr, repo), Span(20, 29), similarity, Method.EXACT, 80, chars, repos,
-                 tuple(Copy(ref(c, f"copy/{i}"), Relation.IDENTICAL) for i, c in enumerate(copies)))
+def match(
+    license_expr: str | None,
+    *,
+    lines: tuple[int, int] = (1, 10),
+    chars: int = 300,
+    repos: int = 1,
+    copies: tuple[str | None, ...] = (),
+    similarity: float = 1.0,
+    repo: str = "acme/lib",
+) -> Match:
+    return Match(
+        Span(*lines),
+        ref(license_expr, repo),
+        Span(20, 29),
+        similarity,
+        Method.EXACT,
+        80,
+        chars,
+        repos,
+        tuple(Copy(ref(c, f"copy/{i}"), Relation.IDENTICAL) for i, c in enumerate(copies)),
+    )
 
 
 def report(*matches: Match) -> Report:
     return Report(40, 300, 1200, "Python", tuple(matches), "test/gen-1", 2)
 
 
-@pytest.mark.parametrize(("expression", "action"), [
-    ("MIT", Action.ATTRIBUTE),
-    ("Apache-2.0", Action.ATTRIBUTE),
-    ("CC0-1.0", Action.ATTRIBUTE),
-    ("LGPL-2.1-or-later", Action.WARN),
-    ("MPL-2.0", Action.WARN),
-    ("GPL-3.0-only", Action.DENY),
-    ("AGPL-3.0-or-later", Action.DENY),
-    ("SSPL-1.0", Action.DENY),
-    (None, Action.REVIEW),
-    ("LicenseRef-acme-internal", Action.REVIEW),
-    ("MIT OR GPL-3.0-only", Action.ATTRIBUTE),  # OR: the most permissive alternative
-    ("GPL-2.0-only OR LGPL-2.1-only", Action.WARN),
-    ("MIT AND GPL-2.0-or-later", Action.DENY),  # AND: every part, so the strictest
-    ("Apache-2.0 AND LGPL-3.0-or-later", Action.WARN),
-    ("MIT OR (Apache-2.0 AND GPL-2.0-only)", Action.ATTRIBUTE),
-    ("GPL-2.0-only WITH Classpath-exception-2.0", Action.DENY),  # the license decides unless the pair is listed
-])
+@pytest.mark.parametrize(
+    ("expression", "action"),
+    [
+        ("MIT", Action.ATTRIBUTE),
+        ("Apache-2.0", Action.ATTRIBUTE),
+        ("CC0-1.0", Action.ATTRIBUTE),
+        ("LGPL-2.1-or-later", Action.WARN),
+        ("MPL-2.0", Action.WARN),
+        ("GPL-3.0-only", Action.DENY),
+        ("AGPL-3.0-or-later", Action.DENY),
+        ("SSPL-1.0", Action.DENY),
+        (None, Action.REVIEW),
+        ("LicenseRef-acme-internal", Action.REVIEW),
+        ("MIT OR GPL-3.0-only", Action.ATTRIBUTE),  # OR: the most permissive alternative
+        ("GPL-2.0-only OR LGPL-2.1-only", Action.WARN),
+        ("MIT AND GPL-2.0-or-later", Action.DENY),  # AND: every part, so the strictest
+        ("Apache-2.0 AND LGPL-3.0-or-later", Action.WARN),
+        ("MIT OR (Apache-2.0 AND GPL-2.0-only)", Action.ATTRIBUTE),
+        (
+            "GPL-2.0-only WITH Classpath-exception-2.0",
+            Action.DENY,
+        ),  # the license decides unless the pair is listed
+    ],
+)
 def test_default_policy_decides_spdx_expressions(expression: str | None, action: Action) -> None:
     assert default_policy().license_action(expression)[0] is action
 
 
 def test_reasons_name_the_policy_key_that_decided() -> None:
     policy = default_policy()
-    assert policy.license_action("GPL-3.0-only")[1] == 'GPL-3.0-only is copyleft: [categories] copyleft = "deny"'
+    assert (
+        policy.license_action("GPL-3.0-only")[1] == 'GPL-3.0-only is copyleft: [categories] copyleft = "deny"'
+    )
     assert "most permissive alternative" in policy.license_action("MIT OR GPL-3.0-only")[1]
     assert "no-license" in policy.license_action(None)[1]
 
 
 def test_license_overrides_win_over_categories_and_exceptions_are_looked_up_as_pairs() -> None:
-    policy = load_policy({"licenses": {"gpl-2.0+": "warn", "GPL-2.0-only WITH Classpath-exception-2.0": "attribute",
-                                       "cc0-1.0": "allow"}})
-    assert policy.license_action("GPL-2.0-or-later") == (Action.WARN, '[licenses] "GPL-2.0-or-later" = "warn"')
+    policy = load_policy(
+        {
+            "licenses": {
+                "gpl-2.0+": "warn",
+                "GPL-2.0-only WITH Classpath-exception-2.0": "attribute",
+                "cc0-1.0": "allow",
+            }
+        }
+    )
+    assert policy.license_action("GPL-2.0-or-later") == (
+        Action.WARN,
+        '[licenses] "GPL-2.0-or-later" = "warn"',
+    )
     assert policy.license_action("GPL-2.0-only WITH Classpath-exception-2.0")[0] is Action.ATTRIBUTE
     assert policy.license_action("GPL-2.0-only")[0] is Action.DENY
     assert policy.license_action("CC0-1.0")[0] is Action.ALLOW
@@ -83,14 +125,17 @@ def test_decide_gives_one_finding_per_match_and_the_worst_outcome() -> None:
     json.dumps(as_json)
 
 
-@pytest.mark.parametrize(("licenses", "outcome"), [
-    ((), Outcome.PASS),
-    (("MIT",), Outcome.ATTRIBUTION_NEEDED),
-    (("LGPL-3.0-only",), Outcome.ATTRIBUTION_NEEDED),
-    ((None,), Outcome.REVIEW_NEEDED),
-    (("MIT", None), Outcome.REVIEW_NEEDED),
-    (("MIT", "AGPL-3.0-only"), Outcome.FAIL),
-])
+@pytest.mark.parametrize(
+    ("licenses", "outcome"),
+    [
+        ((), Outcome.PASS),
+        (("MIT",), Outcome.ATTRIBUTION_NEEDED),
+        (("LGPL-3.0-only",), Outcome.ATTRIBUTION_NEEDED),
+        ((None,), Outcome.REVIEW_NEEDED),
+        (("MIT", None), Outcome.REVIEW_NEEDED),
+        (("MIT", "AGPL-3.0-only"), Outcome.FAIL),
+    ],
+)
 def test_outcomes(licenses: tuple[str | None, ...], outcome: Outcome) -> None:
     assert decide(report(*(match(x) for x in licenses)), default_policy()).outcome is outcome
 
@@ -109,14 +154,18 @@ def test_copies_mode_picks_the_license_that_governs() -> None:
     assert "best of 2 files" in best.reason
     primary = decide(report(m), load_policy({"matches": {"copies": "primary"}})).findings[0]
     assert primary.action is Action.DENY and primary.governing.repo == "acme/lib"
-    strictest = decide(report(match("MIT", copies=("GPL-3.0-only",))), load_policy({"matches": {"copies": "strictest"}}))
+    strictest = decide(
+        report(match("MIT", copies=("GPL-3.0-only",))), load_policy({"matches": {"copies": "strictest"}})
+    )
     assert strictest.findings[0].action is Action.DENY
 
 
 def test_boilerplate_is_ignored_reported_or_enforced() -> None:
     common = match("GPL-3.0-only", repos=40)
     ignored = decide(report(common), default_policy())
-    assert ignored.findings == () and ignored.ignored == {"boilerplate": 1} and ignored.outcome is Outcome.PASS
+    assert (
+        ignored.findings == () and ignored.ignored == {"boilerplate": 1} and ignored.outcome is Outcome.PASS
+    )
     noted = decide(report(common), load_policy({"boilerplate": {"action": "report"}}))
     assert noted.findings[0].boilerplate and noted.findings[0].rule_id == "common-boilerplate"
     assert noted.outcome is Outcome.PASS and noted.notices == ()
@@ -127,11 +176,22 @@ def test_boilerplate_is_ignored_reported_or_enforced() -> None:
 
 
 def test_small_matches_and_ignored_sources_are_dropped_with_a_reason() -> None:
-    policy = load_policy({"matches": {"min_chars": 200, "min_lines": 5, "min_similarity": 0.8},
-                          "ignore": {"repos": ["my-org/*"]}})
-    decision = decide(report(match("GPL-3.0-only", chars=120), match("GPL-3.0-only", lines=(3, 4)),
-                             match("GPL-3.0-only", similarity=0.5), match("GPL-3.0-only", repo="my-org/app"),
-                             match("GPL-3.0-only", repo="my-org/app", copies=("MIT",))), policy)
+    policy = load_policy(
+        {
+            "matches": {"min_chars": 200, "min_lines": 5, "min_similarity": 0.8},
+            "ignore": {"repos": ["my-org/*"]},
+        }
+    )
+    decision = decide(
+        report(
+            match("GPL-3.0-only", chars=120),
+            match("GPL-3.0-only", lines=(3, 4)),
+            match("GPL-3.0-only", similarity=0.5),
+            match("GPL-3.0-only", repo="my-org/app"),
+            match("GPL-3.0-only", repo="my-org/app", copies=("MIT",)),
+        ),
+        policy,
+    )
     assert decision.ignored == {"below-minimum": 3, "ignored-source": 1}
     assert [(f.action, f.governing.repo) for f in decision.findings] == [(Action.ATTRIBUTE, "copy/0")]
 
@@ -164,7 +224,9 @@ def problems(tmp_path: Path, text: str, name: str = "policy.toml") -> list[str]:
 
 
 def test_validation_names_the_line_of_every_problem(tmp_path: Path) -> None:
-    found = problems(tmp_path, """# a policy
+    found = problems(
+        tmp_path,
+        """# a policy
 fail_on = ["deny", "explode"]
 
 [categories]
@@ -182,12 +244,17 @@ copies = "some"
 min_repo = 3
 
 [extra]
-""")
-    assert "policy.toml:2: fail_on = 'explode': unknown action; use one of: allow, attribute, warn, review, deny" \
+""",
+    )
+    assert (
+        "policy.toml:2: fail_on = 'explode': unknown action; use one of: allow, attribute, warn, review, deny"
         in found
+    )
     assert any(p.startswith("policy.toml:5: categories.copyleft = 'forbid': unknown action") for p in found)
-    assert any(p.startswith("policy.toml:6: unknown license category 'permisive'; did you mean 'permissive'?")
-               for p in found)
+    assert any(
+        p.startswith("policy.toml:6: unknown license category 'permisive'; did you mean 'permissive'?")
+        for p in found
+    )
     assert any(p.startswith("policy.toml:9: 'Foo-Bar-9' is not a known SPDX license id") for p in found)
     assert "policy.toml:12: matches.min_chars = -3: must be a whole number at least 0" in found
     assert "policy.toml:13: matches.copies = 'some': use one of: best, primary, strictest" in found
@@ -197,13 +264,16 @@ min_repo = 3
 
 def test_toml_syntax_errors_name_the_line(tmp_path: Path) -> None:
     assert problems(tmp_path, '[categories]\ncopyleft = "deny"\npermissive = allow\n') == [
-        "policy.toml:3: invalid TOML: Invalid value (column 14)"]
+        "policy.toml:3: invalid TOML: Invalid value (column 14)"
+    ]
 
 
 def test_json_policies_name_the_line_too(tmp_path: Path) -> None:
     found = problems(tmp_path, '{\n "categories": {\n  "copyleft": "nope"\n }\n}\n', "policy.json")
-    assert found == ["policy.json:3: categories.copyleft = 'nope': unknown action; use one of: "
-                     "allow, attribute, warn, review, deny"]
+    assert found == [
+        "policy.json:3: categories.copyleft = 'nope': unknown action; use one of: "
+        "allow, attribute, warn, review, deny"
+    ]
 
 
 def test_dict_policies_are_validated_as_well() -> None:
@@ -219,14 +289,23 @@ def test_dict_policies_are_validated_as_well() -> None:
         load_policy("/nonexistent/policy.toml")
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=12),
-                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner,
-                                                                                         max_size=3), max_leaves=8)
-policy_like = st.dictionaries(st.sampled_from(["version", "fail_on", "categories", "licenses", "matches",
-                                               "boilerplate", "ignore", "other"]),
-                              json_values | st.dictionaries(st.sampled_from(["copyleft", "MIT", "min_chars", "copies",
-                                                                             "action", "paths", "x"]), json_values,
-                                                            max_size=3), max_size=4)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3),
+    max_leaves=8,
+)
+policy_like = st.dictionaries(
+    st.sampled_from(
+        ["version", "fail_on", "categories", "licenses", "matches", "boilerplate", "ignore", "other"]
+    ),
+    json_values
+    | st.dictionaries(
+        st.sampled_from(["copyleft", "MIT", "min_chars", "copies", "action", "paths", "x"]),
+        json_values,
+        max_size=3,
+    ),
+    max_size=4,
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -41,8 +41,14 @@ def guarded_server(corpus_index: Path) -> Iterator[str]:
     """The same app with an API token required."""
     pytest.importorskip("flask")
     web = pytest.importorskip("search_api.web")
-    app = web.create_app({"INDEX": str(corpus_index), "RATELIMIT_ENABLED": False, "LOAD_ENTRY_POINTS": False,
-                          "API_TOKENS": [TOKEN]})
+    app = web.create_app(
+        {
+            "INDEX": str(corpus_index),
+            "RATELIMIT_ENABLED": False,
+            "LOAD_ENTRY_POINTS": False,
+            "API_TOKENS": [TOKEN],
+        }
+    )
     yield from _serve(app)
 
 
@@ -61,20 +67,38 @@ def _serve(app) -> Iterator[str]:
 
 def findings(output: str) -> list[tuple[str, str, str, tuple[int, int]]]:
     data = json.loads(output)
-    return [(f["path"], x["action"], x["source"]["repo"], (x["query_span"]["start_line"], x["query_span"]["end_line"]))
-            for f in data["files"] for x in f["decision"]["findings"]]
+    return [
+        (
+            f["path"],
+            x["action"],
+            x["source"]["repo"],
+            (x["query_span"]["start_line"], x["query_span"]["end_line"]),
+        )
+        for f in data["files"]
+        for x in f["decision"]["findings"]
+    ]
 
 
-def test_check_through_the_server_equals_the_local_check(project: Path, corpus_index: Path, server: str) -> None:
+def test_check_through_the_server_equals_the_local_check(
+    project: Path, corpus_index: Path, server: str
+) -> None:
     code_local, local, _ = run("check", str(project), "--index", str(corpus_index), "--format", "json")
     code_remote, remote, _ = run("check", str(project), "--server", server, "--format", "json")
     assert code_local == code_remote == 1
-    assert findings(remote) == findings(local) == [
-        ("src/app.py", "deny", "regexhackers/tinyregex", (36, 65)), ("src/app.py", "attribute", "janedoe/statkit", (1, 24))]
+    assert (
+        findings(remote)
+        == findings(local)
+        == [
+            ("src/app.py", "deny", "regexhackers/tinyregex", (36, 65)),
+            ("src/app.py", "attribute", "janedoe/statkit", (1, 24)),
+        ]
+    )
     assert json.loads(remote)["index"]["server"] == server
 
 
-def test_notice_through_the_server_reads_copyright_from_the_document_endpoint(project: Path, server: str) -> None:
+def test_notice_through_the_server_reads_copyright_from_the_document_endpoint(
+    project: Path, server: str
+) -> None:
     code, out, _ = run("notice", str(project), "--server", server)
     assert code == 0
     assert "Copyright (c) 2021 Jane Doe <jane@example.com>" in out and "janedoe/statkit" in out
@@ -88,10 +112,13 @@ def test_diff_through_the_server(project: Path, server: str, texts, monkeypatch:
 
 
 def test_a_token_is_sent_from_the_environment(project: Path, guarded_server: str) -> None:
-    code, _, err = run("check", str(project / "src" / "own.py"), "--server", guarded_server, env={"CODECITE_TOKEN": ""})
+    code, _, err = run(
+        "check", str(project / "src" / "own.py"), "--server", guarded_server, env={"CODECITE_TOKEN": ""}
+    )
     assert code == 2 and "HTTP 401" in err and "CODECITE_TOKEN" in err
-    code, out, _ = run("check", str(project / "src" / "own.py"), "--server", guarded_server,
-                       env={"CODECITE_TOKEN": TOKEN})
+    code, out, _ = run(
+        "check", str(project / "src" / "own.py"), "--server", guarded_server, env={"CODECITE_TOKEN": TOKEN}
+    )
     assert code == 0, out
 
 
@@ -137,8 +164,12 @@ def flaky() -> Iterator[str]:
     thread.join(5)
 
 
-REPORT = {"query": {"lines": 1, "tokens": 3, "chars": 9, "language": "Python"}, "matches": [], "licenses": {},
-          "index": {"id": "x/gen-1", "documents": 2}}
+REPORT = {
+    "query": {"lines": 1, "tokens": 3, "chars": 9, "language": "Python"},
+    "matches": [],
+    "licenses": {},
+    "index": {"id": "x/gen-1", "documents": 2},
+}
 
 
 def test_retries_honour_retry_after_then_back_off(flaky: str) -> None:
@@ -154,13 +185,17 @@ def test_retries_honour_retry_after_then_back_off(flaky: str) -> None:
     client._sleep = waits.append  # record the waits instead of sleeping them
     report = client.attribute("x = f(1)\n", "Python")
     assert report.index_id == "x/gen-1" and report.matches == ()
-    assert waits[0] == 2 and 1 <= waits[1] <= 3 and waits[2] == 0.25 * 2 ** 2
+    assert waits[0] == 2 and 1 <= waits[1] <= 3 and waits[2] == 0.25 * 2**2
     assert _Flaky.seen == ["/v1/attribute"] * 4
 
 
 def test_client_errors_are_not_retried_and_carry_the_problem_detail(flaky: str) -> None:
-    problem = {"type": "urn:codecite:problem:invalid-query", "title": "Unprocessable", "status": 422,
-               "detail": "the query is not valid UTF-8: send source code as UTF-8 text"}
+    problem = {
+        "type": "urn:codecite:problem:invalid-query",
+        "title": "Unprocessable",
+        "status": 422,
+        "detail": "the query is not valid UTF-8: send source code as UTF-8 text",
+    }
     _Flaky.script = [(422, {"Content-Type": "application/problem+json"}, json.dumps(problem).encode())]
     client = RemoteClient(flaky, retry=RetryPolicy(retries=3))
     with pytest.raises(RemoteError, match="HTTP 422: the query is not valid UTF-8") as err:
@@ -183,9 +218,20 @@ def test_a_server_that_is_not_codecite_is_a_clear_error(flaky: str) -> None:
 
 
 def test_a_report_read_back_from_json_is_the_report_sent() -> None:
-    source = SourceRef("b" * 40, "acme/lib", "src/x.py", "MIT", "permissive", "https://example.org/x.py", "Python")
-    copy = Copy(SourceRef("c" * 40, "fork/lib", "x.py", "Apache-2.0", "permissive", None, "Python"), Relation.IDENTICAL)
-    found = Match(Span(3, 12), source, Span(20, 29), 0.95, Method.NORMALIZED, 80, 300, 2, (copy,), query_chars=(40, 340))
-    common = Match(Span(1, 2), source, Span(1, 2), 1.0, Method.EXACT, 10, 60, 70, boilerplate=True, query_chars=(0, 39))
-    sent = Report(12, 100, 400, "Python", (found,), "test/gen-1", 9, 1.5, (common,), {"too_short": 1}, ("note",))
+    source = SourceRef(
+        "b" * 40, "acme/lib", "src/x.py", "MIT", "permissive", "https://example.org/x.py", "Python"
+    )
+    copy = Copy(
+        SourceRef("c" * 40, "fork/lib", "x.py", "Apache-2.0", "permissive", None, "Python"),
+        Relation.IDENTICAL,
+    )
+    found = Match(
+        Span(3, 12), source, Span(20, 29), 0.95, Method.NORMALIZED, 80, 300, 2, (copy,), query_chars=(40, 340)
+    )
+    common = Match(
+        Span(1, 2), source, Span(1, 2), 1.0, Method.EXACT, 10, 60, 70, boilerplate=True, query_chars=(0, 39)
+    )
+    sent = Report(
+        12, 100, 400, "Python", (found,), "test/gen-1", 9, 1.5, (common,), {"too_short": 1}, ("note",)
+    )
     assert report_from_dict(json.loads(json.dumps(sent.to_dict()))) == sent

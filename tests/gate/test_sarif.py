@@ -30,7 +30,9 @@ def validator() -> jsonschema.protocols.Validator:
 def scan_project(project: Path, index: Path, policy=None) -> ScanResult:
     attributor = LocalAttributor(open_index(str(index)))
     policy = policy or default_policy()
-    return scan(collect_files([str(project)], find_root([str(project)]), policy), attributor, policy, str(project))
+    return scan(
+        collect_files([str(project)], find_root([str(project)]), policy), attributor, policy, str(project)
+    )
 
 
 def test_sarif_validates_against_the_2_1_0_schema(project: Path, corpus_index: Path, validator) -> None:
@@ -44,12 +46,23 @@ def test_sarif_validates_against_the_2_1_0_schema(project: Path, corpus_index: P
     assert denied["level"] == "error"
     assert denied["locations"][0]["physicalLocation"] == {
         "artifactLocation": {"uri": "src/app.py"},
-        "region": {"startLine": 36, "startColumn": 1, "endLine": 65, "endColumn": len("        text = text[1:]") + 1}}
-    assert "regexhackers/tinyregex:tinyregex/core.py lines 6-35 (GPL-3.0-or-later" in denied["message"]["text"]
+        "region": {
+            "startLine": 36,
+            "startColumn": 1,
+            "endLine": 65,
+            "endColumn": len("        text = text[1:]") + 1,
+        },
+    }
+    assert (
+        "regexhackers/tinyregex:tinyregex/core.py lines 6-35 (GPL-3.0-or-later" in denied["message"]["text"]
+    )
     assert denied["properties"]["upstream"] == {
-        "repo": "regexhackers/tinyregex", "path": "tinyregex/core.py", "lines": [6, 35],
+        "repo": "regexhackers/tinyregex",
+        "path": "tinyregex/core.py",
+        "lines": [6, 35],
         "url": "https://github.com/regexhackers/tinyregex/blob/main/tinyregex/core.py",
-        "blobId": denied["properties"]["upstream"]["blobId"]}
+        "blobId": denied["properties"]["upstream"]["blobId"],
+    }
     assert run["invocations"][0]["exitCode"] == 1
     broken = json.loads(json.dumps(log))
     del broken["runs"][0]["results"][0]["message"]
@@ -59,8 +72,13 @@ def test_sarif_validates_against_the_2_1_0_schema(project: Path, corpus_index: P
 
 def test_rules_have_what_github_requires(project: Path, corpus_index: Path) -> None:
     rules = to_sarif(scan_project(project, corpus_index), "1.2.3")["runs"][0]["tool"]["driver"]["rules"]
-    assert {r["id"] for r in rules} == {"license-denied", "license-review", "attribution-required-warning",
-                                        "attribution-required", "common-boilerplate"}
+    assert {r["id"] for r in rules} == {
+        "license-denied",
+        "license-review",
+        "attribution-required-warning",
+        "attribution-required",
+        "common-boilerplate",
+    }
     for rule in rules:
         assert rule["shortDescription"]["text"] and len(rule["shortDescription"]["text"]) <= 1024
         assert rule["fullDescription"]["text"] and rule["help"]["text"]
@@ -80,14 +98,17 @@ def test_fingerprints_survive_lines_moving(project: Path, corpus_index: Path) ->
         assert len(digest) == 16 and int(digest, 16) >= 0 and n == "1"
 
 
-def test_paths_are_uri_encoded_and_boilerplate_notes_validate(project: Path, corpus_index: Path,
-                                                              validator) -> None:
+def test_paths_are_uri_encoded_and_boilerplate_notes_validate(
+    project: Path, corpus_index: Path, validator
+) -> None:
     (project / "src" / "app.py").rename(project / "src" / "my app#1.py")
     policy = load_policy({"boilerplate": {"min_repos": 1, "action": "report"}})
     log = to_sarif(scan_project(project, corpus_index, policy), "1")
     validator.validate(log)
     results = log["runs"][0]["results"]
-    assert {r["ruleId"] for r in results} == {"common-boilerplate"} and {r["level"] for r in results} == {"note"}
+    assert {r["ruleId"] for r in results} == {"common-boilerplate"} and {r["level"] for r in results} == {
+        "note"
+    }
     assert results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/my%20app%231.py"
 
 

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("torch", reason="the generator tests need the generator extra: pip install 'codecite[generator]'")
+pytest.importorskip(
+    "torch", reason="the generator tests need the generator extra: pip install 'codecite[generator]'"
+)
 pytest.importorskip("transformers", reason="the generator tests need: pip install 'codecite[generator]'")
 
 from generator.model import CodeModel
@@ -32,8 +34,20 @@ from search_api.engine.searcher import Searcher
 DATA = Path(__file__).parent / "data" / "corpus"
 
 # Small and quick, yet enough steps for the model to memorise the four files (~1,400 tokens).
-TINY = TinyModelSettings(vocab_size=1024, hidden_size=128, layers=2, heads=4, kv_heads=2, context=512,
-                         steps=150, batch_size=4, learning_rate=5e-3, fim_rate=0.25, seed=0, threads=1)
+TINY = TinyModelSettings(
+    vocab_size=1024,
+    hidden_size=128,
+    layers=2,
+    heads=4,
+    kv_heads=2,
+    context=512,
+    steps=150,
+    batch_size=4,
+    learning_rate=5e-3,
+    fim_rate=0.25,
+    seed=0,
+    threads=1,
+)
 
 
 @dataclass(frozen=True)
@@ -92,10 +106,16 @@ def corpus_shard(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("corpus") / "shard-000.jsonl"
     with path.open("w", encoding="utf-8") as out:
         for f in FILES:
-            row = {"repo_name": f.repo, "path": f.path, "content": f.text, "language": "Python",
-                   "detected_licenses": [f.license] if f.license else [],
-                   "license_type": "permissive" if f.license in ("MIT", "Apache-2.0") else
-                   ("no_license" if f.license is None else "copyleft")}
+            row = {
+                "repo_name": f.repo,
+                "path": f.path,
+                "content": f.text,
+                "language": "Python",
+                "detected_licenses": [f.license] if f.license else [],
+                "license_type": "permissive"
+                if f.license in ("MIT", "Apache-2.0")
+                else ("no_license" if f.license is None else "copyleft"),
+            }
             out.write(json.dumps(row) + "\n")
     return path
 
@@ -117,8 +137,11 @@ def tiny_model(tiny_model_dir: Path) -> CodeModel:
 @pytest.fixture(scope="session")
 def index_dir(corpus_shard: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("index") / "idx"
-    open_writer(out).build(open_source(str(corpus_shard)), settings=BuildSettings(keep=frozenset(LicenseCategory)),
-                sources=[str(corpus_shard)])
+    open_writer(out).build(
+        open_source(str(corpus_shard)),
+        settings=BuildSettings(keep=frozenset(LicenseCategory)),
+        sources=[str(corpus_shard)],
+    )
     return out
 
 

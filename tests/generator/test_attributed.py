@@ -20,12 +20,13 @@ def generator(tiny_model: CodeModel, searcher: Searcher) -> AttributedGenerator:
     return AttributedGenerator(tiny_model, searcher.attribute)
 
 
-def test_a_reproduced_mit_file_is_attributed_to_its_file_lines_and_license(generator: AttributedGenerator,
-                                                                           corpus) -> None:
+def test_a_reproduced_mit_file_is_attributed_to_its_file_lines_and_license(
+    generator: AttributedGenerator, corpus
+) -> None:
     prompt = corpus.mit.prompt(10)
     result = generator.generate(GenerateRequest(prompt, sampling=LONG))
     completion = result.completion.text
-    assert corpus.mit.text[len(prompt):].startswith(completion) and completion.count("\n") >= 8
+    assert corpus.mit.text[len(prompt) :].startswith(completion) and completion.count("\n") >= 8
     assert result.report.matches, "the verbatim completion must be found in the index"
     match = result.report.matches[0]
     assert (match.source.repo, match.source.path) == (corpus.mit.repo, corpus.mit.path)
@@ -40,8 +41,9 @@ def test_a_reproduced_mit_file_is_attributed_to_its_file_lines_and_license(gener
 
 
 def test_attribution_mode_adds_the_notice(generator: AttributedGenerator, corpus) -> None:
-    result = generator.generate(GenerateRequest(corpus.apache.prompt(9), sampling=LONG,
-                                                mode=OutputMode.ATTRIBUTION))
+    result = generator.generate(
+        GenerateRequest(corpus.apache.prompt(9), sampling=LONG, mode=OutputMode.ATTRIBUTION)
+    )
     assert not result.withheld and result.text
     assert result.notice is not None
     assert f"{corpus.apache.repo}: {corpus.apache.path}" in result.notice and "Apache-2.0" in result.notice
@@ -51,10 +53,11 @@ def test_attribution_mode_adds_the_notice(generator: AttributedGenerator, corpus
 
 
 def test_block_mode_withholds_a_reproduced_gpl_file_and_says_what_it_matched(
-        generator: AttributedGenerator, corpus) -> None:
+    generator: AttributedGenerator, corpus
+) -> None:
     prompt = corpus.gpl.prompt(7)
     result = generator.generate(GenerateRequest(prompt, sampling=LONG, mode=OutputMode.BLOCK))
-    assert corpus.gpl.text[len(prompt):].startswith(result.completion.text)  # it did reproduce the file
+    assert corpus.gpl.text[len(prompt) :].startswith(result.completion.text)  # it did reproduce the file
     assert result.withheld and result.text is None
     assert result.decision.outcome is Outcome.FAIL
     [failing] = result.decision.failing
@@ -72,9 +75,10 @@ def test_block_mode_lets_permissive_code_through(generator: AttributedGenerator,
     assert result.notice is not None and corpus.mit.repo in result.notice  # the credit MIT asks for
 
 
-def test_a_policy_that_allows_gpl_does_not_block(tiny_model: CodeModel, searcher: Searcher,
-                                                 corpus) -> None:
-    lenient = AttributedGenerator(tiny_model, searcher.attribute, load_policy({"categories": {"copyleft": "warn"}}))
+def test_a_policy_that_allows_gpl_does_not_block(tiny_model: CodeModel, searcher: Searcher, corpus) -> None:
+    lenient = AttributedGenerator(
+        tiny_model, searcher.attribute, load_policy({"categories": {"copyleft": "warn"}})
+    )
     result = lenient.generate(GenerateRequest(corpus.gpl.prompt(7), sampling=LONG, mode=OutputMode.BLOCK))
     assert not result.withheld and result.decision.outcome is Outcome.ATTRIBUTION_NEEDED
 
@@ -95,8 +99,9 @@ def test_a_stream_is_reattributed_as_it_grows(generator: AttributedGenerator, co
     assert interim[-1].report.matches[0].source.path == corpus.mit.path  # found before the end
 
 
-def test_a_blocked_stream_stops_early_and_releases_only_checked_text(generator: AttributedGenerator,
-                                                                     corpus) -> None:
+def test_a_blocked_stream_stops_early_and_releases_only_checked_text(
+    generator: AttributedGenerator, corpus
+) -> None:
     request = GenerateRequest(corpus.gpl.prompt(7), sampling=LONG, mode=OutputMode.BLOCK)
     events = list(generator.stream(request, every_lines=4))
     final = events[-1].result

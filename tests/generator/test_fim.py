@@ -27,8 +27,10 @@ def test_the_tiny_tokenizer_carries_starcoder2s_special_tokens_at_their_ids(tiny
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     assert len(STARCODER2_SPECIAL_TOKENS) == 38
     assert tokenizer.convert_tokens_to_ids(list(STARCODER2_SPECIAL_TOKENS)) == list(range(38))
-    assert [tokenizer.convert_tokens_to_ids(t) for t in (ENDOFTEXT, FIM_PREFIX, FIM_MIDDLE, FIM_SUFFIX, FIM_PAD,
-                                                         REPO_NAME, FILE_SEP)] == [0, 1, 2, 3, 4, 5, 6]
+    assert [
+        tokenizer.convert_tokens_to_ids(t)
+        for t in (ENDOFTEXT, FIM_PREFIX, FIM_MIDDLE, FIM_SUFFIX, FIM_PAD, REPO_NAME, FILE_SEP)
+    ] == [0, 1, 2, 3, 4, 5, 6]
     assert tokenizer.eos_token == ENDOFTEXT and tokenizer.bos_token == ENDOFTEXT
 
 
@@ -48,7 +50,9 @@ def test_fim_prompt_is_prefix_suffix_middle_token_by_token(tiny_model: CodeModel
 def test_an_empty_suffix_is_still_a_fim_prompt(tiny_model: CodeModel) -> None:
     ids = tiny_model.prompt_ids("x = ", "")
     assert ids[0] == 1 and ids[-2:] == [3, 2]
-    assert tiny_model.prompt_ids("x = ") == tiny_model.tokenizer("x = ", add_special_tokens=False)["input_ids"]
+    assert (
+        tiny_model.prompt_ids("x = ") == tiny_model.tokenizer("x = ", add_special_tokens=False)["input_ids"]
+    )
 
 
 def test_special_token_names_in_user_text_are_text_not_control_tokens(tiny_model: CodeModel) -> None:
@@ -56,4 +60,3 @@ def test_special_token_names_in_user_text_are_text_not_control_tokens(tiny_model
     ids = tiny_model.prompt_ids(sneaky, "")
     assert ids.count(2) == 1 and ids[-1] == 2  # only the real <fim_middle>, at the end
     assert tiny_model.tokenizer.decode(ids[1:-2]) == sneaky
-

@@ -14,18 +14,25 @@ from generator.train import MANIFEST
 
 def continuation(text: str, prompt: str) -> str:
     assert text.startswith(prompt)
-    return text[len(prompt):]
+    return text[len(prompt) :]
 
 
 def test_training_writes_a_save_pretrained_checkpoint_with_a_manifest(tiny_model_dir: Path, corpus) -> None:
     names = {p.name for p in tiny_model_dir.iterdir()}
-    assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-            "generation_config.json", MANIFEST} <= names
+    assert {
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "generation_config.json",
+        MANIFEST,
+    } <= names
     config = json.loads((tiny_model_dir / "config.json").read_text())
     assert config["architectures"] == ["Starcoder2ForCausalLM"] and config["model_type"] == "starcoder2"
     manifest = json.loads((tiny_model_dir / MANIFEST).read_text())
-    assert {(d["repo"], d["path"], d["license"]) for d in manifest["documents"]} == \
-        {(f.repo, f.path, f.license) for f in corpus.files}
+    assert {(d["repo"], d["path"], d["license"]) for d in manifest["documents"]} == {
+        (f.repo, f.path, f.license) for f in corpus.files
+    }
 
 
 def test_info_describes_the_loaded_model(tiny_model: CodeModel) -> None:
@@ -60,7 +67,7 @@ def test_stop_sequences_end_the_completion_before_them(tiny_model: CodeModel, co
     full = continuation(corpus.apache.text, prompt)
     completion = tiny_model.complete(prompt, sampling=SamplingOptions(max_new_tokens=150, stop=("\n\n",)))
     assert completion.finish_reason == "stop"
-    assert completion.text == full[:full.index("\n\n")]
+    assert completion.text == full[: full.index("\n\n")]
     assert completion.new_tokens < 150
 
 
@@ -120,7 +127,9 @@ def test_static_cache_decodes_the_same_tokens(tiny_model_dir: Path, tiny_model: 
     static = CodeModel.load(tiny_model_dir, LoadOptions(device="cpu", decode=DecodeMode.STATIC))
     sampling = SamplingOptions(max_new_tokens=30)
     prompt = corpus.apache.prompt(10)
-    assert static.complete(prompt, sampling=sampling).text == tiny_model.complete(prompt, sampling=sampling).text
+    assert (
+        static.complete(prompt, sampling=sampling).text == tiny_model.complete(prompt, sampling=sampling).text
+    )
 
 
 @pytest.mark.slow
@@ -128,10 +137,15 @@ def test_compiled_decoding_gives_the_same_tokens(tiny_model_dir: Path, tiny_mode
     compiled = CodeModel.load(tiny_model_dir, LoadOptions(device="cpu", decode=DecodeMode.COMPILED))
     sampling = SamplingOptions(max_new_tokens=30)
     prompt = corpus.apache.prompt(10)
-    assert compiled.complete(prompt, sampling=sampling).text == tiny_model.complete(prompt, sampling=sampling).text
+    assert (
+        compiled.complete(prompt, sampling=sampling).text
+        == tiny_model.complete(prompt, sampling=sampling).text
+    )
     # A second prompt of another length reuses the compiled step (a fresh static cache each call).
     other = corpus.mit.prompt(12)
-    assert compiled.complete(other, sampling=sampling).text == tiny_model.complete(other, sampling=sampling).text
+    assert (
+        compiled.complete(other, sampling=sampling).text == tiny_model.complete(other, sampling=sampling).text
+    )
 
 
 def test_sampling_is_reproducible_with_a_seed(tiny_model: CodeModel) -> None:

@@ -39,12 +39,18 @@ def test_a_possible_start_of_a_stop_is_held_back_while_generating() -> None:
     assert visible_text("name = 'caf\ufffd", "", (), final=False) == ("name = 'caf", False)
 
 
-@given(raw=st.text(alphabet="ab\n #", max_size=40), healed=st.sampled_from(["", "\n", "\n  "]),
-       stops=st.lists(st.text(alphabet="ab\n#", min_size=1, max_size=3), max_size=3),
-       cuts=st.lists(st.integers(min_value=0, max_value=40), max_size=8))
-@example(raw="#aa", healed="", stops=["a", "#aa"], cuts=[2])  # a stop found while an earlier, longer one forms
-def test_streamed_pieces_add_up_to_the_final_completion(raw: str, healed: str, stops: list[str],
-                                                        cuts: list[int]) -> None:
+@given(
+    raw=st.text(alphabet="ab\n #", max_size=40),
+    healed=st.sampled_from(["", "\n", "\n  "]),
+    stops=st.lists(st.text(alphabet="ab\n#", min_size=1, max_size=3), max_size=3),
+    cuts=st.lists(st.integers(min_value=0, max_value=40), max_size=8),
+)
+@example(
+    raw="#aa", healed="", stops=["a", "#aa"], cuts=[2]
+)  # a stop found while an earlier, longer one forms
+def test_streamed_pieces_add_up_to_the_final_completion(
+    raw: str, healed: str, stops: list[str], cuts: list[int]
+) -> None:
     """Whatever the snapshots, the pieces sent while generating concatenate to the final text."""
     stream = IncrementalText(healed, stops)
     sent = "".join(stream.update(raw[:c]) for c in sorted(cuts))

@@ -15,28 +15,74 @@ from indexer.records import Document, LicenseCategory, Skip, SkipReason, git_blo
 from indexer.sources import IngestOptions, open_source
 
 V2_ROWS: list[dict[str, Any]] = [
-    {"blob_id": "a" * 40, "repo_name": "acme/widgets", "path": "/src/widgets/core.py",  # v2's leading /
-     "content": "def spin(widget):\n    return widget.turn(90)\n", "language": "Python",
-     "detected_licenses": ["MIT"], "license_type": "permissive", "revision_id": "c" * 40, "length_bytes": 44},
-    {"blob_id": "b" * 40, "repo_name": "acme/gears", "path": "lib/gear.js",
-     "content": "export function mesh(a, b) {\n  return a.teeth + b.teeth;\n}\n", "language": "JavaScript",
-     "detected_licenses": ["Apache-2.0", "MIT"], "license_type": "permissive", "revision_id": "d" * 40,
-     "length_bytes": 55},
-    {"blob_id": "e" * 40, "repo_name": "someone/thing", "path": "main.go",
-     "content": "package main\n\nfunc main() {}\n", "language": "Go",
-     "detected_licenses": [], "license_type": "no_license", "revision_id": "f" * 40, "length_bytes": 29},
-    {"blob_id": "1" * 40, "repo_name": "gnu/hello", "path": "hello.c",
-     "content": "int main(void) { return 0; }\n", "language": "C",
-     "detected_licenses": ["GPL-3.0-or-later"], "license_type": "copyleft", "revision_id": "2" * 40,
-     "length_bytes": 29},
+    {
+        "blob_id": "a" * 40,
+        "repo_name": "acme/widgets",
+        "path": "/src/widgets/core.py",  # v2's leading /
+        "content": "def spin(widget):\n    return widget.turn(90)\n",
+        "language": "Python",
+        "detected_licenses": ["MIT"],
+        "license_type": "permissive",
+        "revision_id": "c" * 40,
+        "length_bytes": 44,
+    },
+    {
+        "blob_id": "b" * 40,
+        "repo_name": "acme/gears",
+        "path": "lib/gear.js",
+        "content": "export function mesh(a, b) {\n  return a.teeth + b.teeth;\n}\n",
+        "language": "JavaScript",
+        "detected_licenses": ["Apache-2.0", "MIT"],
+        "license_type": "permissive",
+        "revision_id": "d" * 40,
+        "length_bytes": 55,
+    },
+    {
+        "blob_id": "e" * 40,
+        "repo_name": "someone/thing",
+        "path": "main.go",
+        "content": "package main\n\nfunc main() {}\n",
+        "language": "Go",
+        "detected_licenses": [],
+        "license_type": "no_license",
+        "revision_id": "f" * 40,
+        "length_bytes": 29,
+    },
+    {
+        "blob_id": "1" * 40,
+        "repo_name": "gnu/hello",
+        "path": "hello.c",
+        "content": "int main(void) { return 0; }\n",
+        "language": "C",
+        "detected_licenses": ["GPL-3.0-or-later"],
+        "license_type": "copyleft",
+        "revision_id": "2" * 40,
+        "length_bytes": 29,
+    },
 ]
 V1_ROWS: list[dict[str, Any]] = [
-    {"hexsha": "9" * 40, "max_stars_repo_name": "acme/bolts", "max_stars_repo_path": "bolts/nut.rs",
-     "max_stars_repo_head_hexsha": "8" * 40, "max_stars_repo_licenses": ["MIT", "Apache-2.0"],
-     "lang": "Rust", "content": "fn tighten() -> u8 {\n    7\n}\n", "size": 28, "ext": "rs"},
-    {"hexsha": "7" * 40, "max_stars_repo_name": "acme/bolts", "max_stars_repo_path": "scripts/run.sh",
-     "max_stars_repo_head_hexsha": "8" * 40, "max_stars_repo_licenses": ["BSD-3-Clause"],
-     "lang": "Shell", "content": "#!/bin/sh\necho bolts\n", "size": 20, "ext": "sh"},
+    {
+        "hexsha": "9" * 40,
+        "max_stars_repo_name": "acme/bolts",
+        "max_stars_repo_path": "bolts/nut.rs",
+        "max_stars_repo_head_hexsha": "8" * 40,
+        "max_stars_repo_licenses": ["MIT", "Apache-2.0"],
+        "lang": "Rust",
+        "content": "fn tighten() -> u8 {\n    7\n}\n",
+        "size": 28,
+        "ext": "rs",
+    },
+    {
+        "hexsha": "7" * 40,
+        "max_stars_repo_name": "acme/bolts",
+        "max_stars_repo_path": "scripts/run.sh",
+        "max_stars_repo_head_hexsha": "8" * 40,
+        "max_stars_repo_licenses": ["BSD-3-Clause"],
+        "lang": "Shell",
+        "content": "#!/bin/sh\necho bolts\n",
+        "size": 20,
+        "ext": "sh",
+    },
 ]
 
 
@@ -120,8 +166,13 @@ def test_records_with_missing_fields_and_non_code_are_counted(tmp_path: Path) ->
     docs, skips = ingest(write_parquet(tmp_path / "mixed.parquet", rows), options)
     assert [d.path for d in docs] == ["src/widgets/core.py"]
     assert [s.reason for s in skips] == [
-        SkipReason.MISSING_FIELD, SkipReason.MISSING_FIELD, SkipReason.UNSUPPORTED_LANGUAGE,
-        SkipReason.UNSUPPORTED_LANGUAGE, SkipReason.TOO_LARGE, SkipReason.MINIFIED, SkipReason.EMPTY,
+        SkipReason.MISSING_FIELD,
+        SkipReason.MISSING_FIELD,
+        SkipReason.UNSUPPORTED_LANGUAGE,
+        SkipReason.UNSUPPORTED_LANGUAGE,
+        SkipReason.TOO_LARGE,
+        SkipReason.MINIFIED,
+        SkipReason.EMPTY,
     ]
     assert skips[0].where == "acme/widgets/src/widgets/core.py"
     assert "Verilog" in skips[3].detail

@@ -16,9 +16,17 @@ from indexer.records import Document, Skip, SkipReason
 from indexer.sources import IngestOptions, SourceError, open_source
 
 STACK_V2_IDS = {  # the real Stack v2 schema: file ids, no content
-    "blob_id": ["a" * 40], "directory_id": ["d" * 40], "path": ["/x.py"], "content_id": ["c" * 40],
-    "detected_licenses": [["MIT"]], "license_type": ["permissive"], "repo_name": ["acme/x"],
-    "revision_id": ["r" * 40], "language": ["Python"], "src_encoding": ["UTF-8"], "length_bytes": [10],
+    "blob_id": ["a" * 40],
+    "directory_id": ["d" * 40],
+    "path": ["/x.py"],
+    "content_id": ["c" * 40],
+    "detected_licenses": [["MIT"]],
+    "license_type": ["permissive"],
+    "repo_name": ["acme/x"],
+    "revision_id": ["r" * 40],
+    "language": ["Python"],
+    "src_encoding": ["UTF-8"],
+    "length_bytes": [10],
 }
 
 
@@ -122,7 +130,9 @@ def test_read_error_becomes_an_unreadable_skip(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(files_module, "open", guarded_open, raising=False)
     result = items(str(tmp_path))
     assert [(type(i).__name__, getattr(i, "path", None) or i.where) for i in result] == [
-        ("Skip", "locked.py"), ("Document", "ok.py")]
+        ("Skip", "locked.py"),
+        ("Document", "ok.py"),
+    ]
     assert result[0].reason is SkipReason.UNREADABLE and "Permission denied" in result[0].detail
 
 

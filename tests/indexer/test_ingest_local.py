@@ -18,8 +18,19 @@ from indexer.sources import files as source_files
 
 LICENSES = Path(__file__).resolve().parents[1] / "data" / "licenses"
 APP = "def greet(name):\n    return f'hello {name}'\n"
-GIT = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false",
-       "-c", "init.defaultBranch=main", "-c", "core.hooksPath=/dev/null"]
+GIT = [
+    "git",
+    "-c",
+    "user.name=Test",
+    "-c",
+    "user.email=test@example.com",
+    "-c",
+    "commit.gpgsign=false",
+    "-c",
+    "init.defaultBranch=main",
+    "-c",
+    "core.hooksPath=/dev/null",
+]
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git command")
 
@@ -46,17 +57,27 @@ def make_repo(root: Path, remote: str | None, license_file: str | None, files: d
         path.write_bytes(data if isinstance(data, bytes) else data.encode())
     subprocess.run([*GIT, "add", "-A"], cwd=root, check=True)
     subprocess.run([*GIT, "commit", "-q", "-m", "init"], cwd=root, check=True)
-    return subprocess.run([*GIT, "rev-parse", "HEAD"], cwd=root, check=True, capture_output=True,
-                          text=True).stdout.strip()
+    return subprocess.run(
+        [*GIT, "rev-parse", "HEAD"], cwd=root, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 @pytest.fixture()
 def folder_of_repos(tmp_path: Path) -> Path:
     """Five repositories, one per license (and one without), in one folder."""
-    for name, license_file in [("mit", "MIT"), ("apache", "Apache-2.0"), ("bsd", "BSD-3-Clause"),
-                               ("gpl", "GPL-3.0"), ("none", None)]:
-        make_repo(tmp_path / "repos" / name, f"https://github.com/acme/{name}-tool.git", license_file,
-                  {"src/app.py": APP + f"# {name}\n", "lib/util.js": f"export const who = '{name}';\n"})
+    for name, license_file in [
+        ("mit", "MIT"),
+        ("apache", "Apache-2.0"),
+        ("bsd", "BSD-3-Clause"),
+        ("gpl", "GPL-3.0"),
+        ("none", None),
+    ]:
+        make_repo(
+            tmp_path / "repos" / name,
+            f"https://github.com/acme/{name}-tool.git",
+            license_file,
+            {"src/app.py": APP + f"# {name}\n", "lib/util.js": f"export const who = '{name}';\n"},
+        )
     return tmp_path / "repos"
 
 
@@ -85,8 +106,13 @@ def test_repo_name_revision_url_and_blob_id(tmp_path: Path) -> None:
     assert (doc.repo, doc.path, doc.revision) == ("acme/widgets", "src/app.py", commit)
     assert doc.url == f"https://github.com/acme/widgets/blob/{commit}/src/app.py"
     assert doc.blob_id == git_blob_id(APP.encode())
-    ls_tree = subprocess.run([*GIT, "rev-parse", "HEAD:src/app.py"], cwd=tmp_path / "widgets",
-                             capture_output=True, text=True, check=True)
+    ls_tree = subprocess.run(
+        [*GIT, "rev-parse", "HEAD:src/app.py"],
+        cwd=tmp_path / "widgets",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert doc.blob_id == ls_tree.stdout.strip()  # the same id git gives the file
     assert doc.source == str(tmp_path / "widgets")
 
@@ -104,14 +130,19 @@ def test_ssh_remote_and_plain_folder_names(tmp_path: Path) -> None:
 
 
 def test_spdx_header_and_vendored_license_override_the_repo_license(tmp_path: Path) -> None:
-    make_repo(tmp_path / "w", "https://github.com/acme/widgets.git", "MIT", {
-        "src/app.py": APP,
-        "src/gpl_part.py": "# SPDX-License-Identifier: GPL-2.0-or-later\n" + APP,
-        "src/dual.c": "/* SPDX-License-Identifier: MIT OR Apache-2.0 */\nint x;\n",
-        "third_party/zlib/inflate.c": "int inflate(void) { return 0; }\n",
-        "third_party/zlib/LICENSE": (LICENSES / "Zlib.txt").read_text(),
-        "src/notice.py": "# Licensed under the Apache License, Version 2.0 (the \"License\");\n" + APP,
-    })
+    make_repo(
+        tmp_path / "w",
+        "https://github.com/acme/widgets.git",
+        "MIT",
+        {
+            "src/app.py": APP,
+            "src/gpl_part.py": "# SPDX-License-Identifier: GPL-2.0-or-later\n" + APP,
+            "src/dual.c": "/* SPDX-License-Identifier: MIT OR Apache-2.0 */\nint x;\n",
+            "third_party/zlib/inflate.c": "int inflate(void) { return 0; }\n",
+            "third_party/zlib/LICENSE": (LICENSES / "Zlib.txt").read_text(),
+            "src/notice.py": '# Licensed under the Apache License, Version 2.0 (the "License");\n' + APP,
+        },
+    )
     docs, _ = ingest(tmp_path / "w")
     got = {d.path: (d.license, d.license_category) for d in docs}
     assert got["src/app.py"] == ("MIT", LicenseCategory.PERMISSIVE)
@@ -122,15 +153,20 @@ def test_spdx_header_and_vendored_license_override_the_repo_license(tmp_path: Pa
 
 
 def test_gitignore_files_are_respected_nested_ones_too(tmp_path: Path) -> None:
-    make_repo(tmp_path / "w", "https://github.com/acme/widgets.git", None, {
-        ".gitignore": "build/\n*.gen.py\n!keep.gen.py\n",
-        "src/app.py": APP,
-        "src/a.gen.py": APP,
-        "src/keep.gen.py": APP,
-        "src/.gitignore": "local_*.py\n",
-        "src/local_settings.py": APP,
-        "other/local_settings.py": APP,
-    })
+    make_repo(
+        tmp_path / "w",
+        "https://github.com/acme/widgets.git",
+        None,
+        {
+            ".gitignore": "build/\n*.gen.py\n!keep.gen.py\n",
+            "src/app.py": APP,
+            "src/a.gen.py": APP,
+            "src/keep.gen.py": APP,
+            "src/.gitignore": "local_*.py\n",
+            "src/local_settings.py": APP,
+            "other/local_settings.py": APP,
+        },
+    )
     (tmp_path / "w" / "build").mkdir()
     (tmp_path / "w" / "build" / "out.py").write_text(APP)
     docs, skips = ingest(tmp_path / "w")
@@ -141,23 +177,28 @@ def test_gitignore_files_are_respected_nested_ones_too(tmp_path: Path) -> None:
 
 def test_every_bad_file_becomes_a_counted_skip(tmp_path: Path) -> None:
     root = tmp_path / "bad"
-    make_repo(root, None, None, {
-        "ok.py": APP,
-        "empty.py": "",
-        "blank.py": "\n   \n",
-        "latin1.py": "caf\xe9 = 1\n".encode("latin-1"),
-        "nul.c": b"int x;\0\0\0",
-        "logo.png": b"\x89PNG\r\n\x1a\n" + bytes(range(256)),
-        "bundle.min.js": "var a=1;\n",
-        "wide.js": "var x = '" + "y" * 1500 + "';\n",
-        "gen_pb2.py": "# Generated by the protocol buffer compiler.  DO NOT EDIT!\nX = 1\n",
-        "lexer.py": '"""Tokens generated by the lexer, with their lines."""\nX = 1\n',  # not a marker
-        "notes.txt": "prose\n",
-        "data.xyz": "?\n",
-        "node_modules/dep/index.js": APP,
-        "pkg/__pycache__/m.py": APP,
-        "vendor/lib.py": APP,  # vendored code is kept: copies are what the index must find
-    })
+    make_repo(
+        root,
+        None,
+        None,
+        {
+            "ok.py": APP,
+            "empty.py": "",
+            "blank.py": "\n   \n",
+            "latin1.py": "caf\xe9 = 1\n".encode("latin-1"),
+            "nul.c": b"int x;\0\0\0",
+            "logo.png": b"\x89PNG\r\n\x1a\n" + bytes(range(256)),
+            "bundle.min.js": "var a=1;\n",
+            "wide.js": "var x = '" + "y" * 1500 + "';\n",
+            "gen_pb2.py": "# Generated by the protocol buffer compiler.  DO NOT EDIT!\nX = 1\n",
+            "lexer.py": '"""Tokens generated by the lexer, with their lines."""\nX = 1\n',  # not a marker
+            "notes.txt": "prose\n",
+            "data.xyz": "?\n",
+            "node_modules/dep/index.js": APP,
+            "pkg/__pycache__/m.py": APP,
+            "vendor/lib.py": APP,  # vendored code is kept: copies are what the index must find
+        },
+    )
     (root / "big.py").write_text("x = 1\n" * 400)
     (root / "loop").symlink_to(".")
     (root / "link.py").symlink_to("ok.py")
@@ -167,14 +208,23 @@ def test_every_bad_file_becomes_a_counted_skip(tmp_path: Path) -> None:
     assert sorted(d.path for d in docs) == ["lexer.py", "ok.py", "vendor/lib.py"]
     reasons = {s.where: s.reason for s in skips}
     assert reasons == {
-        "empty.py": SkipReason.EMPTY, "blank.py": SkipReason.EMPTY, "latin1.py": SkipReason.UNDECODABLE,
-        "nul.c": SkipReason.BINARY, "logo.png": SkipReason.BINARY, "bundle.min.js": SkipReason.MINIFIED,
-        "wide.js": SkipReason.MINIFIED, "gen_pb2.py": SkipReason.GENERATED,
-        "notes.txt": SkipReason.UNSUPPORTED_LANGUAGE, "data.xyz": SkipReason.UNSUPPORTED_LANGUAGE,
+        "empty.py": SkipReason.EMPTY,
+        "blank.py": SkipReason.EMPTY,
+        "latin1.py": SkipReason.UNDECODABLE,
+        "nul.c": SkipReason.BINARY,
+        "logo.png": SkipReason.BINARY,
+        "bundle.min.js": SkipReason.MINIFIED,
+        "wide.js": SkipReason.MINIFIED,
+        "gen_pb2.py": SkipReason.GENERATED,
+        "notes.txt": SkipReason.UNSUPPORTED_LANGUAGE,
+        "data.xyz": SkipReason.UNSUPPORTED_LANGUAGE,
         "node_modules/": SkipReason.VENDORED_BUILD_OUTPUT,
         "pkg/__pycache__/": SkipReason.VENDORED_BUILD_OUTPUT,
-        "big.py": SkipReason.TOO_LARGE, "loop": SkipReason.SYMLINK, "link.py": SkipReason.SYMLINK,
-        "dangling.py": SkipReason.SYMLINK, "pipe.py": SkipReason.UNREADABLE,
+        "big.py": SkipReason.TOO_LARGE,
+        "loop": SkipReason.SYMLINK,
+        "link.py": SkipReason.SYMLINK,
+        "dangling.py": SkipReason.SYMLINK,
+        "pipe.py": SkipReason.UNREADABLE,
     }
 
 
@@ -190,6 +240,7 @@ def modes_bind_root(monkeypatch: pytest.MonkeyPatch) -> None:
             if os.stat(path).st_mode & 0o777 == 0:
                 raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
             return real(path, *args, **kwargs)
+
         return call
 
     monkeypatch.setattr(os, "scandir", refusing_mode_000(os.scandir))
@@ -212,7 +263,9 @@ def test_unreadable_file_and_directory(tmp_path: Path) -> None:
         (root / "secret.py").chmod(0o644)
     assert [d.path for d in docs] == ["ok.py"]
     assert {(s.where, s.reason) for s in skips} == {
-        ("secret.py", SkipReason.UNREADABLE), ("locked/", SkipReason.UNREADABLE)}
+        ("secret.py", SkipReason.UNREADABLE),
+        ("locked/", SkipReason.UNREADABLE),
+    }
 
 
 def test_languages_option_and_non_code_defaults(tmp_path: Path) -> None:

@@ -59,7 +59,8 @@ def test_real_installed_distributions_pytest_and_click(tmp_path: Path) -> None:
     assert any(d.path == "click/core.py" for d in click_docs)
     assert {(d.repo, d.license, d.language) for d in pytest_docs} == {("pytest-dev/pytest", "MIT", "Python")}
     assert {(d.repo, d.license, d.license_category) for d in click_docs} == {
-        ("pallets/click", "BSD-3-Clause", LicenseCategory.PERMISSIVE)}
+        ("pallets/click", "BSD-3-Clause", LicenseCategory.PERMISSIVE)
+    }
     assert {d.revision for d in click_docs} == {importlib.metadata.version("click")}
     assert all(d.url is None for d in docs)  # an installed file's path in its repository is not known
     assert all(s.reason is not SkipReason.UNREADABLE for s in skips)
@@ -74,14 +75,26 @@ def test_installed_metadata_helpers_on_this_environment() -> None:
 
 def test_license_from_license_field_classifiers_and_shipped_files(tmp_path: Path) -> None:
     site = tmp_path / "site"
-    fake_distribution(site, "by_name", "License: Apache 2.0\nHome-page: https://gitlab.com/acme/by-name",
-                      {"by_name/__init__.py": CODE})
-    fake_distribution(site, "by_classifier", "Classifier: License :: OSI Approved :: MIT License\n"
-                      "Project-URL: Funding, https://github.com/sponsors/acme\n"
-                      "Project-URL: Source, https://github.com/acme/by-classifier",
-                      {"by_classifier/core.py": CODE})
-    fake_distribution(site, "by_file", "License: BSD\nClassifier: License :: OSI Approved :: BSD License",
-                      {"by_file/core.py": CODE})
+    fake_distribution(
+        site,
+        "by_name",
+        "License: Apache 2.0\nHome-page: https://gitlab.com/acme/by-name",
+        {"by_name/__init__.py": CODE},
+    )
+    fake_distribution(
+        site,
+        "by_classifier",
+        "Classifier: License :: OSI Approved :: MIT License\n"
+        "Project-URL: Funding, https://github.com/sponsors/acme\n"
+        "Project-URL: Source, https://github.com/acme/by-classifier",
+        {"by_classifier/core.py": CODE},
+    )
+    fake_distribution(
+        site,
+        "by_file",
+        "License: BSD\nClassifier: License :: OSI Approved :: BSD License",
+        {"by_file/core.py": CODE},
+    )
     shutil.copy(LICENSES / "BSD-2-Clause.txt", site / "by_file-1.0.dist-info" / "LICENSE")
     with open(site / "by_file-1.0.dist-info" / "RECORD", "a") as record:
         record.write("by_file-1.0.dist-info/LICENSE,,\n")
@@ -105,18 +118,35 @@ def write_package(root: Path, manifest: dict[str, object], files: dict[str, str]
 
 def test_node_modules_packages_with_modern_and_legacy_license_fields(tmp_path: Path) -> None:
     modules = tmp_path / "app" / "node_modules"
-    write_package(modules / "left-pad", {"name": "left-pad", "version": "1.3.0", "license": "WTFPL",
-                                         "repository": "github:stevemao/left-pad"},
-                  {"index.js": "module.exports = leftPad;\n", "README.md": "# left-pad\n"})
-    write_package(modules / "@acme" / "legacy", {
-        "name": "@acme/legacy", "version": "0.1.0",
-        "licenses": [{"type": "MIT", "url": "http://x"}, {"type": "Apache 2.0", "url": "http://y"}],
-        "repository": {"type": "git", "url": "git+https://github.com/acme/legacy.git"}},
-        {"lib/a.js": "exports.a = 1;\n", "dist/a.min.js": "exports.a=1;\n",
-         "types.d.ts": "export declare const a: number;\n"})
-    write_package(modules / "@acme" / "legacy" / "node_modules" / "dep",
-                  {"name": "dep", "version": "2.0.0", "gitHead": "abc123", "repository": "acme/dep"},
-                  {"index.js": "module.exports = 2;\n", "LICENSE": (LICENSES / "ISC.txt").read_text()})
+    write_package(
+        modules / "left-pad",
+        {
+            "name": "left-pad",
+            "version": "1.3.0",
+            "license": "WTFPL",
+            "repository": "github:stevemao/left-pad",
+        },
+        {"index.js": "module.exports = leftPad;\n", "README.md": "# left-pad\n"},
+    )
+    write_package(
+        modules / "@acme" / "legacy",
+        {
+            "name": "@acme/legacy",
+            "version": "0.1.0",
+            "licenses": [{"type": "MIT", "url": "http://x"}, {"type": "Apache 2.0", "url": "http://y"}],
+            "repository": {"type": "git", "url": "git+https://github.com/acme/legacy.git"},
+        },
+        {
+            "lib/a.js": "exports.a = 1;\n",
+            "dist/a.min.js": "exports.a=1;\n",
+            "types.d.ts": "export declare const a: number;\n",
+        },
+    )
+    write_package(
+        modules / "@acme" / "legacy" / "node_modules" / "dep",
+        {"name": "dep", "version": "2.0.0", "gitHead": "abc123", "repository": "acme/dep"},
+        {"index.js": "module.exports = 2;\n", "LICENSE": (LICENSES / "ISC.txt").read_text()},
+    )
     docs, skips = ingest(f"npm:{tmp_path / 'app'}")  # a project dir: its node_modules is used
     got = {(d.repo, d.path): (d.license, d.license_category, d.revision) for d in docs}
     assert got == {

@@ -34,29 +34,51 @@ def test_fixture_set_covers_the_common_licenses() -> None:
 @pytest.mark.parametrize(
     ("notice", "expected"),
     [
-        ("# Licensed under the Apache License, Version 2.0 (the \"License\");\n"
-         "# you may not use this file except in compliance with the License.", "Apache-2.0"),
-        ("/* This program is free software; you can redistribute it and/or modify\n"
-         " * it under the terms of the GNU General Public License as published by\n"
-         " * the Free Software Foundation; either version 2 of the License, or\n"
-         " * (at your option) any later version.\n */", "GPL-2.0-or-later"),
-        ("// This program is free software: you can redistribute it and/or modify it under the terms\n"
-         "// of the GNU General Public License version 2 as published by the Free Software Foundation.",
-         "GPL-2.0-only"),
-        ("# This library is free software; you can redistribute it and/or modify it under the terms of\n"
-         "# the GNU Lesser General Public License as published by the Free Software Foundation; either\n"
-         "# version 2.1 of the License, or (at your option) any later version.", "LGPL-2.1-or-later"),
-        ("-- it under the terms of the GNU Affero General Public License as published\n"
-         "-- by the Free Software Foundation, either version 3 of the License, or\n"
-         "-- (at your option) any later version.", "AGPL-3.0-or-later"),
-        ("/* This Source Code Form is subject to the terms of the Mozilla Public\n"
-         " * License, v. 2.0. If a copy of the MPL was not distributed with this\n"
-         " * file, You can obtain one at http://mozilla.org/MPL/2.0/. */", "MPL-2.0"),
-        ("// This program and the accompanying materials are made available under the\n"
-         "// terms of the Eclipse Public License 2.0 which is available at\n"
-         "// http://www.eclipse.org/legal/epl-2.0.", "EPL-2.0"),
-        ("/*! jQuery v3.7.1 | (c) OpenJS Foundation and contributors | Released under the MIT license */",
-         "MIT"),
+        (
+            '# Licensed under the Apache License, Version 2.0 (the "License");\n'
+            "# you may not use this file except in compliance with the License.",
+            "Apache-2.0",
+        ),
+        (
+            "/* This program is free software; you can redistribute it and/or modify\n"
+            " * it under the terms of the GNU General Public License as published by\n"
+            " * the Free Software Foundation; either version 2 of the License, or\n"
+            " * (at your option) any later version.\n */",
+            "GPL-2.0-or-later",
+        ),
+        (
+            "// This program is free software: you can redistribute it and/or modify it under the terms\n"
+            "// of the GNU General Public License version 2 as published by the Free Software Foundation.",
+            "GPL-2.0-only",
+        ),
+        (
+            "# This library is free software; you can redistribute it and/or modify it under the terms of\n"
+            "# the GNU Lesser General Public License as published by the Free Software Foundation; either\n"
+            "# version 2.1 of the License, or (at your option) any later version.",
+            "LGPL-2.1-or-later",
+        ),
+        (
+            "-- it under the terms of the GNU Affero General Public License as published\n"
+            "-- by the Free Software Foundation, either version 3 of the License, or\n"
+            "-- (at your option) any later version.",
+            "AGPL-3.0-or-later",
+        ),
+        (
+            "/* This Source Code Form is subject to the terms of the Mozilla Public\n"
+            " * License, v. 2.0. If a copy of the MPL was not distributed with this\n"
+            " * file, You can obtain one at http://mozilla.org/MPL/2.0/. */",
+            "MPL-2.0",
+        ),
+        (
+            "// This program and the accompanying materials are made available under the\n"
+            "// terms of the Eclipse Public License 2.0 which is available at\n"
+            "// http://www.eclipse.org/legal/epl-2.0.",
+            "EPL-2.0",
+        ),
+        (
+            "/*! jQuery v3.7.1 | (c) OpenJS Foundation and contributors | Released under the MIT license */",
+            "MIT",
+        ),
     ],
 )
 def test_license_notices_in_file_headers(notice: str, expected: str) -> None:
@@ -105,8 +127,13 @@ def test_bsd_variants_are_told_apart_by_their_clauses() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   \n", "def main():\n    return 42\n", "Copyright (c) 2024 Acme. All rights reserved.",
-     "This project has a license. See the website."],
+    [
+        "",
+        "   \n",
+        "def main():\n    return 42\n",
+        "Copyright (c) 2024 Acme. All rights reserved.",
+        "This project has a license. See the website.",
+    ],
 )
 def test_texts_without_a_known_license(text: str) -> None:
     assert recognize_license(text) is None
@@ -129,10 +156,20 @@ def test_normalisation_strips_comment_markers_quotes_and_spacing() -> None:
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("LICENSE", True), ("LICENCE.txt", True), ("COPYING", True), ("COPYING.LESSER", True),
-     ("LICENSE-MIT", True), ("license.md", True), ("UNLICENSE", True), ("LICENSE.APACHE2", True),
-     ("license.py", False), ("licenses.go", False), ("README.md", False),
-     ("LICENSING_GUIDE_FOR_CONTRIBUTORS.md", False)],
+    [
+        ("LICENSE", True),
+        ("LICENCE.txt", True),
+        ("COPYING", True),
+        ("COPYING.LESSER", True),
+        ("LICENSE-MIT", True),
+        ("license.md", True),
+        ("UNLICENSE", True),
+        ("LICENSE.APACHE2", True),
+        ("license.py", False),
+        ("licenses.go", False),
+        ("README.md", False),
+        ("LICENSING_GUIDE_FOR_CONTRIBUTORS.md", False),
+    ],
 )
 def test_license_file_names(name: str, expected: bool) -> None:
     assert is_license_file_name(name) is expected

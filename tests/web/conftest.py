@@ -52,7 +52,7 @@ def orbit_period_seconds(semi_major_axis_m, gravitational_parameter):
     return 2.0 * math.pi * math.sqrt(semi_major_axis_m ** 3 / gravitational_parameter)
 '''
 
-LEDGER = '''// Double-entry ledger for the globex accounting service.
+LEDGER = """// Double-entry ledger for the globex accounting service.
 'use strict';
 
 class LedgerImbalanceError extends Error {
@@ -79,7 +79,7 @@ function postJournalEntry(ledger, entry) {
 }
 
 module.exports = { postJournalEntry, LedgerImbalanceError };
-'''
+"""
 
 LEVENSHTEIN = '''def levenshtein_distance(left, right):
     """Edit distance between two strings (insertions, deletions, substitutions cost 1)."""
@@ -98,7 +98,7 @@ LEVENSHTEIN = '''def levenshtein_distance(left, right):
 '''
 
 # Untrusted content: markup in the code, the repo and the path, and a javascript: URL.
-HOSTILE = '''function renderBanner(target, user) {
+HOSTILE = """function renderBanner(target, user) {
   const banner = "<img src=x onerror=\\"document.body.dataset.pwned = 1\\"><script>window.pwned = 1</script>";
   target.insertAdjacentHTML("beforeend", banner.replace("x", user.avatarUrl));
   const footer = "</pre></code><b onmouseover=alert(1)>hover me</b>";
@@ -108,7 +108,7 @@ HOSTILE = '''function renderBanner(target, user) {
   }
   return target.childElementCount;
 }
-'''
+"""
 HOSTILE_REPO = "evil/<img src=x onerror=alert(1)>"
 HOSTILE_PATH = "src/<script>alert(1)</script>.js"
 
@@ -152,22 +152,39 @@ def facts() -> Facts:
 
 
 def documents() -> list[Document]:
-    return [Document(git_blob_id(content.encode()), repo, path, language, content, spdx, license_category(spdx),
-                     source="test", url=url or f"https://example.org/{repo}/blob/main/{path}")
-            for repo, path, language, content, spdx, url in CORPUS]
+    return [
+        Document(
+            git_blob_id(content.encode()),
+            repo,
+            path,
+            language,
+            content,
+            spdx,
+            license_category(spdx),
+            source="test",
+            url=url or f"https://example.org/{repo}/blob/main/{path}",
+        )
+        for repo, path, language, content, spdx, url in CORPUS
+    ]
 
 
 @pytest.fixture(scope="session")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("web-index") / "index"
-    open_writer(path).build(documents(), settings=BuildSettings(keep=frozenset(LicenseCategory), workers=1),
-                sources=["test"])
+    open_writer(path).build(
+        documents(), settings=BuildSettings(keep=frozenset(LicenseCategory), workers=1), sources=["test"]
+    )
     return path
 
 
 def make_app(index: Path | str | None, **config: object) -> Flask:
-    settings = {"INDEX": str(index) if index else None, "TESTING": True, "RATELIMIT_ENABLED": False,
-                "LOAD_ENTRY_POINTS": False, **config}
+    settings = {
+        "INDEX": str(index) if index else None,
+        "TESTING": True,
+        "RATELIMIT_ENABLED": False,
+        "LOAD_ENTRY_POINTS": False,
+        **config,
+    }
     return create_app(settings)
 
 
@@ -205,6 +222,7 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
 @pytest.fixture(scope="session")
 def app_factory(index_dir: Path) -> Callable[..., Flask]:
     """`app_factory(**config)`: an app on the test index with these settings (INDEX=None for none)."""
+
     def factory(**config: object) -> Flask:
         index = config.pop("INDEX", index_dir)
         return make_app(index, **config)  # type: ignore[arg-type]
@@ -235,7 +253,17 @@ CHROMIUM = "/usr/bin/chromium"
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install -y chromium)")
-    return {**browser_type_launch_args, "executable_path": CHROMIUM,
-            "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--disable-dev-shm-usage"]}
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+        ],
+    }

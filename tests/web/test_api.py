@@ -29,19 +29,28 @@ def test_attribute_finds_the_source_lines_and_license_of_a_pasted_snippet(client
     match = report["matches"][0]
     assert match["source"]["repo"] == "acme/orbit-tools"
     assert match["source"]["license"] == "MIT" and match["source"]["license_category"] == "permissive"
-    assert overlaps(match["query_span"], facts.query_span) and overlaps(match["source_span"], facts.source_span)
+    assert overlaps(match["query_span"], facts.query_span) and overlaps(
+        match["source_span"], facts.source_span
+    )
     assert match["query_span"]["start_line"] == facts.query_span[0]
     assert match["source_span"]["start_line"] == facts.source_span[0]
     assert match["repos_with_span"] == 1 and match["copies"] == []
-    assert report["licenses"] == {"MIT": match["query_span"]["end_line"] - match["query_span"]["start_line"] + 1}
+    assert report["licenses"] == {
+        "MIT": match["query_span"]["end_line"] - match["query_span"]["start_line"] + 1
+    }
     assert report["query"]["language"] == "Python"
     assert report["index"]["documents"] == 5 and "decision" not in report
 
 
-def test_an_uploaded_file_is_attributed_with_its_language_from_the_file_name(client: FlaskClient, facts) -> None:
+def test_an_uploaded_file_is_attributed_with_its_language_from_the_file_name(
+    client: FlaskClient, facts
+) -> None:
     snippet = "\n".join(facts.ledger.split("\n")[10:24]) + "\n"
-    response = client.post("/v1/attribute", content_type="multipart/form-data",
-                           data={"file": (io.BytesIO(snippet.encode()), "post_entry.js")})
+    response = client.post(
+        "/v1/attribute",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(snippet.encode()), "post_entry.js")},
+    )
     assert response.status_code == 200
     report = response.get_json()
     assert report["query"]["language"] == "JavaScript"
@@ -59,7 +68,9 @@ def test_copies_and_the_repos_holding_a_span_are_reported(client: FlaskClient, f
 
 def test_min_match_sets_the_smallest_span_worth_reporting(client: FlaskClient, facts) -> None:
     three_lines = "\n".join(facts.kepler.split("\n")[20:23]) + "\n"  # 133 non-space characters
-    filler = "".join(f"def helper_{i}(value):\n    return value * {i} + {i * i} - len(str(value))\n\n" for i in range(10))
+    filler = "".join(
+        f"def helper_{i}(value):\n    return value * {i} + {i * i} - len(str(value))\n\n" for i in range(10)
+    )
     code = filler + three_lines + filler.replace("helper", "other")
     assert client.post("/v1/attribute", json={"code": code}).get_json()["matches"]
     assert client.post("/v1/attribute", json={"code": code, "min_match": 300}).get_json()["matches"] == []
@@ -98,9 +109,12 @@ def test_a_configured_policy_decides_every_answer(app_factory, facts, tmp_path: 
 
 
 def test_batch_answers_each_item_in_order_with_its_id(client: FlaskClient, facts) -> None:
-    items = [{"id": "kepler", "code": facts.query}, {"id": 2, "code": "x = 1\n"},
-             {"id": None, "code": "nul\x00byte"}, {"id": ["any", "json"], "code": facts.levenshtein,
-                                                    "language": "Python"}]
+    items = [
+        {"id": "kepler", "code": facts.query},
+        {"id": 2, "code": "x = 1\n"},
+        {"id": None, "code": "nul\x00byte"},
+        {"id": ["any", "json"], "code": facts.levenshtein, "language": "Python"},
+    ]
     response = client.post("/v1/attribute/batch", json={"items": items})
     assert response.status_code == 200
     results = response.get_json()["results"]
@@ -118,8 +132,13 @@ def test_documents_are_served_by_blob_id(client: FlaskClient, facts) -> None:
     doc = response.get_json()
     assert doc["content"] == facts.kepler
     assert {k: doc[k] for k in ("blob_id", "repo", "path", "language", "license", "license_category")} == {
-        "blob_id": blob, "repo": "acme/orbit-tools", "path": "orbit/kepler.py", "language": "Python",
-        "license": "MIT", "license_category": "permissive"}
+        "blob_id": blob,
+        "repo": "acme/orbit-tools",
+        "path": "orbit/kepler.py",
+        "language": "Python",
+        "license": "MIT",
+        "license_category": "permissive",
+    }
     assert doc["url"] == "https://example.org/acme/orbit-tools/blob/main/orbit/kepler.py"
 
 
@@ -146,16 +165,28 @@ def test_metrics_count_requests_and_attributions(client: FlaskClient, facts) -> 
     text = response.get_data(as_text=True)
     assert re.search(r'^codecite_matches_total\{license_category="permissive"\} [1-9]', text, re.MULTILINE)
     assert re.search(r"^codecite_attribute_seconds_count [1-9]", text, re.MULTILINE)
-    assert 'flask_http_request_duration_seconds_count{method="POST",status="200",url_rule="/v1/attribute"}' in text
+    assert (
+        'flask_http_request_duration_seconds_count{method="POST",status="200",url_rule="/v1/attribute"}'
+        in text
+    )
 
 
 def test_the_openapi_document_lists_every_operation_and_problem_responses(client: FlaskClient) -> None:
     spec = client.get("/openapi.json").get_json()
     assert spec["openapi"].startswith("3.1")
-    assert set(spec["paths"]) >= {"/v1/attribute", "/v1/attribute/batch", "/v1/documents/{blob_id}", "/v1/stats",
-                                  "/healthz", "/readyz", "/metrics"}
+    assert set(spec["paths"]) >= {
+        "/v1/attribute",
+        "/v1/attribute/batch",
+        "/v1/documents/{blob_id}",
+        "/v1/stats",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    }
     assert set(spec["paths"]["/v1/attribute"]["post"]["requestBody"]["content"]) == {
-        "application/json", "multipart/form-data"}
+        "application/json",
+        "multipart/form-data",
+    }
     too_large = spec["components"]["responses"]["REQUEST_ENTITY_TOO_LARGE"]
     assert list(too_large["content"]) == ["application/problem+json"]
 
@@ -178,8 +209,11 @@ def test_the_page_is_served_with_a_strict_csp_and_only_local_assets(client: Flas
 
 def test_responses_are_json_even_for_non_ascii_code(client: FlaskClient) -> None:
     code = "# Größe — 寸法\nprint('ünïcødé')\n"
-    response = client.post("/v1/attribute", data=json.dumps({"code": code}, ensure_ascii=False).encode(),
-                           content_type="application/json; charset=utf-8")
+    response = client.post(
+        "/v1/attribute",
+        data=json.dumps({"code": code}, ensure_ascii=False).encode(),
+        content_type="application/json; charset=utf-8",
+    )
     assert response.status_code == 200
     assert response.get_json()["query"]["chars"] == len(code)
 

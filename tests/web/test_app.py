@@ -30,19 +30,24 @@ def test_settings_come_from_codecite_env_vars_then_the_mapping(monkeypatch, inde
     app = create_app({"TESTING": True, "LOAD_ENTRY_POINTS": False, "BATCH_MAX_ITEMS": 2})
     assert app.config["INDEX"] == str(index_dir)
     assert app.config["BATCH_MAX_ITEMS"] == 2  # the mapping wins over the environment
-    assert len(app.config["API_TOKEN_DIGESTS"]) == 2 and app.config["API_TOKENS"] == []  # only digests are kept
+    assert (
+        len(app.config["API_TOKEN_DIGESTS"]) == 2 and app.config["API_TOKENS"] == []
+    )  # only digests are kept
     client = app.test_client()
     headers = {"Authorization": "Bearer second-token-abcdefghij"}
     assert client.get("/v1/stats", headers=headers).get_json()["limits"]["batch_max_items"] == 2
 
 
-@pytest.mark.parametrize(("setting", "message"), [
-    ({"API_TOKENS": ["short"]}, "at least 16 characters"),
-    ({"MAX_CONTENT_LENGTH": 0}, "MAX_CONTENT_LENGTH"),
-    ({"BATCH_MAX_ITEMS": "many"}, "BATCH_MAX_ITEMS"),
-    ({"CORS_ORIGINS": 5}, "CORS_ORIGINS"),
-    ({"POLICY": "/nonexistent/policy.toml"}, "no such policy file"),
-])
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"API_TOKENS": ["short"]}, "at least 16 characters"),
+        ({"MAX_CONTENT_LENGTH": 0}, "MAX_CONTENT_LENGTH"),
+        ({"BATCH_MAX_ITEMS": "many"}, "BATCH_MAX_ITEMS"),
+        ({"CORS_ORIGINS": 5}, "CORS_ORIGINS"),
+        ({"POLICY": "/nonexistent/policy.toml"}, "no such policy file"),
+    ],
+)
 def test_invalid_settings_fail_at_start_with_the_fix(setting: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         create_app({**LOCAL, **setting})
@@ -56,9 +61,17 @@ def test_creating_the_app_does_not_open_the_index(tmp_path: Path) -> None:
 def test_cors_is_off_by_default_and_on_for_configured_origins_only(app_factory, client) -> None:
     origin = {"Origin": "https://review.example.com"}
     assert "Access-Control-Allow-Origin" not in client.get("/v1/stats", headers=origin).headers
-    cors = app_factory(CORS_ORIGINS="https://review.example.com", API_TOKENS=["cors-token-0123456789"]).test_client()
-    preflight = cors.options("/v1/attribute", headers={**origin, "Access-Control-Request-Method": "POST",
-                                                        "Access-Control-Request-Headers": "Authorization, Content-Type"})
+    cors = app_factory(
+        CORS_ORIGINS="https://review.example.com", API_TOKENS=["cors-token-0123456789"]
+    ).test_client()
+    preflight = cors.options(
+        "/v1/attribute",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Authorization, Content-Type",
+        },
+    )
     assert preflight.status_code == 200  # no token needed for a preflight
     assert preflight.headers["Access-Control-Allow-Origin"] == "https://review.example.com"
     assert "authorization" in preflight.headers["Access-Control-Allow-Headers"].lower()
@@ -75,27 +88,41 @@ def write_plugin(root: Path, name: str, module_source: str, target: str) -> None
     (root / f"{name}_plugin.py").write_text(module_source)
 
 
-def test_blueprints_of_other_packages_load_from_entry_points(tmp_path: Path, monkeypatch, index_dir: Path) -> None:
-    write_plugin(tmp_path, "echo", (
-        "from flask import Blueprint, jsonify, request\n"
-        "def make():\n"
-        "    blp = Blueprint('echo', __name__, url_prefix='/v1')\n"
-        "    @blp.post('/echo')\n"
-        "    def echo():\n"
-        "        return jsonify(request.get_json())\n"
-        "    return blp\n"), "echo_plugin:make")
+def test_blueprints_of_other_packages_load_from_entry_points(
+    tmp_path: Path, monkeypatch, index_dir: Path
+) -> None:
+    write_plugin(
+        tmp_path,
+        "echo",
+        (
+            "from flask import Blueprint, jsonify, request\n"
+            "def make():\n"
+            "    blp = Blueprint('echo', __name__, url_prefix='/v1')\n"
+            "    @blp.post('/echo')\n"
+            "    def echo():\n"
+            "        return jsonify(request.get_json())\n"
+            "    return blp\n"
+        ),
+        "echo_plugin:make",
+    )
     write_plugin(tmp_path, "broken", "import module_that_is_not_installed\n", "broken_plugin:blueprint")
     monkeypatch.syspath_prepend(str(tmp_path))
     app = create_app({**LOCAL, "LOAD_ENTRY_POINTS": True, "INDEX": str(index_dir)})
     client = app.test_client()
     assert client.post("/v1/echo", json={"hello": 1}).get_json() == {"hello": 1}
     features = client.get("/v1/stats").get_json()["features"]
-    assert "echo" in features and "broken" not in features  # the broken one is left out (others may be installed)
+    assert (
+        "echo" in features and "broken" not in features
+    )  # the broken one is left out (others may be installed)
     sys.modules.pop("echo_plugin", None)
 
 
 def one_file(repo: str, content: str) -> list[Document]:
-    return [Document(git_blob_id(content.encode()), repo, "main.py", "Python", content, "MIT", license_category("MIT"))]
+    return [
+        Document(
+            git_blob_id(content.encode()), repo, "main.py", "Python", content, "MIT", license_category("MIT")
+        )
+    ]
 
 
 def test_a_rebuilt_index_is_served_without_a_restart(tmp_path: Path, facts) -> None:
@@ -115,8 +142,11 @@ def test_a_rebuilt_index_is_served_without_a_restart(tmp_path: Path, facts) -> N
 
 def test_concurrent_requests_on_a_real_server_get_the_same_answers(live_server, facts) -> None:
     def ask(code: str) -> tuple[str, ...]:
-        request = urllib.request.Request(live_server.url + "/v1/attribute", data=json.dumps({"code": code}).encode(),
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            live_server.url + "/v1/attribute",
+            data=json.dumps({"code": code}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             return tuple(m["source"]["path"] for m in json.load(response)["matches"])
 
@@ -128,7 +158,12 @@ def test_concurrent_requests_on_a_real_server_get_the_same_answers(live_server, 
 
 
 def test_security_headers_are_on_every_response(client) -> None:
-    for response in (client.get("/"), client.get("/v1/stats"), client.get("/missing"), client.get("/healthz")):
+    for response in (
+        client.get("/"),
+        client.get("/v1/stats"),
+        client.get("/missing"),
+        client.get("/healthz"),
+    ):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "no-referrer"
         assert "default-src 'none'" in response.headers["Content-Security-Policy"]

@@ -26,8 +26,14 @@ class Running:
 
     def __init__(self, *args: str, timeout: float = 90) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen([sys.executable, "-c", CLI, *args], stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", CLI, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            start_new_session=True,
+        )
         self.output: list[str] = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -43,7 +49,9 @@ class Running:
 
     def get(self, path: str, body: dict | None = None) -> dict:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path, data=data, headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.url + path, data=data, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.load(response)
 
@@ -77,15 +85,18 @@ def test_serve_refuses_an_index_that_cannot_be_opened(tmp_path: Path) -> None:
 
 
 def test_serve_refuses_werkzeug_with_several_workers(index_dir: Path) -> None:
-    result = CliRunner().invoke(main, ["serve", "--index", str(index_dir), "--server", "werkzeug", "--workers", "2"])
+    result = CliRunner().invoke(
+        main, ["serve", "--index", str(index_dir), "--server", "werkzeug", "--workers", "2"]
+    )
     assert result.exit_code == 2 and "gunicorn" in result.output
 
 
 @pytest.mark.parametrize("server", ["werkzeug", "gunicorn"])
 def test_serve_answers_over_http(server: str, index_dir: Path, running: list[Running], facts) -> None:
     workers = "2" if server == "gunicorn" else "1"
-    running.append(Running("serve", "--index", str(index_dir), "--port", "0", "--server", server,
-                           "--workers", workers))
+    running.append(
+        Running("serve", "--index", str(index_dir), "--port", "0", "--server", server, "--workers", workers)
+    )
     live = running[-1]
     assert live.get("/readyz")["generation"] == 1
     report = live.get("/v1/attribute", {"code": facts.query})
@@ -95,15 +106,20 @@ def test_serve_answers_over_http(server: str, index_dir: Path, running: list[Run
 
 
 def test_demo_without_serving_prints_a_sample_attribution(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["demo", "--no-serve", "--max-mb", "2", "--index", str(tmp_path / "demo")])
+    result = CliRunner().invoke(
+        main, ["demo", "--no-serve", "--max-mb", "2", "--index", str(tmp_path / "demo")]
+    )
     assert result.exit_code == 0, result.output
     assert "sample query: 12 lines of" in result.output
     assert "match" in result.output
 
 
 def test_demo_serves_the_page_with_a_link_to_the_sample(tmp_path: Path, running: list[Running]) -> None:
-    running.append(Running("demo", "--max-mb", "2", "--index", str(tmp_path / "demo"), "--port", "0",
-                           "--server", "werkzeug"))
+    running.append(
+        Running(
+            "demo", "--max-mb", "2", "--index", str(tmp_path / "demo"), "--port", "0", "--server", "werkzeug"
+        )
+    )
     demo = running[-1]
     demo.read_more(2)
     link = next(line.strip() for line in demo.output if "/#code=" in line)

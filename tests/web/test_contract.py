@@ -17,22 +17,56 @@ from search_api.web.schemas import ReportSchema
 
 
 def _source(n: int, category: LicenseCategory) -> SourceRef:
-    return SourceRef(f"{n:040x}", f"owner/repo{n}", f"src/file{n}.py", "MIT", category.value,
-                     f"https://example.org/{n}", "Python")
+    return SourceRef(
+        f"{n:040x}",
+        f"owner/repo{n}",
+        f"src/file{n}.py",
+        "MIT",
+        category.value,
+        f"https://example.org/{n}",
+        "Python",
+    )
 
 
 def every_value_report() -> Report:
     """A Report in which every Method, Relation and license category occurs."""
     categories = list(LicenseCategory)
-    copies = tuple(Copy(_source(100 + i, categories[i % len(categories)]), relation,
-                        None if relation is Relation.IDENTICAL else Span(3, 9))
-                   for i, relation in enumerate(Relation))
-    matches = tuple(Match(Span(1 + i, 10 + i), _source(i, category), Span(20, 29), 0.95,
-                          list(Method)[i % len(Method)], 80, 300, 2, copies, query_chars=(0, 120))
-                    for i, category in enumerate(categories))
-    return Report(query_lines=40, query_tokens=300, query_chars=1200, language="Python", matches=matches,
-                  index_id="abc/gen-1", index_documents=10, elapsed_ms=1.5,
-                  boilerplate=(matches[0],), discarded={"weak_candidates": 3}, warnings=("a warning",))
+    copies = tuple(
+        Copy(
+            _source(100 + i, categories[i % len(categories)]),
+            relation,
+            None if relation is Relation.IDENTICAL else Span(3, 9),
+        )
+        for i, relation in enumerate(Relation)
+    )
+    matches = tuple(
+        Match(
+            Span(1 + i, 10 + i),
+            _source(i, category),
+            Span(20, 29),
+            0.95,
+            list(Method)[i % len(Method)],
+            80,
+            300,
+            2,
+            copies,
+            query_chars=(0, 120),
+        )
+        for i, category in enumerate(categories)
+    )
+    return Report(
+        query_lines=40,
+        query_tokens=300,
+        query_chars=1200,
+        language="Python",
+        matches=matches,
+        index_id="abc/gen-1",
+        index_documents=10,
+        elapsed_ms=1.5,
+        boilerplate=(matches[0],),
+        discarded={"weak_candidates": 3},
+        warnings=("a warning",),
+    )
 
 
 def _openapi_validator(app: Flask, component: str) -> jsonschema.Draft202012Validator:
@@ -48,11 +82,14 @@ def test_every_enum_value_passes_the_response_schemas(app: Flask) -> None:
     assert errors == []
 
 
-@pytest.mark.parametrize(("where", "value"), [
-    (("matches", 0, "method"), "fuzzy"),
-    (("matches", 0, "copies", 0, "relation"), "cousin"),
-    (("matches", 0, "source", "license_category"), "permissive-ish"),
-])
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        (("matches", 0, "method"), "fuzzy"),
+        (("matches", 0, "copies", 0, "relation"), "cousin"),
+        (("matches", 0, "source", "license_category"), "permissive-ish"),
+    ],
+)
 def test_a_value_outside_the_closed_sets_is_refused(app: Flask, where: tuple[Any, ...], value: str) -> None:
     body = every_value_report().to_dict()
     node: Any = body

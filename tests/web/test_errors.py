@@ -27,11 +27,17 @@ def problem(response: TestResponse, status: int, slug: str | None = None) -> dic
 
 
 def test_400_for_a_body_that_is_not_json(client: FlaskClient) -> None:
-    body = problem(client.post("/v1/attribute", data=b'{"code": "x"', content_type="application/json"), 400,
-                   "invalid-json")
+    body = problem(
+        client.post("/v1/attribute", data=b'{"code": "x"', content_type="application/json"),
+        400,
+        "invalid-json",
+    )
     assert "not valid JSON" in body["detail"] and "line 1" in body["detail"]
-    problem(client.post("/v1/attribute", data=b'{"code": "\xff"}', content_type="application/json"), 400,
-            "invalid-json")
+    problem(
+        client.post("/v1/attribute", data=b'{"code": "\xff"}', content_type="application/json"),
+        400,
+        "invalid-json",
+    )
 
 
 def test_401_without_or_with_a_wrong_token_and_200_with_the_right_one(app_factory, facts) -> None:
@@ -43,7 +49,9 @@ def test_401_without_or_with_a_wrong_token_and_200_with_the_right_one(app_factor
     problem(wrong, 401, "invalid-token")
     assert 'error="invalid_token"' in wrong.headers["WWW-Authenticate"]
     for token in (facts.token, "another-token-0123456789"):
-        ok = client.post("/v1/attribute", json={"code": facts.query}, headers={"Authorization": f"Bearer {token}"})
+        ok = client.post(
+            "/v1/attribute", json={"code": facts.query}, headers={"Authorization": f"Bearer {token}"}
+        )
         assert ok.status_code == 200
     # Liveness, readiness, metrics, the page and its assets need no token.
     for path in ("/healthz", "/readyz", "/metrics", "/", "/static/lookup.js", "/openapi.json"):
@@ -69,8 +77,11 @@ def test_405_keeps_the_allow_header(client: FlaskClient) -> None:
 def test_413_for_a_body_over_the_limit_and_for_too_much_code(app_factory, client: FlaskClient) -> None:
     small = app_factory(MAX_CONTENT_LENGTH=1000).test_client()
     problem(small.post("/v1/attribute", json={"code": "x = 1\n" * 400}), 413)
-    upload = small.post("/v1/attribute", content_type="multipart/form-data",
-                        data={"file": (io.BytesIO(b"y = 2\n" * 400), "big.py")})
+    upload = small.post(
+        "/v1/attribute",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(b"y = 2\n" * 400), "big.py")},
+    )
     problem(upload, 413)
     huge = "z = 3\n" * 700_000  # 4.2 MB: under the 8 MB body limit, over the 4 MB a query may hold
     body = problem(client.post("/v1/attribute", json={"code": huge}), 413, "query-too-large")
@@ -80,21 +91,30 @@ def test_413_for_a_body_over_the_limit_and_for_too_much_code(app_factory, client
 
 
 def test_415_for_a_body_that_is_neither_json_nor_a_form(client: FlaskClient) -> None:
-    body = problem(client.post("/v1/attribute", data="def f(): pass", content_type="text/plain"), 415,
-                   "unsupported-media-type")
+    body = problem(
+        client.post("/v1/attribute", data="def f(): pass", content_type="text/plain"),
+        415,
+        "unsupported-media-type",
+    )
     assert "application/json" in body["detail"] and "multipart/form-data" in body["detail"]
-    problem(client.post("/v1/attribute/batch", data=b"\x00\x01", content_type="application/octet-stream"), 415,
-            "unsupported-media-type")
+    problem(
+        client.post("/v1/attribute/batch", data=b"\x00\x01", content_type="application/octet-stream"),
+        415,
+        "unsupported-media-type",
+    )
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    ({}, "code"),
-    ({"code": 42}, "code"),
-    ({"code": "x", "min_match": 0}, "min_match"),
-    ({"code": "x", "min_match": True}, "min_match"),
-    ({"code": "x", "langauge": "Python"}, "langauge"),
-    ({"code": "x", "policy": "strict"}, "policy"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({}, "code"),
+        ({"code": 42}, "code"),
+        ({"code": "x", "min_match": 0}, "min_match"),
+        ({"code": "x", "min_match": True}, "min_match"),
+        ({"code": "x", "langauge": "Python"}, "langauge"),
+        ({"code": "x", "policy": "strict"}, "policy"),
+    ],
+)
 def test_422_names_each_invalid_field(client: FlaskClient, payload: dict, field: str) -> None:
     body = problem(client.post("/v1/attribute", json=payload), 422, "validation-error")
     assert field in body["errors"] and field in body["detail"]
@@ -107,21 +127,32 @@ def test_422_for_a_body_that_is_not_an_object(client: FlaskClient) -> None:
 
 def test_422_for_binary_input_invalid_utf8_and_unpaired_surrogates(client: FlaskClient) -> None:
     problem(client.post("/v1/attribute", json={"code": "int main() {\x00}"}), 422, "binary-input")
-    binary = client.post("/v1/attribute", content_type="multipart/form-data",
-                         data={"file": (io.BytesIO(b"\x7fELF\x02\x01\x01\x00\x00"), "a.out")})
+    binary = client.post(
+        "/v1/attribute",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(b"\x7fELF\x02\x01\x01\x00\x00"), "a.out")},
+    )
     problem(binary, 422, "binary-input")
-    latin1 = client.post("/v1/attribute", content_type="multipart/form-data",
-                         data={"file": (io.BytesIO("# Größe\nx = 1\n".encode("latin-1")), "legacy.py")})
+    latin1 = client.post(
+        "/v1/attribute",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO("# Größe\nx = 1\n".encode("latin-1")), "legacy.py")},
+    )
     assert "byte 4" in problem(latin1, 422, "invalid-utf8")["detail"]
-    surrogate = client.post("/v1/attribute", data=b'{"code": "x = \\"\\ud800\\""}', content_type="application/json")
+    surrogate = client.post(
+        "/v1/attribute", data=b'{"code": "x = \\"\\ud800\\""}', content_type="application/json"
+    )
     problem(surrogate, 422, "not-text")
     no_file = client.post("/v1/attribute", content_type="multipart/form-data", data={"language": "Python"})
     assert "file" in problem(no_file, 422, "validation-error")["errors"]
 
 
 def test_422_for_a_policy_the_policy_engine_refuses(client: FlaskClient, facts) -> None:
-    body = problem(client.post("/v1/attribute", json={"code": facts.query, "policy": {"bogus": 1}}), 422,
-                   "invalid-policy")
+    body = problem(
+        client.post("/v1/attribute", json={"code": facts.query, "policy": {"bogus": 1}}),
+        422,
+        "invalid-policy",
+    )
     assert "bogus" in body["detail"]
 
 

@@ -23,11 +23,19 @@ def operations(app: Flask) -> list:
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda m: m.value)
 def test_every_operation_answers_as_documented(app: Flask, mode: GenerationMode) -> None:
     found = operations(app)
-    assert {op.path for op in found} >= {"/v1/attribute", "/v1/attribute/batch", "/v1/documents/{blob_id}",
-                                         "/v1/stats", "/healthz", "/readyz", "/metrics"}
+    assert {op.path for op in found} >= {
+        "/v1/attribute",
+        "/v1/attribute/batch",
+        "/v1/documents/{blob_id}",
+        "/v1/stats",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    }
     if mode is GenerationMode.NEGATIVE:  # only a body can be made invalid (any string is a valid path part)
         found = [op for op in found if op.method.upper() == "POST"]
     for operation in found:
+
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def answers(case) -> None:  # noqa: ANN001 - schemathesis Case

@@ -46,8 +46,12 @@ def writer_lock(es: Elasticsearch, uri: ElasticURI, doing: str) -> Iterator[None
         holder = f"{socket.gethostname()}:{os.getpid()}"
         since = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         try:
-            es.create(index=lock, id=_LOCK_ID, document={"holder": holder, "since": since, "doing": doing},
-                      refresh="true")
+            es.create(
+                index=lock,
+                id=_LOCK_ID,
+                document={"holder": holder, "since": since, "doing": doing},
+                refresh="true",
+            )
         except ConflictError:
             other = es.get(index=lock, id=_LOCK_ID)["_source"]
             raise IndexLockedError(
@@ -118,7 +122,9 @@ def read_current(es: Elasticsearch, uri: ElasticURI) -> CurrentBuild:
     return read_manifest_meta(body.get("mappings", {}).get("_meta"), uri.name, index, uri.display())
 
 
-def commit(es: Elasticsearch, uri: ElasticURI, names: BuildNames, manifest: Manifest, block_lines: int) -> Manifest:
+def commit(
+    es: Elasticsearch, uri: ElasticURI, names: BuildNames, manifest: Manifest, block_lines: int
+) -> Manifest:
     """Record `manifest` as the build's next generation (one mapping update: atomic for readers)."""
     manifest.generation += 1
     manifest.created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

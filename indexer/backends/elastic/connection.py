@@ -86,22 +86,34 @@ class ElasticURI:
 class PlainJsonNode(Urllib3HttpNode):
     """Sends ``application/json`` where the client would send its versioned media types."""
 
-    def perform_request(self, method: str, target: str, body: bytes | None = None,
-                        headers: elastic_transport.HttpHeaders | None = None,
-                        request_timeout: Any = DEFAULT) -> Any:  # NodeApiResponse, not exported
+    def perform_request(
+        self,
+        method: str,
+        target: str,
+        body: bytes | None = None,
+        headers: elastic_transport.HttpHeaders | None = None,
+        request_timeout: Any = DEFAULT,
+    ) -> Any:  # NodeApiResponse, not exported
         if headers:
             headers = headers.copy()
             for key in ("accept", "content-type"):
                 value = headers.get(key)
                 if value:
                     headers[key] = _VERSIONED.sub(r"application/\1", value)
-        return super().perform_request(method, target, body=body, headers=headers, request_timeout=request_timeout)
+        return super().perform_request(
+            method, target, body=body, headers=headers, request_timeout=request_timeout
+        )
 
 
 def connect(uri: ElasticURI, request_timeout: float = 60.0) -> Elasticsearch:
     """A client for `uri`, checked with one request (``GET /``)."""
+
     def client(plain: bool) -> Elasticsearch:
-        kwargs: dict[str, object] = {"request_timeout": request_timeout, "max_retries": 3, "retry_on_timeout": True}
+        kwargs: dict[str, object] = {
+            "request_timeout": request_timeout,
+            "max_retries": 3,
+            "retry_on_timeout": True,
+        }
         if uri.username is not None:
             kwargs["basic_auth"] = (uri.username, uri.password or "")
         elif os.environ.get("CODECITE_ES_API_KEY"):
@@ -132,10 +144,12 @@ def translate_errors(uri: ElasticURI, doing: str) -> Iterator[None]:
             f"`codecite index build SOURCE... --index {uri.display()}`"
         ) from err
     except ApiError as err:
-        hint = {401: "give credentials in the URI (es+https://USER:PASSWORD@host/NAME) or CODECITE_ES_API_KEY",
-                403: "the user lacks a privilege this needs (index management on the index and alias)",
-                429: "the cluster is overloaded: retry later, or lower the bulk chunk size",
-                406: "the server rejects this client's media type: add ?media_type=json to the URI"}
+        hint = {
+            401: "give credentials in the URI (es+https://USER:PASSWORD@host/NAME) or CODECITE_ES_API_KEY",
+            403: "the user lacks a privilege this needs (index management on the index and alias)",
+            429: "the cluster is overloaded: retry later, or lower the bulk chunk size",
+            406: "the server rejects this client's media type: add ?media_type=json to the URI",
+        }
         raise ElasticBackendError(
             f"Elasticsearch at {uri.base_url} refused to {doing} ({err.meta.status}: {_reason(err)}); "
             + hint.get(err.meta.status, "see the server's log")

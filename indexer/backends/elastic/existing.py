@@ -25,7 +25,9 @@ class ExistingElastic:
     lsh: object  # datasketch MinHashLSH over the representatives
 
     @classmethod
-    def load(cls, es: Elasticsearch, target: ElasticURI, names: BuildNames, manifest: Manifest) -> ExistingElastic:
+    def load(
+        cls, es: Elasticsearch, target: ElasticURI, names: BuildNames, manifest: Manifest
+    ) -> ExistingElastic:
         options = manifest.options
         total = manifest.next_doc_base
         cluster = np.arange(total, dtype=np.int64)
@@ -33,8 +35,13 @@ class ExistingElastic:
         signatures: dict[int, np.ndarray] = {}
         query = {"query": {"range": {"doc": {"lt": total}}}}
         with translate_errors(target, "read the indexed documents' clusters"):
-            for hit in helpers.scan(es, index=names.docs, query=query, size=5000,
-                                    source_includes=["doc", "content_hash", "cluster", "signature"]):
+            for hit in helpers.scan(
+                es,
+                index=names.docs,
+                query=query,
+                size=5000,
+                source_includes=["doc", "content_hash", "cluster", "signature"],
+            ):
                 src = hit["_source"]
                 doc = int(src["doc"])
                 cluster[doc] = int(src["cluster"])

@@ -92,11 +92,20 @@ class ElasticIndex(IndexReader):
                 q.append(i)
                 docs.append(doc)
                 lines.append(line)
-        return PostingHits(np.array(q, np.int32), np.array(docs, np.int64), np.array(lines, np.int32), frequency)
+        return PostingHits(
+            np.array(q, np.int32), np.array(docs, np.int64), np.array(lines, np.int32), frequency
+        )
 
     def _postings_filter(self, channel: str, keys: list[str]) -> dict:
-        return {"bool": {"filter": [{"term": {"c": channel}}, {"terms": {"h": keys}},
-                                    {"range": {"d": {"lt": self._end}}}]}}
+        return {
+            "bool": {
+                "filter": [
+                    {"term": {"c": channel}},
+                    {"terms": {"h": keys}},
+                    {"range": {"d": {"lt": self._end}}},
+                ]
+            }
+        }
 
     def _frequencies(self, channel: str, keys: list[str]) -> dict[str, int]:
         """Postings per hash (those of hashes too common to return included): posting documents
@@ -104,10 +113,22 @@ class ElasticIndex(IndexReader):
         out: dict[str, int] = {}
         for chunk in _chunks(keys, _TERMS_PER_REQUEST):
             with translate_errors(self.target, "look fingerprints up"):
-                r = self.es.search(index=self.names.postings, size=0, track_total_hits=False,
-                                   query=self._postings_filter(channel, chunk),
-                                   aggs={"h": {"terms": {"field": "h", "include": chunk, "size": len(chunk),
-                                                         "shard_size": len(chunk)}}})
+                r = self.es.search(
+                    index=self.names.postings,
+                    size=0,
+                    track_total_hits=False,
+                    query=self._postings_filter(channel, chunk),
+                    aggs={
+                        "h": {
+                            "terms": {
+                                "field": "h",
+                                "include": chunk,
+                                "size": len(chunk),
+                                "shard_size": len(chunk),
+                            }
+                        }
+                    },
+                )
             out.update((b["key"], int(b["doc_count"])) for b in r["aggregations"]["h"]["buckets"])
         return out
 
@@ -115,8 +136,12 @@ class ElasticIndex(IndexReader):
         """(hash key, document, line) of every posting of `keys`."""
         for chunk in _chunks(keys, _TERMS_PER_REQUEST):
             wanted = set(chunk)
-            for hit in self._paged(self.names.postings, self._postings_filter(channel, chunk),
-                                   [{"d": "asc"}, {"b": "asc"}, {"p": "asc"}], ["h", "l", "d"]):
+            for hit in self._paged(
+                self.names.postings,
+                self._postings_filter(channel, chunk),
+                [{"d": "asc"}, {"b": "asc"}, {"p": "asc"}],
+                ["h", "l", "d"],
+            ):
                 src = hit["_source"]
                 for key, line in zip(src["h"], src["l"]):
                     if key in wanted:
@@ -128,8 +153,15 @@ class ElasticIndex(IndexReader):
         while True:
             extra = {"search_after": after} if after is not None else {}
             with translate_errors(self.target, "search the index"):
-                r = self.es.search(index=index, query=query, sort=sort, size=_PAGE, source_includes=source,
-                                   track_total_hits=False, **extra)
+                r = self.es.search(
+                    index=index,
+                    query=query,
+                    sort=sort,
+                    size=_PAGE,
+                    source_includes=source,
+                    track_total_hits=False,
+                    **extra,
+                )
             hits = r["hits"]["hits"]
             yield from hits
             if len(hits) < _PAGE:
@@ -155,10 +187,16 @@ class ElasticIndex(IndexReader):
     def info(self, doc_id: int, with_content: bool = False) -> DocumentInfo:
         r = self._record(doc_id)
         doc = Document(
-            blob_id=r["blob_id"], repo=r["repo"], path=r["path"], language=r["language"],
-            content=self.text(doc_id) if with_content else "", license=r.get("license"),
-            license_category=LicenseCategory(r["license_category"]), source=r.get("source") or "",
-            url=r.get("url"), revision=r.get("revision"),
+            blob_id=r["blob_id"],
+            repo=r["repo"],
+            path=r["path"],
+            language=r["language"],
+            content=self.text(doc_id) if with_content else "",
+            license=r.get("license"),
+            license_category=LicenseCategory(r["license_category"]),
+            source=r.get("source") or "",
+            url=r.get("url"),
+            revision=r.get("revision"),
         )
         return DocumentInfo(doc_id, doc, int(r["cluster"]), bool(r["removed"]))
 
@@ -178,8 +216,13 @@ class ElasticIndex(IndexReader):
     def find_blob(self, blob_id: str) -> int | None:
         query = {"bool": {"filter": [{"term": {"blob_id": blob_id}}, {"range": {"doc": {"lt": self._end}}}]}}
         with translate_errors(self.target, "find a blob"):
-            hits = self.es.search(index=self.names.docs, query=query, sort=[{"doc": "asc"}], size=1,
-                                  source_includes=["doc", "removed"])["hits"]["hits"]
+            hits = self.es.search(
+                index=self.names.docs,
+                query=query,
+                sort=[{"doc": "asc"}],
+                size=1,
+                source_includes=["doc", "removed"],
+            )["hits"]["hits"]
         if not hits or hits[0]["_source"]["removed"]:
             return None
         return int(hits[0]["_source"]["doc"])
@@ -191,7 +234,10 @@ class ElasticIndex(IndexReader):
         if cached is not None:
             return cached
         query = {"bool": {"filter": [{"term": {"cluster": rep}}, {"range": {"doc": {"lt": self._end}}}]}}
-        hits = [h["_source"] for h in self._paged(self.names.docs, query, [{"doc": "asc"}], ["doc", "content_hash"])]
+        hits = [
+            h["_source"]
+            for h in self._paged(self.names.docs, query, [{"doc": "asc"}], ["doc", "content_hash"])
+        ]
         ids = [int(h["doc"]) for h in hits]
         hashes = [h["content_hash"] for h in hits]
         members = (np.array(ids, dtype=np.int64), hashes)
@@ -210,10 +256,17 @@ class ElasticIndex(IndexReader):
         return ids[np.array([h == record["content_hash"] for h in hashes], dtype=bool)]
 
     def near_duplicates(self, signature: np.ndarray) -> list[int]:
-        query = {"bool": {"filter": [{"terms": {"bands": band_keys(signature, self.options)}},
-                                     {"range": {"doc": {"lt": self._end}}}]}}
-        return sorted(int(h["_source"]["doc"]) for h in self._paged(self.names.docs, query, [{"doc": "asc"}],
-                                                                       ["doc"]))
+        query = {
+            "bool": {
+                "filter": [
+                    {"terms": {"bands": band_keys(signature, self.options)}},
+                    {"range": {"doc": {"lt": self._end}}},
+                ]
+            }
+        }
+        return sorted(
+            int(h["_source"]["doc"]) for h in self._paged(self.names.docs, query, [{"doc": "asc"}], ["doc"])
+        )
 
     # -- counts -----------------------------------------------------------------------------
 

@@ -110,12 +110,22 @@ class ElasticSettings:
 
     def __post_init__(self) -> None:
         problems = []
-        for name, low, high in (("shards", 1, 1024), ("postings_shards", 1, 1024), ("replicas", 0, 16),
-                                ("chunk_size", 1, 100_000), ("max_retries", 0, 100), ("keep_builds", 1, 100),
-                                ("block_lines", 1, 100_000)):
+        for name, low, high in (
+            ("shards", 1, 1024),
+            ("postings_shards", 1, 1024),
+            ("replicas", 0, 16),
+            ("chunk_size", 1, 100_000),
+            ("max_retries", 0, 100),
+            ("keep_builds", 1, 100),
+            ("block_lines", 1, 100_000),
+        ):
             if not low <= getattr(self, name) <= high:
                 problems.append(f"{name}={getattr(self, name)} must be between {low} and {high}")
-        if self.max_chunk_bytes < 1024 or self.initial_backoff <= 0 or self.max_backoff < self.initial_backoff:
+        if (
+            self.max_chunk_bytes < 1024
+            or self.initial_backoff <= 0
+            or self.max_backoff < self.initial_backoff
+        ):
             problems.append("max_chunk_bytes >= 1024 and 0 < initial_backoff <= max_backoff are needed")
         if problems:
             raise ValueError("invalid Elasticsearch settings: " + "; ".join(problems))
@@ -130,8 +140,11 @@ class ElasticSettings:
             if raw is None:
                 continue
             try:
-                values[f.name] = raw.lower() in ("1", "true", "yes") if f.type == "bool" else (
-                    float(raw) if f.type == "float" else int(raw))
+                values[f.name] = (
+                    raw.lower() in ("1", "true", "yes")
+                    if f.type == "bool"
+                    else (float(raw) if f.type == "float" else int(raw))
+                )
             except ValueError:
                 raise ValueError(f"CODECITE_ES_{f.name.upper()}={raw!r} must be a {f.type}") from None
         return cls(**values)  # type: ignore[arg-type]
@@ -212,8 +225,10 @@ def band_keys(signature: np.ndarray, options: IndexOptions) -> list[str]:
     lsh = _lsh_ranges(options.minhash_perm, options.cluster_threshold)
     values = np.asarray(signature)
     values = values.astype(values.dtype.newbyteorder("<"), copy=False)
-    return [f"{i}:{hashlib.blake2b(values[a:b].tobytes(), digest_size=8).hexdigest()}"
-            for i, (a, b) in enumerate(lsh)]
+    return [
+        f"{i}:{hashlib.blake2b(values[a:b].tobytes(), digest_size=8).hexdigest()}"
+        for i, (a, b) in enumerate(lsh)
+    ]
 
 
 _RANGES: dict[tuple[int, float], list[tuple[int, int]]] = {}
@@ -222,14 +237,23 @@ _RANGES: dict[tuple[int, float], list[tuple[int, int]]] = {}
 def _lsh_ranges(num_perm: int, threshold: float) -> list[tuple[int, int]]:
     key = (num_perm, threshold)
     if key not in _RANGES:
-        _RANGES[key] = list(new_lsh(IndexOptions(minhash_perm=num_perm, cluster_threshold=threshold)).hashranges)
+        _RANGES[key] = list(
+            new_lsh(IndexOptions(minhash_perm=num_perm, cluster_threshold=threshold)).hashranges
+        )
     return _RANGES[key]
 
 
 def manifest_meta(manifest: Manifest, names: BuildNames, block_lines: int) -> dict[str, object]:
     """The mapping ``_meta`` that records `manifest` on the build's documents index."""
-    return {"codecite": manifest.to_dict() | {"backend": "elasticsearch", "build": names.build,
-                                               "postings_index": names.postings, "block_lines": block_lines}}
+    return {
+        "codecite": manifest.to_dict()
+        | {
+            "backend": "elasticsearch",
+            "build": names.build,
+            "postings_index": names.postings,
+            "block_lines": block_lines,
+        }
+    }
 
 
 @dataclass(slots=True)
@@ -246,9 +270,15 @@ def read_manifest_meta(meta: dict | None, alias: str, index: str, uri: str) -> C
     raw = (meta or {}).get("codecite")
     rebuild = f"rebuild it with `codecite index build SOURCE... --index {uri}`"
     names = BuildNames(alias, str(raw.get("build", ""))) if isinstance(raw, dict) else None
-    if (names is None or raw.get("format") != FORMAT or raw.get("backend") != "elasticsearch"
-            or names.docs != index):
-        raise IndexVersionError(f"the Elasticsearch index {index} is not a codecite index: {rebuild} "
-                                "(or point --index at another name)")
+    if (
+        names is None
+        or raw.get("format") != FORMAT
+        or raw.get("backend") != "elasticsearch"
+        or names.docs != index
+    ):
+        raise IndexVersionError(
+            f"the Elasticsearch index {index} is not a codecite index: {rebuild} "
+            "(or point --index at another name)"
+        )
     manifest = Manifest.from_dict(raw, f"the Elasticsearch index {index}", rebuild)
     return CurrentBuild(manifest, names, int(raw.get("block_lines", 32)))

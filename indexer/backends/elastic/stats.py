@@ -21,17 +21,29 @@ def collect_stats(index: ElasticIndex) -> dict[str, object]:
     live = {"bool": {"filter": [{"term": {"removed": False}}, {"range": {"doc": {"lt": m.next_doc_base}}}]}}
     every = {"range": {"doc": {"lt": m.next_doc_base}}}
     with translate_errors(index.target, "collect index statistics"):
-        counted = index.es.search(index=names.docs, size=0, query=live, aggs={
-            "repos": {"cardinality": {"field": "repo", "precision_threshold": _EXACT_BELOW}},
-            "clusters": {"cardinality": {"field": "cluster", "precision_threshold": _EXACT_BELOW}},
-            "languages": {"terms": {"field": "language", "size": _MAX_TERMS, "missing": ""}},
-            "licenses": {"terms": {"field": "license", "size": _MAX_TERMS, "missing": ""}},
-            "license_categories": {"terms": {"field": "license_category", "size": _MAX_TERMS, "missing": ""}},
-        })["aggregations"]
-        totals = index.es.search(index=names.docs, size=0, query=every, aggs={
-            "bytes": {"sum": {"field": "size_bytes"}},
-            "removed": {"filter": {"term": {"removed": True}}},
-        })["aggregations"]
+        counted = index.es.search(
+            index=names.docs,
+            size=0,
+            query=live,
+            aggs={
+                "repos": {"cardinality": {"field": "repo", "precision_threshold": _EXACT_BELOW}},
+                "clusters": {"cardinality": {"field": "cluster", "precision_threshold": _EXACT_BELOW}},
+                "languages": {"terms": {"field": "language", "size": _MAX_TERMS, "missing": ""}},
+                "licenses": {"terms": {"field": "license", "size": _MAX_TERMS, "missing": ""}},
+                "license_categories": {
+                    "terms": {"field": "license_category", "size": _MAX_TERMS, "missing": ""}
+                },
+            },
+        )["aggregations"]
+        totals = index.es.search(
+            index=names.docs,
+            size=0,
+            query=every,
+            aggs={
+                "bytes": {"sum": {"field": "size_bytes"}},
+                "removed": {"filter": {"term": {"removed": True}}},
+            },
+        )["aggregations"]
         store = index.es.indices.stats(index=f"{names.docs},{names.postings}", metric="store")["indices"]
     primaries = {name: int(s["primaries"]["store"]["size_in_bytes"]) for name, s in store.items()}
     size = sum(primaries.values())

@@ -33,7 +33,13 @@ from indexer.backends.elastic.admin import (
 )
 from indexer.backends.elastic.connection import ElasticBackendError, ElasticURI, connect, translate_errors
 from indexer.backends.elastic.existing import ExistingElastic
-from indexer.backends.elastic.schema import BuildNames, ElasticSettings, band_keys, encode_signature, hash_keys
+from indexer.backends.elastic.schema import (
+    BuildNames,
+    ElasticSettings,
+    band_keys,
+    encode_signature,
+    hash_keys,
+)
 from indexer.options import IndexOptions
 from indexer.records import Document, Skip
 from indexer.backends.manifest import Manifest, SegmentInfo, merge_ingest_stats
@@ -49,7 +55,9 @@ class ElasticWriter(IndexWriter):
     to one made from the URI (see `indexer.backends.elastic.connection`).
     """
 
-    def __init__(self, uri: str, elastic: ElasticSettings | None = None, client: Elasticsearch | None = None) -> None:
+    def __init__(
+        self, uri: str, elastic: ElasticSettings | None = None, client: Elasticsearch | None = None
+    ) -> None:
         self.uri = uri
         self.target = ElasticURI.parse(uri)
         self.elastic = elastic or ElasticSettings.from_env()
@@ -61,9 +69,14 @@ class ElasticWriter(IndexWriter):
             self._client = connect(self.target, self.elastic.request_timeout)
         return self._client
 
-    def build(self, items: Iterable[Document | Skip], options: IndexOptions = IndexOptions(),
-              settings: BuildSettings = BuildSettings(), sources: list[str] | None = None,
-              progress: Progress | None = None) -> BuildResult:
+    def build(
+        self,
+        items: Iterable[Document | Skip],
+        options: IndexOptions = IndexOptions(),
+        settings: BuildSettings = BuildSettings(),
+        sources: list[str] | None = None,
+        progress: Progress | None = None,
+    ) -> BuildResult:
         """Build into new concrete indices and swap the alias to them: the build that was served keeps
         serving until the swap; a build that fails is deleted."""
         started = time.perf_counter()
@@ -72,26 +85,45 @@ class ElasticWriter(IndexWriter):
             names = create_build(es, target, elastic)
             try:
                 placement = Placement(options, settings, 0)
-                batch, posting_docs = _write(es, target, names, placement, items, progress, elastic, options,
-                                             elastic.block_lines)
+                batch, posting_docs = _write(
+                    es, target, names, placement, items, progress, elastic, options, elastic.block_lines
+                )
                 seal_build(es, target, names, elastic)
                 _verify(es, target, names, batch, posting_docs)
-                manifest = Manifest(generation=0, index_id=names.build, created="", options=options,
-                                    segments=[batch], sources=list(dict.fromkeys(sources or [])),
-                                    ingest=merge_ingest_stats({}, placement.stats))
+                manifest = Manifest(
+                    generation=0,
+                    index_id=names.build,
+                    created="",
+                    options=options,
+                    segments=[batch],
+                    sources=list(dict.fromkeys(sources or [])),
+                    ingest=merge_ingest_stats({}, placement.stats),
+                )
                 manifest = commit(es, target, names, manifest, elastic.block_lines)
                 swap_alias(es, target, names)
             except BaseException:
-                with contextlib.suppress(Exception):  # keep the original error; leftovers go with the next build
+                with contextlib.suppress(
+                    Exception
+                ):  # keep the original error; leftovers go with the next build
                     drop_build(es, names)
                 raise
             collect_old_builds(es, target, names, elastic.keep_builds)
-        return BuildResult(manifest, placement.stats, time.perf_counter() - started, placement.identical,
-                           placement.near, placement.skips)
+        return BuildResult(
+            manifest,
+            placement.stats,
+            time.perf_counter() - started,
+            placement.identical,
+            placement.near,
+            placement.skips,
+        )
 
-
-    def add(self, items: Iterable[Document | Skip], settings: BuildSettings = BuildSettings(),
-            sources: list[str] | None = None, progress: Progress | None = None) -> BuildResult:
+    def add(
+        self,
+        items: Iterable[Document | Skip],
+        settings: BuildSettings = BuildSettings(),
+        sources: list[str] | None = None,
+        progress: Progress | None = None,
+    ) -> BuildResult:
         """Append to the build the alias serves (readers see the documents once the manifest commits).
 
         Clustering against what is indexed needs the content hashes, clusters and representative
@@ -106,8 +138,9 @@ class ElasticWriter(IndexWriter):
             _drop_uncommitted(es, target, names, base)
             existing = ExistingElastic.load(es, target, names, manifest)
             placement = Placement(manifest.options, settings, base, existing)
-            batch, posting_docs = _write(es, target, names, placement, items, progress, elastic, manifest.options,
-                                         current.block_lines)
+            batch, posting_docs = _write(
+                es, target, names, placement, items, progress, elastic, manifest.options, current.block_lines
+            )
             with translate_errors(target, "refresh the index"):
                 es.indices.refresh(index=f"{names.docs},{names.postings}")
             _verify(es, target, names, batch, posting_docs)
@@ -116,9 +149,14 @@ class ElasticWriter(IndexWriter):
             manifest.sources = list(dict.fromkeys([*manifest.sources, *(sources or [])]))
             manifest.ingest = merge_ingest_stats(manifest.ingest, placement.stats)
             manifest = commit(es, target, names, manifest, current.block_lines)
-        return BuildResult(manifest, placement.stats, time.perf_counter() - started, placement.identical,
-                           placement.near, placement.skips)
-
+        return BuildResult(
+            manifest,
+            placement.stats,
+            time.perf_counter() - started,
+            placement.identical,
+            placement.near,
+            placement.skips,
+        )
 
     def remove_repos(self, repos: list[str]) -> Removal:
         """Flag the repositories' documents removed (their postings stay, as in the embedded index)."""
@@ -126,13 +164,25 @@ class ElasticWriter(IndexWriter):
         with writer_lock(es, target, "remove"):
             current = read_current(es, target)
             manifest, names = current.manifest, current.names
-            query = {"bool": {"filter": [{"terms": {"repo": sorted(set(repos))}},
-                                         {"range": {"doc": {"lt": manifest.next_doc_base}}},
-                                         {"term": {"removed": False}}]}}
+            query = {
+                "bool": {
+                    "filter": [
+                        {"terms": {"repo": sorted(set(repos))}},
+                        {"range": {"doc": {"lt": manifest.next_doc_base}}},
+                        {"term": {"removed": False}},
+                    ]
+                }
+            }
             with translate_errors(target, "find the repositories' documents"):
-                ids = [hit["_id"] for hit in helpers.scan(es, index=names.docs, query={"query": query}, source=False,
-                                                            size=5000)]
-            actions = ({"_op_type": "update", "_index": names.docs, "_id": i, "doc": {"removed": True}} for i in ids)
+                ids = [
+                    hit["_id"]
+                    for hit in helpers.scan(
+                        es, index=names.docs, query={"query": query}, source=False, size=5000
+                    )
+                ]
+            actions = (
+                {"_op_type": "update", "_index": names.docs, "_id": i, "doc": {"removed": True}} for i in ids
+            )
             _bulk(es, target, actions, elastic)
             with translate_errors(target, "refresh the index"):
                 es.indices.refresh(index=names.docs)
@@ -140,9 +190,17 @@ class ElasticWriter(IndexWriter):
             return Removal(commit(es, target, names, manifest, current.block_lines), len(ids))
 
 
-def _write(es: Elasticsearch, target: ElasticURI, names: BuildNames, placement: Placement,
-           items: Iterable[Document | Skip], progress: Progress | None, elastic: ElasticSettings,
-           options: IndexOptions, block_lines: int) -> tuple[SegmentInfo, int]:
+def _write(
+    es: Elasticsearch,
+    target: ElasticURI,
+    names: BuildNames,
+    placement: Placement,
+    items: Iterable[Document | Skip],
+    progress: Progress | None,
+    elastic: ElasticSettings,
+    options: IndexOptions,
+    block_lines: int,
+) -> tuple[SegmentInfo, int]:
     """Bulk-index the placed documents and their postings; returns what the batch holds and how
     many posting documents carry its postings."""
     first = placement.next_doc_id
@@ -156,7 +214,9 @@ def _write(es: Elasticsearch, target: ElasticURI, names: BuildNames, placement: 
             yield _document_action(names.docs, placed, options)
             for channel, (hashes, at) in placed.postings.items():
                 counts[channel] += int(hashes.shape[0])
-                for action in _posting_actions(names.postings, placed.doc_id, channel, hashes, at, block_lines):
+                for action in _posting_actions(
+                    names.postings, placed.doc_id, channel, hashes, at, block_lines
+                ):
                     posting_docs += 1
                     yield action
             lines += placed.fingerprints.n_lines
@@ -164,7 +224,9 @@ def _write(es: Elasticsearch, target: ElasticURI, names: BuildNames, placement: 
                 progress(placement.stats.documents, placement.stats.bytes)
 
     _bulk(es, target, actions(), elastic)
-    return SegmentInfo(f"batch-{first:012d}", first, placement.next_doc_id - first, lines, counts), posting_docs
+    return SegmentInfo(
+        f"batch-{first:012d}", first, placement.next_doc_id - first, lines, counts
+    ), posting_docs
 
 
 def _document_action(index: str, placed: PlacedDocument, options: IndexOptions) -> dict:
@@ -187,8 +249,9 @@ def _document_action(index: str, placed: PlacedDocument, options: IndexOptions) 
     return {"_index": index, "_id": str(placed.doc_id), "_source": source}
 
 
-def _posting_actions(index: str, doc_id: int, channel: str, hashes: np.ndarray, lines: np.ndarray,
-                     block_lines: int) -> Iterator[dict]:
+def _posting_actions(
+    index: str, doc_id: int, channel: str, hashes: np.ndarray, lines: np.ndarray, block_lines: int
+) -> Iterator[dict]:
     """One posting document per (block of lines, part); see `indexer.backends.elastic.schema`."""
     if hashes.shape[0] == 0:
         return
@@ -206,9 +269,18 @@ def _posting_actions(index: str, doc_id: int, channel: str, hashes: np.ndarray, 
     tag = f"{doc_id}:{channel[0]}"
     for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), hashes.shape[0]]):
         block, part = int(blocks[lo]), int(parts[lo])
-        yield {"_index": index, "_id": f"{tag}{block}.{part}", "_source": {
-            "c": channel, "d": doc_id, "b": block, "p": part, "h": keys[lo:hi].tolist(),
-            "l": lines[lo:hi].tolist()}}
+        yield {
+            "_index": index,
+            "_id": f"{tag}{block}.{part}",
+            "_source": {
+                "c": channel,
+                "d": doc_id,
+                "b": block,
+                "p": part,
+                "h": keys[lo:hi].tolist(),
+                "l": lines[lo:hi].tolist(),
+            },
+        }
 
 
 def _bulk(es: Elasticsearch, target: ElasticURI, actions: Iterable[dict], elastic: ElasticSettings) -> int:
@@ -217,9 +289,15 @@ def _bulk(es: Elasticsearch, target: ElasticURI, actions: Iterable[dict], elasti
     with translate_errors(target, "bulk-index documents"):
         try:
             for ok, _item in helpers.streaming_bulk(
-                es, actions, chunk_size=elastic.chunk_size, max_chunk_bytes=elastic.max_chunk_bytes,
-                max_retries=elastic.max_retries, initial_backoff=elastic.initial_backoff,
-                max_backoff=elastic.max_backoff, raise_on_error=True, yield_ok=True,
+                es,
+                actions,
+                chunk_size=elastic.chunk_size,
+                max_chunk_bytes=elastic.max_chunk_bytes,
+                max_retries=elastic.max_retries,
+                initial_backoff=elastic.initial_backoff,
+                max_backoff=elastic.max_backoff,
+                raise_on_error=True,
+                yield_ok=True,
             ):
                 done += int(ok)
         except helpers.BulkIndexError as err:
@@ -231,7 +309,9 @@ def _bulk(es: Elasticsearch, target: ElasticURI, actions: Iterable[dict], elasti
     return done
 
 
-def _verify(es: Elasticsearch, target: ElasticURI, names: BuildNames, batch: SegmentInfo, posting_docs: int) -> None:
+def _verify(
+    es: Elasticsearch, target: ElasticURI, names: BuildNames, batch: SegmentInfo, posting_docs: int
+) -> None:
     """The batch's documents and posting documents are all there (before anything points at them)."""
     lo, hi = batch.doc_base, batch.doc_base + batch.documents
     with translate_errors(target, "count the indexed documents"):
@@ -249,7 +329,8 @@ def _drop_uncommitted(es: Elasticsearch, target: ElasticURI, names: BuildNames, 
     with translate_errors(target, "clear an unfinished add"):
         es.indices.refresh(index=f"{names.docs},{names.postings}")
         for index, field in ((names.docs, "doc"), (names.postings, "d")):
-            r = es.delete_by_query(index=index, query={"range": {field: {"gte": base}}}, refresh=True,
-                                   conflicts="proceed")
+            r = es.delete_by_query(
+                index=index, query={"range": {field: {"gte": base}}}, refresh=True, conflicts="proceed"
+            )
             if r.get("deleted"):
                 log.warning("removed %d entries of an unfinished add from %s", r["deleted"], index)

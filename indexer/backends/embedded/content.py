@@ -67,7 +67,9 @@ class ContentReader:
     """Random access to the texts of one segment."""
 
     def __init__(self, path: Path, blocks_path: Path, cache_blocks: int = 128) -> None:
-        self._data = np.memmap(path, dtype=np.uint8, mode="r") if path.stat().st_size else np.zeros(0, np.uint8)
+        self._data = (
+            np.memmap(path, dtype=np.uint8, mode="r") if path.stat().st_size else np.zeros(0, np.uint8)
+        )
         self._offsets = np.load(blocks_path)
         self._decompressor = zstandard.ZstdDecompressor()
         self._cache: LRUCache[int, bytes] = LRUCache(cache_blocks)

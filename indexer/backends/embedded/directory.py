@@ -32,6 +32,7 @@ from indexer.options import IndexOptions
 
 log = logging.getLogger(__name__)
 
+
 class IndexDirectory:
     """An index's directory: read the current manifest, write a new generation atomically."""
 
@@ -59,11 +60,16 @@ class IndexDirectory:
             raise IndexVersionError(
                 f"the manifest of the index at {self.path} is unreadable ({err}): rebuild it with `codecite index build`"
             ) from err
-        return Manifest.from_dict(raw, f"the index at {self.path}",
-                                  f"rebuild it with `codecite index build SOURCE... --index {self.path}`")
+        return Manifest.from_dict(
+            raw,
+            f"the index at {self.path}",
+            f"rebuild it with `codecite index build SOURCE... --index {self.path}`",
+        )
 
     def new_manifest(self, options: IndexOptions) -> Manifest:
-        return Manifest(generation=0, index_id=uuid.uuid4().hex[:12], created="", options=options, segments=[])
+        return Manifest(
+            generation=0, index_id=uuid.uuid4().hex[:12], created="", options=options, segments=[]
+        )
 
     def new_segment(self) -> tuple[str, Path]:
         """A fresh segment name and the temporary directory to write it in."""

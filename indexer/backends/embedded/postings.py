@@ -75,7 +75,11 @@ class PostingTable:
         """Postings of each query hash; hashes with more than `max_postings` postings are
         counted in `frequency` but return none (they are boilerplate, not evidence)."""
         q, refs, freq = _lookup(
-            np.ascontiguousarray(hashes, dtype=np.uint64), self.directory, self.keys, self.refs, self.bits,
+            np.ascontiguousarray(hashes, dtype=np.uint64),
+            self.directory,
+            self.keys,
+            self.refs,
+            self.bits,
             max_postings,
         )
         return Hits(q, refs, freq)

@@ -61,9 +61,12 @@ class EmbeddedIndex(IndexReader):
         """The manifest's segments, keeping those already open: a written segment never changes,
         so a generation switch checks and opens only the new ones."""
         opened = {seg.info.name: seg for seg in self.segments}
-        return [opened[info.name] if info.name in opened and opened[info.name].info == info
-                else Segment(self.directory.segments_dir / info.name, info, self._verify)
-                for info in manifest.segments]
+        return [
+            opened[info.name]
+            if info.name in opened and opened[info.name].info == info
+            else Segment(self.directory.segments_dir / info.name, info, self._verify)
+            for info in manifest.segments
+        ]
 
     def reopen_if_changed(self) -> bool:
         """Switch to a newer generation if one was committed; True when it did."""
@@ -198,7 +201,9 @@ class EmbeddedIndex(IndexReader):
         with lsh.insertion_session() as session:
             for seg in self.segments:
                 for row, local in enumerate(seg.representatives.tolist()):
-                    session.insert(int(seg.doc_base + local), lean(np.asarray(seg.signatures[row]), self.options))
+                    session.insert(
+                        int(seg.doc_base + local), lean(np.asarray(seg.signatures[row]), self.options)
+                    )
         return lsh
 
     def near_duplicates(self, signature: np.ndarray) -> list[int]:
@@ -212,7 +217,11 @@ class EmbeddedIndex(IndexReader):
         repos = set()
         for seg in self.segments:
             removed = self._removed[seg.doc_base : seg.doc_base + len(seg)]
-            for column, counter in (("language", languages), ("license", licenses), ("license_category", categories)):
+            for column, counter in (
+                ("language", languages),
+                ("license", licenses),
+                ("license_category", categories),
+            ):
                 for value, gone in zip(seg.column(column), removed):
                     if not gone:
                         key = value or "(none)"

@@ -26,9 +26,26 @@ from indexer.backends.errors import CorruptIndexError
 from indexer.backends.manifest import SegmentInfo
 
 _TEXT_COLUMNS = (
-    "blob_id", "repo", "path", "language", "license", "license_category", "source", "url", "revision", "content_hash",
+    "blob_id",
+    "repo",
+    "path",
+    "language",
+    "license",
+    "license_category",
+    "source",
+    "url",
+    "revision",
+    "content_hash",
 )
-_INT_COLUMNS = ("size_bytes", "n_lines", "line_base", "content_block", "content_offset", "content_length", "cluster")
+_INT_COLUMNS = (
+    "size_bytes",
+    "n_lines",
+    "line_base",
+    "content_block",
+    "content_offset",
+    "content_length",
+    "cluster",
+)
 MAX_SEGMENT_LINES = 2**24 - 1  # line ids are 3 bytes in the posting tables
 
 
@@ -49,7 +66,9 @@ class SegmentWriter:
         self.doc_base = doc_base
         self.options = options
         directory.mkdir(parents=True, exist_ok=False)
-        self._content = ContentWriter(directory / "content.bin", options.content_block_bytes, options.content_level)
+        self._content = ContentWriter(
+            directory / "content.bin", options.content_block_bytes, options.content_level
+        )
         self._rows: dict[str, list] = {c: [] for c in _TEXT_COLUMNS + _INT_COLUMNS}
         self._signatures: list[np.ndarray] = []
         self._postings: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {c: [] for c in PostingChannel}
@@ -64,8 +83,16 @@ class SegmentWriter:
         """Whether a document of `n_lines` lines still fits (segment line ids are limited)."""
         return self._lines + n_lines <= MAX_SEGMENT_LINES
 
-    def add(self, doc: Document, raw: bytes, fingerprints: DocFingerprints, cluster: int,
-            postings: dict[str, tuple], content_hash: str, same_content_as: int | None = None) -> int:
+    def add(
+        self,
+        doc: Document,
+        raw: bytes,
+        fingerprints: DocFingerprints,
+        cluster: int,
+        postings: dict[str, tuple],
+        content_hash: str,
+        same_content_as: int | None = None,
+    ) -> int:
         """Add a document (`raw`: its content as UTF-8); returns its global id.
 
         `postings` maps channel -> (hashes, lines) to store for it (copies store only what their
@@ -77,7 +104,9 @@ class SegmentWriter:
             raise OverflowError("segment line ids exhausted; start a new segment")
         if same_content_as is not None:
             i = same_content_as - self.doc_base
-            block, offset, length = (self._rows[c][i] for c in ("content_block", "content_offset", "content_length"))
+            block, offset, length = (
+                self._rows[c][i] for c in ("content_block", "content_offset", "content_length")
+            )
         else:
             block, offset, length = self._content.add(raw)
         row = doc.to_dict(with_content=False) | {"content_hash": content_hash}
@@ -101,7 +130,11 @@ class SegmentWriter:
         table = pa.table({c: self._rows[c] for c in _TEXT_COLUMNS + _INT_COLUMNS})
         feather.write_feather(table, self.directory / "docs.arrow", compression="zstd")
         dtype = storage_dtype(self.options)
-        sigs = np.stack(self._signatures) if self._signatures else np.zeros((0, self.options.minhash_perm), dtype)
+        sigs = (
+            np.stack(self._signatures)
+            if self._signatures
+            else np.zeros((0, self.options.minhash_perm), dtype)
+        )
         np.save(self.directory / "signatures.npy", sigs.astype(dtype))
         counts = {}
         for channel in PostingChannel:
@@ -110,8 +143,10 @@ class SegmentWriter:
             refs = np.concatenate([r for _, r in parts]) if parts else np.zeros(0, np.uint32)
             write_postings(self.directory / channel, hashes, refs)
             counts[channel.value] = int(hashes.shape[0])
-        files = {p.name: {"bytes": p.stat().st_size, "blake2b": file_digest(p)}
-                 for p in sorted(self.directory.iterdir())}
+        files = {
+            p.name: {"bytes": p.stat().st_size, "blake2b": file_digest(p)}
+            for p in sorted(self.directory.iterdir())
+        }
         return SegmentInfo(self.name, self.doc_base, self.documents, self._lines, counts, files)
 
 
@@ -129,7 +164,9 @@ class Segment:
             self._text = {c: table.column(c).to_pylist() for c in _TEXT_COLUMNS}
             self._ints = {c: table.column(c).to_numpy().astype(np.int64) for c in _INT_COLUMNS}
             self.postings = {c: PostingTable(directory / c) for c in PostingChannel}
-            self.signatures = np.load(directory / "signatures.npy", mmap_mode="r")  # one row per representative
+            self.signatures = np.load(
+                directory / "signatures.npy", mmap_mode="r"
+            )  # one row per representative
             self._content = ContentReader(directory / "content.bin", directory / "content_blocks.npy")
         except (OSError, ValueError, pa.ArrowInvalid, KeyError) as err:
             raise CorruptIndexError(f"segment {info.name} cannot be read ({err})") from err
@@ -156,8 +193,11 @@ class Segment:
 
     def content_bytes(self, doc_id: int) -> bytes:
         i = doc_id - self.doc_base
-        return self._content.read(int(self._ints["content_block"][i]), int(self._ints["content_offset"][i]),
-                                  int(self._ints["content_length"][i]))
+        return self._content.read(
+            int(self._ints["content_block"][i]),
+            int(self._ints["content_offset"][i]),
+            int(self._ints["content_length"][i]),
+        )
 
     def text(self, doc_id: int) -> str:
         return self.content_bytes(doc_id).decode("utf-8", "surrogatepass")
@@ -166,10 +206,16 @@ class Segment:
         i = doc_id - self.doc_base
         t = self._text
         return Document(
-            blob_id=t["blob_id"][i], repo=t["repo"][i], path=t["path"][i], language=t["language"][i],
-            content=self.text(doc_id) if with_content else "", license=t["license"][i],
-            license_category=LicenseCategory(t["license_category"][i]), source=t["source"][i] or "",
-            url=t["url"][i], revision=t["revision"][i],
+            blob_id=t["blob_id"][i],
+            repo=t["repo"][i],
+            path=t["path"][i],
+            language=t["language"][i],
+            content=self.text(doc_id) if with_content else "",
+            license=t["license"][i],
+            license_category=LicenseCategory(t["license_category"][i]),
+            source=t["source"][i] or "",
+            url=t["url"][i],
+            revision=t["revision"][i],
         )
 
     def column(self, name: str) -> list:
@@ -182,7 +228,9 @@ def _verify_files(directory: Path, info: SegmentInfo) -> None:
         if not path.exists():
             raise CorruptIndexError(f"segment {info.name} lacks {name}")
         if path.stat().st_size != meta["bytes"]:
-            raise CorruptIndexError(f"segment {info.name}: {name} has {path.stat().st_size} bytes, "
-                                    f"the manifest says {meta['bytes']}")
+            raise CorruptIndexError(
+                f"segment {info.name}: {name} has {path.stat().st_size} bytes, "
+                f"the manifest says {meta['bytes']}"
+            )
         if file_digest(path) != meta["blake2b"]:
             raise CorruptIndexError(f"segment {info.name}: {name} does not match its checksum")

@@ -30,13 +30,23 @@ class EmbeddedWriter(IndexWriter):
         self.directory = IndexDirectory(path)
         self.uri = str(path)
 
-    def build(self, items: Iterable[Document | Skip], options: IndexOptions = IndexOptions(),
-              settings: BuildSettings = BuildSettings(), sources: list[str] | None = None,
-              progress: Progress | None = None) -> BuildResult:
+    def build(
+        self,
+        items: Iterable[Document | Skip],
+        options: IndexOptions = IndexOptions(),
+        settings: BuildSettings = BuildSettings(),
+        sources: list[str] | None = None,
+        progress: Progress | None = None,
+    ) -> BuildResult:
         return self._write_generation(items, options, settings, sources or [], progress, append=False)
 
-    def add(self, items: Iterable[Document | Skip], settings: BuildSettings = BuildSettings(),
-            sources: list[str] | None = None, progress: Progress | None = None) -> BuildResult:
+    def add(
+        self,
+        items: Iterable[Document | Skip],
+        settings: BuildSettings = BuildSettings(),
+        sources: list[str] | None = None,
+        progress: Progress | None = None,
+    ) -> BuildResult:
         options = self.directory.read_manifest().options
         return self._write_generation(items, options, settings, sources or [], progress, append=True)
 
@@ -53,8 +63,15 @@ class EmbeddedWriter(IndexWriter):
             manifest.removed_repos = sorted(set(manifest.removed_repos) | wanted)
             return Removal(self.directory.commit(manifest), gone)
 
-    def _write_generation(self, items: Iterable[Document | Skip], options: IndexOptions, settings: BuildSettings,
-                          sources: list[str], progress: Progress | None, append: bool) -> BuildResult:
+    def _write_generation(
+        self,
+        items: Iterable[Document | Skip],
+        options: IndexOptions,
+        settings: BuildSettings,
+        sources: list[str],
+        progress: Progress | None,
+        append: bool,
+    ) -> BuildResult:
         started = time.perf_counter()
         directory = self.directory
         with directory.writing():
@@ -67,9 +84,18 @@ class EmbeddedWriter(IndexWriter):
             for placed in placement.documents(items):
                 writer = sink.writer(placed.fingerprints.n_lines)
                 twin = placed.same_content_as
-                same = twin if twin is not None and twin >= writer.doc_base else None  # shared text: same segment
-                writer.add(placed.document, placed.raw, placed.fingerprints, placed.cluster, placed.postings,
-                           placed.content_hash, same)
+                same = (
+                    twin if twin is not None and twin >= writer.doc_base else None
+                )  # shared text: same segment
+                writer.add(
+                    placed.document,
+                    placed.raw,
+                    placed.fingerprints,
+                    placed.cluster,
+                    placed.postings,
+                    placed.content_hash,
+                    same,
+                )
                 sink.after_add()
                 if progress:
                     progress(placement.stats.documents, placement.stats.bytes)
@@ -77,14 +103,22 @@ class EmbeddedWriter(IndexWriter):
             manifest.sources = list(dict.fromkeys([*manifest.sources, *sources]))
             manifest.ingest = merge_ingest_stats(manifest.ingest if append else {}, placement.stats)
             manifest = directory.commit(manifest)
-        return BuildResult(manifest, placement.stats, time.perf_counter() - started, placement.identical,
-                           placement.near, placement.skips)
+        return BuildResult(
+            manifest,
+            placement.stats,
+            time.perf_counter() - started,
+            placement.identical,
+            placement.near,
+            placement.skips,
+        )
 
 
 class _SegmentSink:
     """Hands out the segment being written; seals it and starts another when it is full."""
 
-    def __init__(self, directory: IndexDirectory, options: IndexOptions, max_bytes: int, doc_base: int) -> None:
+    def __init__(
+        self, directory: IndexDirectory, options: IndexOptions, max_bytes: int, doc_base: int
+    ) -> None:
         self._directory = directory
         self._options = options
         self._max_bytes = max_bytes

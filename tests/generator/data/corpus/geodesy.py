@@ -25,6 +25,10 @@ def initial_bearing(lat1, lon1, lat2, lon2):
 def survey_legs(waypoints):
     legs = []
     for (lat1, lon1), (lat2, lon2) in itertools.pairwise(waypoints):
-        legs.append((round(haversine_distance(lat1, lon1, lat2, lon2), 1),
-                     round(initial_bearing(lat1, lon1, lat2, lon2), 2)))
+        legs.append(
+            (
+                round(haversine_distance(lat1, lon1, lat2, lon2), 1),
+                round(initial_bearing(lat1, lon1, lat2, lon2), 2),
+            )
+        )
     return legs
