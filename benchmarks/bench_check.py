@@ -161,16 +161,20 @@ def _write_table(rows: list[dict[str, object]], args: argparse.Namespace) -> Non
     lines = [
         "# `codecite check` throughput",
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()} with "
-        f"{os.cpu_count()} cores (`--jobs {args.jobs}`), Python {platform.python_version()}; "
-        f"index `{args.index}` ({document_count(Path(args.index)):,} documents; built from `{args.corpus}` with "
-        f"`--keep all` when missing). Command: `python benchmarks/bench_check.py --files {args.files} "
-        f"--jobs {args.jobs}{' --parts' if args.parts else ''}`. Machine load average at the end: "
-        f"{os.getloadavg()[0]:.1f}.",
+        (
+            f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()} with "
+            f"{os.cpu_count()} cores (`--jobs {args.jobs}`), Python {platform.python_version()}; "
+            f"index `{args.index}` ({document_count(Path(args.index)):,} documents; built from `{args.corpus}` with "
+            f"`--keep all` when missing). Command: `python benchmarks/bench_check.py --files {args.files} "
+            f"--jobs {args.jobs}{' --parts' if args.parts else ''}`. Machine load average at the end: "
+            f"{os.getloadavg()[0]:.1f}."
+        ),
         "`wall` includes process start, index open and tree walk; `scan` is the attribution loop only.",
         "",
-        "| part | files | MB | files with matches | matches | findings | exit | wall s | files/s (wall) "
-        "| files/s (scan) |",
+        (
+            "| part | files | MB | files with matches | matches | findings | exit | wall s | files/s (wall) "
+            "| files/s (scan) |"
+        ),
         "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     for r in rows:

@@ -80,7 +80,7 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _load_scorer(kit: Path):  # noqa: ANN202 - the eval kit's score_batch module
+def _load_scorer(kit: Path):
     spec = importlib.util.spec_from_file_location("score_batch", kit / "score_batch.py")
     if spec is None or spec.loader is None:
         sys.exit(f"cannot load {kit}/score_batch.py; pass --eval-kit")
@@ -113,6 +113,7 @@ def _build(corpus: Path, index_dir: Path, workers: int) -> dict:
         capture_output=True,
         text=True,
         cwd=ROOT,
+        check=False,
     )
     seconds = time.perf_counter() - started
     if done.returncode:
@@ -137,6 +138,7 @@ def _serve(index_dir: Path, queries: Path, out: Path) -> dict:
         capture_output=True,
         text=True,
         cwd=ROOT,
+        check=False,
     )
     if done.returncode:
         sys.exit(f"querying failed:\n{done.stderr}")
@@ -153,13 +155,13 @@ def _latency(values: list[float]) -> dict:
     }
 
 
-def _scored(scorer, data: Path, out: Path) -> dict:  # noqa: ANN001
-    per_cat, ious, missing, total = scorer.score(data, out)
+def _scored(scorer, data: Path, out: Path) -> dict:
+    per_cat, ious, missing, _total = scorer.score(data, out)
     variants: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
     for cat, (hits, n) in per_cat.items():
         variants[cat.split("/")[0]][0] += hits
         variants[cat.split("/")[0]][1] += n
-    pct = lambda h, n: round(100.0 * h / n, 1) if n else None  # noqa: E731
+    pct = lambda h, n: round(100.0 * h / n, 1) if n else None
     result = {
         f"recall_{v}": pct(*variants[v]) for v in ("verbatim", "reformat", "rename", "nocomment", "embedded")
     }
@@ -181,7 +183,7 @@ def _shingles(text: str) -> set[bytes]:
     return {" ".join(tokens[i : i + 5]).encode() for i in range(max(len(tokens) - 4, 0))}
 
 
-def _baseline(data: Path, out: Path, scorer) -> dict:  # noqa: ANN001
+def _baseline(data: Path, out: Path, scorer) -> dict:
     """BigCode near-dedup settings used as a search: LSH candidates are the reported matches."""
     from datasketch import MinHash, MinHashLSH
 

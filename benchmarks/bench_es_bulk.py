@@ -22,11 +22,10 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
-from indexer.backends import open_index
-from indexer.placement import BuildSettings
-from indexer.backends import open_writer
+from indexer.backends import open_index, open_writer
 from indexer.backends.elastic import ElasticSettings, ElasticWriter
 from indexer.backends.elastic.connection import PlainJsonNode
+from indexer.placement import BuildSettings
 from indexer.records import Document, LicenseCategory
 from indexer.sources import open_source
 

@@ -38,8 +38,8 @@ from generator.decoding import StaticCachePool, generation_config
 from generator.model import CodeModel
 from generator.options import DecodeMode, LoadOptions, SamplingOptions
 from generator.train import TinyModelSettings, train_tiny
-from indexer.placement import BuildSettings
 from indexer.backends import open_writer
+from indexer.placement import BuildSettings
 from indexer.records import LicenseCategory
 from indexer.sources import open_source
 from search_api.engine.searcher import Searcher

@@ -38,7 +38,7 @@ if workers > 1 or "PROMETHEUS_MULTIPROC_DIR" in os.environ:
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="codecite-metrics-"))
 
 
-def child_exit(server, worker):  # noqa: ANN001, ANN201 - gunicorn hook
+def child_exit(server, worker):
     """Drop a dead worker's live gauges from the merged metrics."""
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         from prometheus_client import multiprocess

@@ -10,8 +10,7 @@ import logging
 import tempfile
 from pathlib import Path
 
-from indexer.backends import open_index
-from indexer.backends import open_writer
+from indexer.backends import open_index, open_writer
 from indexer.licenses.expressions import license_category
 from indexer.records import Document, git_blob_id
 from search_api.engine.searcher import Searcher

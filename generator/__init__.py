@@ -38,7 +38,7 @@ __all__ = [
 
 _LAZY = {
     "CodeModel": "generator.model",
-    "Completion": "generator.model",
+    "Completion": "generator.streaming",
     "AttributedGenerator": "generator.attributed",
     "AttributedCompletion": "generator.attributed",
     "GenerateRequest": "generator.attributed",

@@ -14,12 +14,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from generator.model import CodeModel, Completion, CompletionStream
+from generator.model import CodeModel
 from generator.options import OutputMode, SamplingOptions
+from generator.streaming import Completion, CompletionStream
 from search_api.engine.language_guess import resolve_language
+from search_api.engine.results import Report
 from search_api.gate.policy import Decision, Outcome, Policy, decide
 from search_api.gate.policy_file import default_policy
-from search_api.engine.results import Report
 
 # Attributes code: (text, language or None) -> Report. `Searcher.attribute` and the web
 # app's `ServedIndex.attribute` both fit.

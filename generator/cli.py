@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -304,7 +304,9 @@ class _generator_errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: object) -> bool:
+    def __exit__(
+        self, kind: type[BaseException] | None, err: BaseException | None, tb: object
+    ) -> Literal[False]:
         if err is None or isinstance(err, click.exceptions.Exit | click.ClickException | SystemExit):
             return False
         if isinstance(err, GeneratorExtraMissing):
@@ -332,8 +334,8 @@ def _attributed_generator(
     from generator.attributed import AttributedGenerator
     from generator.model import CodeModel
     from indexer.backends import open_index
-    from search_api.gate.policy_file import default_policy, load_policy
     from search_api.engine.searcher import Searcher
+    from search_api.gate.policy_file import default_policy, load_policy
 
     index = open_index(index_uri)
     policy = load_policy(policy_path) if policy_path else default_policy()

@@ -15,9 +15,8 @@ from generator.extra import require_generator_extra
 
 require_generator_extra()
 
-import torch
 from cachetools import LRUCache
-from transformers import CompileConfig, GenerationConfig, StaticCache
+from transformers import CompileConfig, GenerationConfig, PreTrainedConfig, PreTrainedModel, StaticCache
 
 from generator.options import DecodeMode, SamplingOptions
 
@@ -27,7 +26,7 @@ _CACHE_BUCKET = 256  # tokens: static KV caches come in multiples of this length
 
 
 def generation_config(
-    model: torch.nn.Module,
+    model: PreTrainedModel,
     sampling: SamplingOptions,
     decode: DecodeMode,
     end_token_ids: list[int],
@@ -58,7 +57,7 @@ def generation_config(
         compile_config = CompileConfig(
             fullgraph=False, dynamic=False, mode="reduce-overhead" if on_gpu else "default"
         )
-        compile_config._compile_all_devices = True  # transformers compiles on CUDA only unless told
+        compile_config._compile_all_devices = True  # type: ignore[assignment] # CUDA only unless told
         config.compile_config = compile_config
         config.disable_compile = False
     else:
@@ -80,7 +79,7 @@ class StaticCachePool:
     window, the window changes nothing, so the cache is built as a plain static cache instead.
     """
 
-    def __init__(self, model: torch.nn.Module, decode: DecodeMode, keep: int = 4) -> None:
+    def __init__(self, model: PreTrainedModel, decode: DecodeMode, keep: int = 4) -> None:
         self.model, self.decode, self.keep = model, decode, keep
         self._caches: LRUCache[tuple[int, int], StaticCache] = LRUCache(keep)
         # The argument is `cache` in recent transformers (models take `cache`), `past_key_values` before.
@@ -100,7 +99,7 @@ class StaticCachePool:
             cache.reset()
         return {self._argument: cache}
 
-    def _cache_config(self, length: int) -> object:
+    def _cache_config(self, length: int) -> PreTrainedConfig:
         config = self.model.config
         window = getattr(config, "sliding_window", None)
         if window is not None and length <= window:

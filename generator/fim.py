@@ -17,6 +17,23 @@ into ordinary tokens, never read as a control token (`prompt_token_ids` does thi
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Protocol
+
+
+class _TokenConverter(Protocol):
+    def convert_tokens_to_ids(self, tokens: str) -> int | list[int]: ...
+
+
+def token_id_of(tokenizer: _TokenConverter) -> Callable[[str], int]:
+    """`tokenizer`'s id of one special token (its convert_tokens_to_ids also takes lists)."""
+
+    def token_id(token: str) -> int:
+        found = tokenizer.convert_tokens_to_ids(token)
+        assert isinstance(found, int), f"{token!r} is one token"
+        return found
+
+    return token_id
+
 
 ENDOFTEXT = "<|endoftext|>"
 FIM_PREFIX = "<fim_prefix>"

@@ -13,7 +13,7 @@ from generator.extra import optional_package, require_generator_extra
 require_generator_extra()
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from generator.options import LoadOptions
 
@@ -24,7 +24,7 @@ class ModelLoadError(RuntimeError):
     """A checkpoint cannot be loaded; the message says what to do instead."""
 
 
-def load_pretrained(name: str, options: LoadOptions) -> tuple[torch.nn.Module, object]:
+def load_pretrained(name: str, options: LoadOptions) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """(model in eval mode on its device(s), tokenizer) for a hub id or a save_pretrained directory."""
     if options.threads is not None:
         torch.set_num_threads(options.threads)
@@ -41,7 +41,7 @@ def load_pretrained(name: str, options: LoadOptions) -> tuple[torch.nn.Module, o
     except (OSError, ValueError) as err:
         raise ModelLoadError(_load_hint(name, err)) from err
     if not placed:
-        model.to(device)
+        model.to(device)  # type: ignore[arg-type] # transformers wraps `to`; it takes a device
     model.eval()
     return model, tokenizer
 

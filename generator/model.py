@@ -15,8 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from generator.extra import require_generator_extra
@@ -26,16 +25,19 @@ require_generator_extra()
 import torch
 from transformers import (
     GenerationConfig,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
     StoppingCriteria,
     StoppingCriteriaList,
 )
 from transformers.generation.streamers import BaseStreamer
 
 from generator.decoding import StaticCachePool, generation_config
-from generator.fim import END_TOKENS, fim_ids, missing_fim_tokens, prompt_token_ids
+from generator.fim import END_TOKENS, fim_ids, missing_fim_tokens, prompt_token_ids, token_id_of
 from generator.loading import ModelLoadError, load_pretrained
 from generator.options import LoadOptions, SamplingOptions
-from generator.stops import IncrementalText, split_trailing_whitespace, visible_text
+from generator.stops import split_trailing_whitespace, visible_text
+from generator.streaming import Completion, CompletionStream, Prompt
 
 log = logging.getLogger(__name__)
 
@@ -48,59 +50,17 @@ class PromptError(ValueError):
     """A prompt the model cannot take (say, FIM for a model without FIM tokens)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Completion:
-    """What the model wrote after a prompt (or between a FIM prefix and suffix).
-
-    `finish_reason`: ``stop`` (a stop sequence; it is not part of `text`), ``eos`` (the model
-    ended the file), ``length`` (`max_new_tokens` reached) or ``cancelled``. Token counts are
-    model tokens; `prompt_tokens` counts what the model saw, after any truncation of a prompt
-    longer than the context (`truncated_prompt_tokens` were dropped). Times are seconds; the time
-    to the first token includes the prefill (None for batches).
-    """
-
-    text: str
-    prompt_tokens: int
-    new_tokens: int
-    finish_reason: str
-    seconds: float
-    first_token_seconds: float | None = None
-    truncated_prompt_tokens: int = 0
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "text": self.text,
-            "finish_reason": self.finish_reason,
-            "usage": {
-                "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.new_tokens,
-                "truncated_prompt_tokens": self.truncated_prompt_tokens,
-            },
-            "timing": {
-                "seconds": round(self.seconds, 4),
-                "first_token_seconds": None
-                if self.first_token_seconds is None
-                else round(self.first_token_seconds, 4),
-            },
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class _Prompt:
-    ids: list[int]
-    healed: str  # trailing whitespace taken off the prompt (see generator.stops)
-    truncated: int
-
-
 class CodeModel:
     """A loaded model and its tokenizer. Build with `CodeModel.load`."""
 
-    def __init__(self, model: torch.nn.Module, tokenizer: object, name: str, options: LoadOptions) -> None:
+    def __init__(
+        self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, name: str, options: LoadOptions
+    ) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.name = name
         self.options = options
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         tokenizer.padding_side = (
             "left"  # batches are padded on the left so every row continues its own prompt
         )
@@ -174,9 +134,9 @@ class CodeModel:
                 f"{self.name} has no fill-in-the-middle tokens (<fim_prefix>, <fim_suffix>, "
                 "<fim_middle>): leave the suffix out, or use a StarCoder2 model"
             )
-        return prompt_token_ids(self.encode_text, self.tokenizer.convert_tokens_to_ids, prompt, suffix)
+        return prompt_token_ids(self.encode_text, token_id_of(self.tokenizer), prompt, suffix)
 
-    def _prompt(self, prompt: str, suffix: str | None, max_new_tokens: int) -> _Prompt:
+    def _prompt(self, prompt: str, suffix: str | None, max_new_tokens: int) -> Prompt:
         head, healed = split_trailing_whitespace(prompt)
         if suffix is not None or not head:
             # FIM pieces are tokenized on their own, in training as here, so the end of the prefix is
@@ -193,7 +153,7 @@ class CodeModel:
                 f"context of {self.max_context} tokens: ask for fewer new tokens"
             )
         if budget is None or len(ids) <= budget:
-            return _Prompt(ids, healed, 0)
+            return Prompt(ids, healed, 0)
         dropped = len(ids) - budget
         log.warning(
             "prompt of %d tokens is longer than the %d the context leaves: the first %d are dropped",
@@ -202,8 +162,8 @@ class CodeModel:
             dropped,
         )
         if suffix is None:
-            return _Prompt(ids[dropped:], healed, dropped)
-        return _Prompt(self._truncated_fim(head, suffix, budget), healed, dropped)
+            return Prompt(ids[dropped:], healed, dropped)
+        return Prompt(self._truncated_fim(head, suffix, budget), healed, dropped)
 
     def _truncated_fim(self, prefix: str, suffix: str, budget: int) -> list[int]:
         """FIM ids within `budget`: the prefix loses its start first, then the suffix its end."""
@@ -211,7 +171,7 @@ class CodeModel:
         spare = budget - 3
         keep_suf = min(len(suf), max(spare // 2, spare - len(pre)))
         keep_pre = max(spare - keep_suf, 0)
-        return fim_ids(self.tokenizer.convert_tokens_to_ids, pre[len(pre) - keep_pre :], suf[:keep_suf])
+        return fim_ids(token_id_of(self.tokenizer), pre[len(pre) - keep_pre :], suf[:keep_suf])
 
     # ---- generation ----------------------------------------------------------------------------
 
@@ -239,10 +199,10 @@ class CodeModel:
             )
         built = [self._prompt(p, s, sampling.max_new_tokens) for p, s in zip(prompts, suffixes)]
         started = time.perf_counter()
-        with self._lock:
-            rows = self._generate([b.ids for b in built], [b.healed for b in built], sampling)
+        with self.lock:
+            rows = self.generate_ids([b.ids for b in built], [b.healed for b in built], sampling)
         seconds = time.perf_counter() - started
-        return [self._finish(row, b, sampling, seconds, None, False) for row, b in zip(rows, built)]
+        return [self.finish(row, b, sampling, seconds, None, False) for row, b in zip(rows, built)]
 
     def stream(
         self,
@@ -256,7 +216,7 @@ class CodeModel:
             self, self._prompt(prompt, suffix, sampling.max_new_tokens), sampling, background
         )
 
-    def _generate(
+    def generate_ids(
         self,
         ids: list[list[int]],
         healed: list[str],
@@ -275,7 +235,7 @@ class CodeModel:
         if sampling.seed is not None:
             torch.manual_seed(sampling.seed)
         with torch.inference_mode():
-            out = self.model.generate(
+            out = self.model.generate(  # type: ignore[operator] # transformers types generate as a Tensor attribute
                 input_ids=input_ids,
                 attention_mask=mask,
                 stopping_criteria=criteria,
@@ -293,14 +253,16 @@ class CodeModel:
     def decode_new(self, ids: Sequence[int]) -> str:
         """Text of generated ids up to the first end token (special tokens dropped, spacing as written)."""
         cut = next((i for i, t in enumerate(ids) if t in self._end_ids), len(ids))
-        return self.tokenizer.decode(
-            list(ids[:cut]), skip_special_tokens=True, clean_up_tokenization_spaces=False
+        return str(
+            self.tokenizer.decode(
+                list(ids[:cut]), skip_special_tokens=True, clean_up_tokenization_spaces=False
+            )
         )
 
-    def _finish(
+    def finish(
         self,
         row: Sequence[int],
-        prompt: _Prompt,
+        prompt: Prompt,
         sampling: SamplingOptions,
         seconds: float,
         first_token: float | None,
@@ -317,114 +279,6 @@ class CodeModel:
         else:
             reason, new = "length", len(row)
         return Completion(text, len(prompt.ids), new, reason, seconds, first_token, prompt.truncated)
-
-
-class CompletionStream:
-    """Iterate to receive the completion's text piece by piece; `completion` is set at the end.
-
-    With `background` (the default) the model runs in a thread, started by the first iteration,
-    and pieces arrive as tokens are decoded; `cancel()` stops it after the current token. Text that may still turn out to be part
-    of a stop sequence is held back until it is known not to be.
-    """
-
-    def __init__(
-        self, owner: CodeModel, prompt: _Prompt, sampling: SamplingOptions, background: bool
-    ) -> None:
-        self._owner, self._prompt, self._sampling = owner, prompt, sampling
-        self._text = IncrementalText(prompt.healed, sampling.stop)
-        self._cancel = threading.Event()
-        self._pieces: list[str] = []
-        self._ready = threading.Condition()
-        self._done = False
-        self._error: BaseException | None = None
-        self.completion: Completion | None = None
-        # Without a consumer reading along (background off), the text is decoded once, at the end.
-        self._sink = _TokenSink(self._on_tokens if background else None)
-        self._thread = (
-            threading.Thread(target=self._run, name="codecite-generate", daemon=True) if background else None
-        )
-
-    def cancel(self) -> None:
-        """Stop generating after the current token (the text so far stays)."""
-        self._cancel.set()
-
-    def __iter__(self) -> Iterator[str]:
-        if self._thread is None:
-            self._run()
-        elif self._thread.ident is None:  # not started yet
-            self._thread.start()
-        finished = False
-        try:
-            while True:
-                with self._ready:
-                    while not self._pieces and not self._done:
-                        self._ready.wait()
-                    pieces, self._pieces = self._pieces, []
-                    done = self._done
-                yield from (p for p in pieces if p)
-                if done:
-                    break
-            finished = True
-        finally:
-            if not finished:  # the consumer stopped listening (say, a closed connection): stop generating
-                self.cancel()
-        if self._thread is not None:
-            self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-    def _run(self) -> None:
-        owner, started = self._owner, time.perf_counter()
-        try:
-            with owner._lock:
-                rows = owner._generate(
-                    [self._prompt.ids], [self._prompt.healed], self._sampling, self._sink, self._cancel
-                )
-            seconds = time.perf_counter() - started
-            first = None if self._sink.first_token_at is None else self._sink.first_token_at - started
-            self.completion = owner._finish(
-                rows[0], self._prompt, self._sampling, seconds, first, self._cancel.is_set()
-            )
-            self._push(self._text.update(owner.decode_new(rows[0]), final=True))
-        except BaseException as err:  # noqa: BLE001 - handed to the consumer, raised there
-            self._error = err
-        finally:
-            with self._ready:
-                self._done = True
-                self._ready.notify_all()
-
-    def _on_tokens(self, ids: list[int]) -> None:
-        self._push(self._text.update(self._owner.decode_new(ids)))
-
-    def _push(self, piece: str) -> None:
-        if not piece:
-            return
-        with self._ready:
-            self._pieces.append(piece)
-            self._ready.notify_all()
-
-
-class _TokenSink(BaseStreamer):
-    """Receives tokens from `generate` (the prompt first, then one step at a time)."""
-
-    def __init__(self, on_tokens: Callable[[list[int]], None] | None) -> None:
-        self._on_tokens = on_tokens
-        self._seen_prompt = False
-        self.ids: list[int] = []
-        self.first_token_at: float | None = None
-
-    def put(self, value: torch.Tensor) -> None:
-        if not self._seen_prompt:
-            self._seen_prompt = True
-            return
-        if self.first_token_at is None:
-            self.first_token_at = time.perf_counter()
-        if self._on_tokens is not None:
-            self.ids.extend(int(t) for t in value.reshape(-1).tolist())
-            self._on_tokens(self.ids)
-
-    def end(self) -> None:
-        pass
 
 
 class _StopCriterion(StoppingCriteria):
@@ -462,9 +316,9 @@ def _parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def _as_set(value: object) -> set[int]:
+def _as_set(value: int | Iterable[int] | None) -> set[int]:
     if value is None:
         return set()
     if isinstance(value, int):
         return {value}
-    return {int(v) for v in value}  # type: ignore[union-attr]
+    return {int(v) for v in value}

@@ -35,7 +35,7 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import GenerationConfig, PreTrainedTokenizerFast, Starcoder2Config, Starcoder2ForCausalLM
 
-from generator.fim import ENDOFTEXT, FILE_SEP, STARCODER2_SPECIAL_TOKENS, fim_ids
+from generator.fim import ENDOFTEXT, FILE_SEP, STARCODER2_SPECIAL_TOKENS, fim_ids, token_id_of
 from indexer.records import Document, Skip
 from indexer.sources import open_source
 
@@ -168,9 +168,11 @@ def collect_documents(
     """The documents to train on (every license: the model should be able to reproduce any of
     them), within the size limits; and how many items were skipped."""
     specs = _source_specs(corpus)
-    items: Iterable[Document | Skip] = (
-        (item for spec in specs for item in open_source(spec)) if specs is not None else corpus  # type: ignore[misc]
-    )
+    items: Iterable[Document | Skip | str]
+    if specs is not None:
+        items = (item for spec in specs for item in open_source(spec))
+    else:
+        items = corpus
     documents: list[Document] = []
     skipped = total = 0
     for item in items:
@@ -223,7 +225,7 @@ def train_tokenizer(texts: Sequence[str], vocab_size: int) -> PreTrainedTokenize
 
 def tiny_model(tokenizer: PreTrainedTokenizerFast, settings: TinyModelSettings) -> Starcoder2ForCausalLM:
     """A randomly initialised `Starcoder2ForCausalLM` of the given sizes (seeded)."""
-    eos = tokenizer.convert_tokens_to_ids(ENDOFTEXT)
+    eos = token_id_of(tokenizer)(ENDOFTEXT)
     config = Starcoder2Config(
         vocab_size=len(tokenizer),
         hidden_size=settings.hidden_size,
@@ -310,7 +312,7 @@ class _Examples:
         self._tokenizer = tokenizer
         self._settings = settings
         self._random = random.Random(settings.seed)
-        self._eos = tokenizer.convert_tokens_to_ids(ENDOFTEXT)
+        self._eos = token_id_of(tokenizer)(ENDOFTEXT)
         self._ids = [self._encode(t) + [self._eos] for t in self._texts]
         self.corpus_tokens = sum(len(ids) for ids in self._ids)
 
@@ -338,9 +340,7 @@ class _Examples:
 
     def _fim(self, text: str) -> list[int]:
         a, b = sorted(self._random.randrange(len(text) + 1) for _ in range(2))
-        prompt = fim_ids(
-            self._tokenizer.convert_tokens_to_ids, self._encode(text[:a]), self._encode(text[b:])
-        )
+        prompt = fim_ids(token_id_of(self._tokenizer), self._encode(text[:a]), self._encode(text[b:]))
         return [*prompt, *self._encode(text[a:b]), self._eos]
 
     def _encode(self, text: str) -> list[int]:
@@ -357,7 +357,7 @@ def _save(
     result: TrainResult,
 ) -> None:
     """Write model, tokenizer and manifest to a temporary directory beside `out`, then move it in place."""
-    eos = tokenizer.convert_tokens_to_ids(ENDOFTEXT)
+    eos = token_id_of(tokenizer)(ENDOFTEXT)
     model.generation_config = GenerationConfig(
         bos_token_id=eos, eos_token_id=[eos, tokenizer.convert_tokens_to_ids(FILE_SEP)], pad_token_id=eos
     )

@@ -63,7 +63,8 @@ class ExistingIndex(Protocol):
     """What clustering needs of an index being added to (the embedded and Elasticsearch backends
     both provide it)."""
 
-    content_hashes: dict[str, int]  # content hash -> first global id with that content
+    @property
+    def content_hashes(self) -> dict[str, int]: ...  # content hash -> first global id with that content
 
     @property
     def next_doc_base(self) -> int: ...

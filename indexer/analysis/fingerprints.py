@@ -13,11 +13,10 @@ import numpy as np
 from numba import njit
 
 from indexer.analysis.channels import code_channel, normalized_channel, text_channel
-from indexer.analysis.winnowing import kgram_hashes, winnow
 from indexer.analysis.lexer import encode, lex, line_starts, lines_of
 from indexer.analysis.minhash import signature
+from indexer.analysis.winnowing import kgram_hashes, winnow
 from indexer.options import IndexOptions
-
 
 REPEAT_LINES = 20  # a hash repeated within this many lines of its last posting gets no new one
 

@@ -82,8 +82,7 @@ def _signature32(values, a, b):
         hv = hv ^ (hv >> np.uint64(16))
         for p in range(a64.shape[0]):
             v = (hv * a64[p] + b64[p]) & mask
-            if v < out[p]:
-                out[p] = v
+            out[p] = min(out[p], v)
     return out.astype(np.uint32)
 
 
@@ -99,6 +98,5 @@ def _signature64(values, a, b):
         hv = hv ^ (hv >> np.uint64(33))
         for p in range(a.shape[0]):
             v = hv * a[p] + b[p]
-            if v < out[p]:
-                out[p] = v
+            out[p] = min(out[p], v)
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -119,14 +120,14 @@ class IndexReader(abc.ABC):
         (candidates only: unverified)."""
 
     @abc.abstractmethod
-    def stats(self) -> dict[str, object]:
+    def stats(self) -> dict[str, Any]:
         """Counts for `codecite index stats` and `/v1/stats`."""
 
     def reopen_if_changed(self) -> bool:
         """Switch to a newer generation if one was committed meanwhile; True when it did."""
         return False
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Release files and connections."""
 
 

@@ -9,6 +9,7 @@ read. A manifest of another format or other options is an error that names the f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from indexer.backends.errors import IndexOptionsError, IndexVersionError
 from indexer.options import IndexOptions
@@ -27,7 +28,7 @@ class SegmentInfo:
     documents: int
     lines: int
     postings: dict[str, int]
-    files: dict[str, dict[str, object]] = field(default_factory=dict)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -63,7 +64,7 @@ class Manifest:
     removed_repos: list[str] = field(default_factory=list)
     removed_documents: list[int] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
-    ingest: dict[str, object] = field(default_factory=dict)
+    ingest: dict[str, Any] = field(default_factory=dict)
 
     @property
     def next_doc_base(self) -> int:
@@ -124,14 +125,13 @@ class Manifest:
             raise IndexVersionError(f"{where} has a damaged manifest ({err!r}): {rebuild}") from err
 
 
-def merge_ingest_stats(previous: dict, stats: IngestStats) -> dict:
+def merge_ingest_stats(previous: dict[str, Any], stats: IngestStats) -> dict[str, Any]:
     """The manifest's ingest counts after adding `stats` to `previous`."""
-    out = {k: v for k, v in previous.items()}
-    now = stats.to_dict()
-    out["documents"] = int(out.get("documents", 0)) + now["documents"]
-    out["bytes"] = int(out.get("bytes", 0)) + now["bytes"]
+    out = dict(previous)
+    out["documents"] = int(out.get("documents", 0)) + stats.documents
+    out["bytes"] = int(out.get("bytes", 0)) + stats.bytes
     skipped = dict(out.get("skipped", {}))
-    for reason, n in now["skipped"].items():
-        skipped[reason] = skipped.get(reason, 0) + n
+    for reason, n in sorted(stats.skipped.items(), key=lambda kv: -kv[1]):
+        skipped[reason.value] = skipped.get(reason.value, 0) + n
     out["skipped"] = skipped
     return out

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from indexer.licenses.text import recognize_license
 from indexer.licenses.expressions import normalize_expression
+from indexer.licenses.text import recognize_license
 
 PUBLIC_DOMAIN = "LicenseRef-scancode-public-domain"
 PROPRIETARY = "LicenseRef-scancode-proprietary-license"

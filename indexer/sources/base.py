@@ -55,7 +55,7 @@ class IngestOptions:
 
 def _canonical_languages(names: frozenset[str] | set[str] | list[str] | str) -> frozenset[str]:
     if isinstance(names, str):
-        raise ValueError(
+        raise ValueError(  # noqa: TRY004 - option errors are ValueErrors, which callers report as such
             f"IngestOptions.languages must be a set of language names, not the string {names!r}; "
             f"write frozenset({{{names!r}}})"
         )

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.licenses.text import is_license_file_name, recognize_license
 from indexer.licenses.expressions import combine_expressions, license_category, spdx_header_expressions
+from indexer.licenses.text import is_license_file_name, recognize_license
 from indexer.records import Document, Skip, SkipReason, git_blob_id
 from indexer.sources.base import IngestOptions
 from indexer.sources.filters import check_name, check_size, check_text, decode

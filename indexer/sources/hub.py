@@ -45,7 +45,7 @@ def _load(name: str, config: str | None, split: str) -> Any:
         config = None
     try:
         return datasets.load_dataset(name, config, **kwargs)
-    except Exception as err:  # noqa: BLE001 - the hub raises many kinds; all mean "cannot open it"
+    except Exception as err:
         raise SourceError(
             f"cannot open Hugging Face dataset {name!r} (config {config!r}, split {split!r}): {err}. "
             f"Check the name, config and split on huggingface.co/datasets; for gated datasets "
@@ -84,7 +84,7 @@ class HubDataset(Source):
                 yield mapper.document(row, f"{self.name}#{number}")
         except SourceError:
             raise
-        except Exception as err:  # noqa: BLE001 - network and decoding errors from the stream
+        except Exception as err:
             raise SourceError(
                 f"reading {self.spec} stopped after {number} rows: {err}; run again, or download the files "
                 f"and pass their path"

@@ -19,13 +19,13 @@ from collections.abc import Iterable, Iterator
 from importlib.metadata import PackageMetadata
 from pathlib import Path
 
-from indexer.licenses.text import is_license_file_name
 from indexer.licenses.expressions import combine_expressions
+from indexer.licenses.names import license_from_classifier, license_from_name
+from indexer.licenses.text import is_license_file_name
 from indexer.records import Document, Skip, SkipReason
 from indexer.sources.base import IngestOptions, Source, SourceError
 from indexer.sources.files import RepoContext, license_of_files, read_document
 from indexer.sources.filters import is_dependency_dir
-from indexer.licenses.names import license_from_classifier, license_from_name
 from indexer.sources.repo_urls import RepoRef, repo_from_url
 
 log = logging.getLogger(__name__)

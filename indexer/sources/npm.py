@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from indexer.licenses.expressions import join_expressions, normalize_expression
+from indexer.licenses.names import PROPRIETARY, license_from_name
 from indexer.records import Document, Skip, SkipReason
 from indexer.sources.base import IngestOptions, Source, SourceError
 from indexer.sources.files import RepoContext, license_of_directory, license_of_files
-from indexer.licenses.names import PROPRIETARY, license_from_name
 from indexer.sources.local import walk_tree
 from indexer.sources.repo_urls import RepoRef, repo_from_url
 

@@ -11,9 +11,8 @@ import os
 import random
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import click
@@ -139,7 +138,7 @@ def demo_command(
     start({"INDEX": str(index_dir)}, host, port, server, workers, threads, announce)
 
 
-def _first_bytes(items: Iterator[Document | Skip], limit: int) -> Iterator[Document | Skip]:
+def _first_bytes(items: Iterable[Document | Skip], limit: int) -> Iterator[Document | Skip]:
     total = 0
     for item in items:
         if isinstance(item, Document):

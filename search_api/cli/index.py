@@ -6,7 +6,7 @@ import itertools
 import json
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -30,7 +30,7 @@ def index_group() -> None:
     """Build, extend and prune an index."""
 
 
-def _source_options(func):  # noqa: ANN001, ANN202 - click decorator stack
+def _source_options(func):
     decorators = [
         click.argument("sources", nargs=-1, required=True),
         click.option(
@@ -219,7 +219,7 @@ def _first_documents(items: Iterator[Document | Skip], limit: int) -> Iterator[D
 
 
 def _print_result(result: BuildResult, index_dir: str, as_json: bool) -> None:
-    stats = result.stats.to_dict()
+    stats: dict[str, Any] = result.stats.to_dict()
     summary = {
         "index": index_dir,
         "generation": result.manifest.generation,

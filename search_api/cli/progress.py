@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Self
 
 from tqdm import tqdm
 
@@ -31,7 +32,7 @@ class ByteProgress:
             self._bar.set_postfix_str(f"{files:,} files", refresh=False)
         self._files = files
 
-    def __enter__(self) -> ByteProgress:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

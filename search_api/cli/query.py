@@ -119,7 +119,7 @@ def _answer(searcher: Searcher, line: str, number: int) -> dict:
     return {"id": request.get("id"), **report.to_dict()}
 
 
-class _output:  # noqa: N801 - used as a context manager
+class _output:
     def __init__(self, path: str | None) -> None:
         self._path = path
         self._file: TextIO | None = None
@@ -127,7 +127,7 @@ class _output:  # noqa: N801 - used as a context manager
     def __enter__(self) -> TextIO:
         if self._path is None:
             return sys.stdout
-        self._file = open(self._path, "w", encoding="utf-8")  # noqa: SIM115
+        self._file = open(self._path, "w", encoding="utf-8")
         return self._file
 
     def __exit__(self, *exc: object) -> None:

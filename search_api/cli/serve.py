@@ -48,7 +48,7 @@ SERVER_OPTIONS = [
 ]
 
 
-def server_options(func):  # noqa: ANN001, ANN201 - click decorator stack
+def server_options(func):
     for decorator in reversed(SERVER_OPTIONS):
         func = decorator(func)
     return func

@@ -8,6 +8,7 @@ Nothing approximate survives it: a match is made only of runs whose values are e
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,7 +83,7 @@ def _split(qs: np.ndarray, ss: np.ndarray, ln: np.ndarray, max_gap: int) -> list
     gaps_s = ss[1:] - (ss[:-1] + ln[:-1])
     cuts = np.flatnonzero((gaps_q > max_gap) | (gaps_s > max_gap)) + 1
     bounds = [0, *cuts.tolist(), qs.shape[0]]
-    return [Chain(qs[a:b], ss[a:b], ln[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    return [Chain(qs[a:b], ss[a:b], ln[a:b]) for a, b in itertools.pairwise(bounds)]
 
 
 @njit(cache=True, nogil=True)

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from indexer.backends.base import IndexReader, PostingHits
 from indexer.analysis.channels import PostingChannel
 from indexer.analysis.lexer import lines_of
 from indexer.analysis.minhash import signature
-from search_api.engine.views import TextViews
+from indexer.backends.base import IndexReader, PostingHits
 from search_api.engine.options import QueryOptions
 from search_api.engine.verify import Rarity
+from search_api.engine.views import TextViews
 
 _NORMALIZED_WEIGHT = 0.5  # a normalized hit is weaker evidence than an exact one
 MAX_CONSIDERED = 200  # regions looked at when choosing candidates (the rest are weaker still)
@@ -96,7 +96,7 @@ def _repos_per_hash(index: IndexReader, hits: PostingHits) -> np.ndarray:
     return np.where(counts > 0, counts, hits.frequency).astype(np.int64)
 
 
-def _hashes_and_positions(views: list) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - ChannelViews
+def _hashes_and_positions(views: list) -> tuple[np.ndarray, np.ndarray]:
     """The distinct k-gram hashes of some views (sorted) and the query byte offset of each."""
     hashes = [v.kgrams for v in views if v.kgrams.shape[0]]
     if not hashes:

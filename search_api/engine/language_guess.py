@@ -94,8 +94,10 @@ def resolve_language(
         if known:
             return known, ()
         warnings = (
-            f"unknown language {language!r}: the language was guessed from the code instead "
-            "(`codecite index stats` and GET /v1/stats list the known languages)",
+            (
+                f"unknown language {language!r}: the language was guessed from the code instead "
+                "(`codecite index stats` and GET /v1/stats list the known languages)"
+            ),
         )
     from_name = language_for_path(filename) if filename else None
     return from_name or guess_language(code), warnings

@@ -16,17 +16,16 @@ from dataclasses import dataclass
 import numpy as np
 from cachetools import LRUCache
 
-from indexer.backends.base import IndexReader
 from indexer.analysis.channels import text_channel
 from indexer.analysis.text_input import NotSourceText, decode_source
+from indexer.backends.base import IndexReader
 from indexer.records import SkipReason, content_hash
 from search_api.engine.candidates import Candidate, Candidates, find_candidates
-from search_api.engine.views import Lexed, TextViews, analyze, lex_bytes, lex_text
 from search_api.engine.language_guess import resolve_language
 from search_api.engine.options import QueryOptions
 from search_api.engine.results import Copy, Match, Method, Relation, Report, SourceRef, Span
 from search_api.engine.verify import Found, verify
-
+from search_api.engine.views import Lexed, TextViews, analyze, lex_bytes, lex_text
 
 MAX_COPIES = 100  # copies listed per match (all of them count in repos_with_span)
 QUERY_WINDOW_SHARE = 0.6  # align only the query lines around a candidate's hits when they are fewer
@@ -230,7 +229,7 @@ class Searcher:
             similarity=f.similarity,
             method=f.method,
             matched_tokens=_tokens_in(query, f.q_bytes),
-            matched_chars=int(round(f.weight)),
+            matched_chars=round(f.weight),
             repos_with_span=repos,
             copies=copies,
             boilerplate=f.common,
@@ -308,7 +307,7 @@ def _specificity(match: Match) -> float:
 
 def _span(lexed: Lexed, byte_range: tuple[int, int]) -> Span:
     start, end = byte_range
-    line_of = lambda b: int(np.searchsorted(lexed.line_starts, b, side="right"))  # noqa: E731
+    line_of = lambda b: int(np.searchsorted(lexed.line_starts, b, side="right"))
     return Span(line_of(start), line_of(max(end - 1, start)))
 
 

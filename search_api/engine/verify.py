@@ -19,9 +19,9 @@ import numpy as np
 from indexer.analysis.channels import PostingChannel, ViewKind
 from indexer.analysis.lexer import lines_of
 from search_api.engine.align import Chain, align, identifier_consistency
-from search_api.engine.views import ChannelView, TextViews
 from search_api.engine.options import QueryOptions
 from search_api.engine.results import Method
+from search_api.engine.views import ChannelView, TextViews
 
 EXACT_SIMILARITY = 0.9  # at or above: "exact"; below: "near-dup" (an edited copy)
 NEAR_DUP_SIMILARITY = 0.7  # below: too edited to call a copy
@@ -136,7 +136,9 @@ def _exact_pair(
         options.max_gap_chars,
         min_run=q_view.k,
     )
-    q_lines = lines_of(q_view.channel.offsets, query.lexed.line_starts) if chains else None
+    if not chains:
+        return out
+    q_lines = lines_of(q_view.channel.offsets, query.lexed.line_starts)
     for chain in (_trim_dangling(c, q_lines, DANGLING_CHARS) for c in chains):
         similarity = _similarity(chain)
         method = Method.EXACT if similarity >= EXACT_SIMILARITY else Method.NEAR_DUP
@@ -192,7 +194,9 @@ def _normalized(
         options.max_gap_tokens,
         min_run=q_view.k,
     )
-    q_lines = lines_of(q_view.channel.offsets, query.lexed.line_starts) if chains else None
+    if not chains:
+        return out
+    q_lines = lines_of(q_view.channel.offsets, query.lexed.line_starts)
     for chain in (_trim_dangling(c, q_lines, DANGLING_TOKENS) for c in chains):
         if not _renamed_enough(chain, query.whole_words, options):
             continue

@@ -123,8 +123,8 @@ class TextViews:
         self.lexed = lexed
         self.text_view = text_view
         self.normalized_view = normalized_view
-        self.whole_chars = whole.whole_chars if whole else int(text_view.values.shape[0])
-        self.whole_words = whole.whole_words if whole else int(normalized_view.values.shape[0])
+        self.whole_chars: int = whole.whole_chars if whole else int(text_view.values.shape[0])
+        self.whole_words: int = whole.whole_words if whole else int(normalized_view.values.shape[0])
         self._options = options
         self._window = window
         self._windowed = windowed
@@ -226,7 +226,7 @@ def _view(kind: ViewKind, channel: Channel, k: int, data: np.ndarray | None = No
     return ChannelView(kind, channel, kgram_hashes(channel.values, k), k, data)
 
 
-def _distinct(views) -> tuple[ChannelView, ...]:  # noqa: ANN001 - generator of ChannelView
+def _distinct(views) -> tuple[ChannelView, ...]:
     out: list[ChannelView] = []
     for view in views:
         if not any(

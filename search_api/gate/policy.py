@@ -18,6 +18,7 @@ import fnmatch
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pathspec
 
@@ -154,10 +155,10 @@ class Policy:
             "ignore": {"paths": list(self.ignore_paths), "repos": list(self.ignore_repos)},
         }
 
-    def _symbol_action(self, node: object) -> tuple[Action, str]:
+    def _symbol_action(self, node: Any) -> tuple[Action, str]:  # a license_expression symbol
         symbol = getattr(node, "license_symbol", None)
         if symbol is not None:  # L WITH EXCEPTION: the pair first, then the license itself
-            pair = f"{symbol.key} with {getattr(node, 'exception_symbol').key}".lower()
+            pair = f"{symbol.key} with {node.exception_symbol.key}".lower()
             if pair in self.licenses:
                 return self.licenses[pair], f'[licenses] "{node}" = "{self.licenses[pair].value}"'
             node = symbol
@@ -332,7 +333,7 @@ def outcome_of(findings: list[Finding] | tuple[Finding, ...], fail_on: frozenset
 
 
 def _decide_match(i: int, match: Match, policy: Policy) -> tuple[Finding | None, str]:
-    refs = [(match.source, match.source_span)]
+    refs: list[tuple[SourceRef, Span | None]] = [(match.source, match.source_span)]
     refs += [
         (c.source, c.source_span or (match.source_span if c.relation is Relation.IDENTICAL else None))
         for c in match.copies

@@ -283,7 +283,13 @@ class _Checker:
     ) -> Any:
         value = table.get(path[-1])
         ok_type = isinstance(value, int | float) if kind is float else isinstance(value, int)
-        if isinstance(value, bool) or not ok_type or not value >= low or (high is not None and value > high):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not ok_type
+            or not value >= low
+            or (high is not None and value > high)
+        ):
             limits = f"between {low} and {high}" if high is not None else f"at least {low}"
             noun = "a number" if kind is float else "a whole number"
             self.problem(path, f"{_dotted(path)} = {value!r}: must be {noun} {limits}")

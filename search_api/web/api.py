@@ -9,8 +9,8 @@ from flask import Response, current_app, jsonify
 from flask_smorest import Blueprint
 
 from indexer.analysis.languages import known_languages
-from search_api.engine.searcher import QueryError
 from search_api.engine.results import Report
+from search_api.engine.searcher import QueryError
 from search_api.web.inputs import checked_text, json_body, load, read_attribute_request
 from search_api.web.openapi import problems
 from search_api.web.problems import ProblemError
@@ -86,7 +86,7 @@ def api_blueprint() -> Blueprint:
     @blp.alt_response(200, schema=DocumentSchema, success=True, description="The document")
     @problems(blp, 401, 404, 429, 503)
     def document(blob_id: str) -> Response:
-        def fetch(index, _searcher) -> dict[str, Any] | None:  # noqa: ANN001
+        def fetch(index, _searcher) -> dict[str, Any] | None:
             doc_id = index.find_blob(blob_id) if len(blob_id) <= 128 else None
             if doc_id is None:
                 return None

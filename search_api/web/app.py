@@ -17,11 +17,11 @@ from search_api.web import plugins, security
 from search_api.web.api import api_blueprint
 from search_api.web.config import load_config
 from search_api.web.decisions import Decider
-from search_api.web.served_index import ServedIndex, IndexUnavailableError
 from search_api.web.openapi import Api
 from search_api.web.ops import ops_blueprint
 from search_api.web.page import page_blueprint
 from search_api.web.problems import problem_response, register_error_handlers
+from search_api.web.served_index import IndexUnavailableError, ServedIndex
 from search_api.web.services import EXTENSION, Instruments, Services
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ class Api(flask_smorest.Api):
 
     DEFAULT_ERROR_RESPONSE_NAME = "PROBLEM"
 
-    def handle_http_exception(self, error):  # noqa: ANN001, ANN201 - flask-smorest's hook
+    def handle_http_exception(self, error):
         return handle_http_exception(error)
 
     def _register_responses(self) -> None:

@@ -66,7 +66,7 @@ class ProblemError(HTTPException):
         self.extra = extra
         self.extra_headers = headers or {}
 
-    def get_headers(self, environ=None, scope=None) -> list[tuple[str, str]]:  # noqa: ANN001 - werkzeug signature
+    def get_headers(self, environ=None, scope=None) -> list[tuple[str, str]]:
         return list(self.extra_headers.items())
 
 

@@ -24,7 +24,7 @@ NO_NUL = "^[^\\u0000]*$"  # documented only: the API answers NUL with its own 42
 class Count(fields.Integer):
     """An integer as JSON Schema has it: 3 or 3.0, never "3" or true."""
 
-    def _deserialize(self, value, attr, data, **kwargs):  # noqa: ANN001, ANN003, ANN202 - marshmallow hook
+    def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.make_error("invalid")
         if isinstance(value, float) and not value.is_integer():

@@ -48,7 +48,7 @@ def install_auth(app: Flask) -> None:
                 headers={"WWW-Authenticate": 'Bearer realm="codecite"'},
             )
         given = token_digest(token.strip())
-        if not any(hmac.compare_digest(given, d) for d in digests):  # noqa: SIM110 - check every digest
+        if not any(hmac.compare_digest(given, d) for d in digests):
             raise ProblemError(
                 401,
                 "the API token is not valid: check it, or ask the operator for a new one",
@@ -85,7 +85,7 @@ def make_limiter(app: Flask) -> Limiter:
     return Limiter(_client_key, app=app, key_prefix="codecite")
 
 
-def limit_blueprint(limiter: Limiter, app: Flask, blueprint) -> None:  # noqa: ANN001 - flask Blueprint
+def limit_blueprint(limiter: Limiter, app: Flask, blueprint) -> None:
     """RATELIMIT_API on every route of `blueprint`; a batch costs one unit per snippet."""
     limit = app.config["RATELIMIT_API"]
     limiter.limit(lambda: limit, cost=_request_cost)(blueprint)

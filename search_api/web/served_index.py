@@ -12,13 +12,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from indexer.backends import open_index
 from indexer.backends.base import IndexReader
 from search_api.engine.options import QueryOptions
-from search_api.engine.searcher import Searcher
 from search_api.engine.results import Report
+from search_api.engine.searcher import Searcher
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class ServedIndex:
         finally:
             self._lock.release()
 
-    def stats(self) -> dict[str, object]:
+    def stats(self) -> dict[str, Any]:
         """The index's stats (cached per generation: they read every document's metadata)."""
 
         def compute(index: IndexReader, _: Searcher) -> dict[str, object]:

@@ -91,12 +91,12 @@ def _run_gunicorn(
 
     settings = dict(config)
 
-    def when_ready(arbiter) -> None:  # noqa: ANN001 - gunicorn Arbiter
+    def when_ready(arbiter) -> None:
         if announce:
             bound_host, bound_port = arbiter.LISTENERS[0].sock.getsockname()[:2]
             announce(_url(host if host not in ("0.0.0.0", "::") else bound_host, bound_port))
 
-    def child_exit(_arbiter, worker) -> None:  # noqa: ANN001 - gunicorn objects
+    def child_exit(_arbiter, worker) -> None:
         if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
             from prometheus_client import multiprocess
 
@@ -124,7 +124,7 @@ def _run_gunicorn(
             for key, value in options.items():
                 self.cfg.set(key, value)
 
-        def load(self):  # noqa: ANN202 - a WSGI app
+        def load(self):
             from search_api.web import create_app
 
             return create_app(settings)

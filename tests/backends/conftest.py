@@ -19,8 +19,8 @@ import pytest
 
 from indexer.backends import open_index, open_writer
 from indexer.backends.base import BuildResult, IndexReader, IndexWriter, Removal
-from indexer.placement import BuildSettings
 from indexer.licenses.expressions import license_category
+from indexer.placement import BuildSettings
 from indexer.records import Document, LicenseCategory, Skip, SkipReason, git_blob_id
 
 DATA = Path(__file__).parent / "data"

@@ -18,16 +18,16 @@ pytest.importorskip("elasticsearch", reason="the Elasticsearch backend needs the
 
 from datasketch import MinHashLSH
 
+from indexer.analysis.minhash import lean
 from indexer.backends import BackendUnavailableError, open_index
 from indexer.backends.elastic import ElasticSettings, ElasticURI, ElasticWriter
 from indexer.backends.elastic.admin import writer_lock
 from indexer.backends.elastic.connection import ElasticBackendError, connect
 from indexer.backends.elastic.schema import BuildNames, band_keys, manifest_meta, read_manifest_meta
-from indexer.analysis.minhash import lean
-from indexer.options import IndexOptions
 from indexer.backends.embedded.directory import IndexDirectory
 from indexer.backends.errors import IndexLockedError, IndexNotFoundError, IndexOptionsError, IndexVersionError
 from indexer.backends.manifest import FORMAT_VERSION
+from indexer.options import IndexOptions
 from search_api.engine.searcher import Searcher
 
 # -- no server -------------------------------------------------------------------------------

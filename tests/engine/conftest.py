@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.backends.base import BuildResult
 from indexer.backends import open_writer
+from indexer.backends.base import BuildResult
 from indexer.backends.embedded.reader import EmbeddedIndex
 
 

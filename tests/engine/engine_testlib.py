@@ -12,13 +12,13 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
 
-from indexer.placement import BuildSettings
 from indexer.analysis.languages import language_for_path
 from indexer.licenses.expressions import license_category
+from indexer.placement import BuildSettings
 from indexer.records import Document, LicenseCategory, git_blob_id
 from search_api.cli import main
-from search_api.engine.searcher import Searcher
 from search_api.engine.results import Report
+from search_api.engine.searcher import Searcher
 
 DATA = Path(__file__).parent / "data"
 CORPUS = DATA / "corpus"

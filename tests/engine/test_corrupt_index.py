@@ -11,7 +11,6 @@ from engine_testlib import KEEP_ALL, QUERIES, assert_clean_error, corpus_documen
 
 from indexer.backends import open_writer
 from indexer.backends.embedded.reader import EmbeddedIndex
-from indexer.options import IndexOptions
 from indexer.backends.errors import (
     CorruptIndexError,
     IndexNotFoundError,
@@ -19,6 +18,7 @@ from indexer.backends.errors import (
     IndexVersionError,
 )
 from indexer.backends.manifest import FORMAT_VERSION
+from indexer.options import IndexOptions
 
 FIX = "codecite index build"
 

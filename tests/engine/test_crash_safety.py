@@ -15,10 +15,10 @@ import pytest
 from engine_testlib import KEEP_ALL, QUERIES, CheckedSearcher, assert_clean_error, corpus_documents, run_cli
 
 from indexer.backends import open_writer
-from indexer.backends.embedded.reader import EmbeddedIndex
-from indexer.records import content_hash
 from indexer.backends.embedded.directory import IndexDirectory
+from indexer.backends.embedded.reader import EmbeddedIndex
 from indexer.backends.errors import IndexLockedError
+from indexer.records import content_hash
 
 # A second build in its own process: a stream of distinct generated files that arrives slowly
 # (like a large corpus read from disk), so that the build is surely still running when killed.

@@ -145,10 +145,9 @@ def test_the_whole_file_shortcut_can_be_turned_off(corpus_index) -> None:
 def test_a_span_in_many_repositories_is_boilerplate(tmp_path) -> None:
     """A span whose fingerprints are held by at least `boilerplate_repos` repositories is reported
     apart from the matches, as boilerplate; below that count it is a match."""
-    from indexer.backends import open_index
-    from indexer.placement import BuildSettings
-    from indexer.backends import open_writer
+    from indexer.backends import open_index, open_writer
     from indexer.licenses.expressions import license_category
+    from indexer.placement import BuildSettings
     from indexer.records import Document, LicenseCategory, git_blob_id
     from search_api.engine.searcher import Searcher
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
-from indexer.backends.elastic.schema import decode_signature, encode_signature
 from indexer.analysis.minhash import signature
+from indexer.backends.elastic.schema import decode_signature, encode_signature
 from indexer.options import IndexOptions
 
 SCHEMES = [("affine32", 16), ("affine32", 32), ("affine64", 16)]

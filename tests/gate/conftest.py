@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.placement import BuildSettings
 from indexer.backends import open_writer
 from indexer.licenses.expressions import license_category
+from indexer.placement import BuildSettings
 from indexer.records import Document, LicenseCategory, git_blob_id
 
 GPL_SOURCE = '''# SPDX-License-Identifier: GPL-3.0-or-later

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from indexer.backends import open_index
-from search_api.render.notice import collect_notices, copyright_lines, render_notices
-from search_api.gate.policy_file import default_policy, load_policy
 from search_api.gate.attribute import LocalAttributor
+from search_api.gate.policy_file import default_policy, load_policy
 from search_api.gate.scan import scan
 from search_api.gate.targets import collect_files
+from search_api.render.notice import collect_notices, copyright_lines, render_notices
 
 
 @pytest.mark.parametrize(
@@ -35,8 +35,10 @@ from search_api.gate.targets import collect_files
         ("<!-- Portions copyright 2012 Web Author -->\n", ["Portions copyright 2012 Web Author"]),
         # License boilerplate that mentions copyright is not a copyright statement.
         (
-            "# The above copyright notice and this permission notice shall be included in all\n"
-            "# copies or substantial portions of the Software.\n",
+            (
+                "# The above copyright notice and this permission notice shall be included in all\n"
+                "# copies or substantial portions of the Software.\n"
+            ),
             [],
         ),
         ("# Copyright holders and contributors provide this software as is\n", []),

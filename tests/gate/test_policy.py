@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.licenses.expressions import license_category
+from search_api.engine.results import Copy, Match, Method, Relation, Report, SourceRef, Span
 from search_api.gate.policy import Action, Outcome, decide
 from search_api.gate.policy_file import PolicyError, default_policy, default_policy_text, load_policy
-from search_api.engine.results import Copy, Match, Method, Relation, Report, SourceRef, Span
 
 
 def ref(license_expr: str | None, repo: str = "acme/lib", path: str = "src/x.py") -> SourceRef:
@@ -271,8 +271,10 @@ def test_toml_syntax_errors_name_the_line(tmp_path: Path) -> None:
 def test_json_policies_name_the_line_too(tmp_path: Path) -> None:
     found = problems(tmp_path, '{\n "categories": {\n  "copyleft": "nope"\n }\n}\n', "policy.json")
     assert found == [
-        "policy.json:3: categories.copyleft = 'nope': unknown action; use one of: "
-        "allow, attribute, warn, review, deny"
+        (
+            "policy.json:3: categories.copyleft = 'nope': unknown action; use one of: "
+            "allow, attribute, warn, review, deny"
+        )
     ]
 
 

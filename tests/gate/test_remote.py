@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from search_api.cli import main
-from search_api.gate.remote import RemoteClient, RemoteError, RetryPolicy, report_from_dict
 from search_api.engine.results import Copy, Match, Method, Relation, Report, SourceRef, Span
+from search_api.gate.remote import RemoteClient, RemoteError, RetryPolicy, report_from_dict
 
 TOKEN = "gate-test-token-0123456789abcdef"
 

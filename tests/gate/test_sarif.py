@@ -9,12 +9,12 @@ import jsonschema
 import pytest
 
 from indexer.backends import open_index
-from search_api.gate.policy_file import default_policy, load_policy
-from search_api.render.sarif import to_sarif
 from search_api.gate.attribute import LocalAttributor
 from search_api.gate.git import find_root
+from search_api.gate.policy_file import default_policy, load_policy
 from search_api.gate.scan import ScanResult, scan
 from search_api.gate.targets import collect_files
+from search_api.render.sarif import to_sarif
 
 SCHEMA = Path(__file__).resolve().parents[1] / "data" / "sarif" / "sarif-schema-2.1.0.json"
 

@@ -8,11 +8,11 @@ import pytest
 
 from indexer.backends import open_index
 from indexer.records import Skip, SkipReason
+from search_api.engine.results import Match, Method, Report, SourceRef, Span
 from search_api.gate.attribute import LocalAttributor
 from search_api.gate.diff import Piece, collect_diff, file_report, parse_diff
 from search_api.gate.git import find_root
 from search_api.gate.policy_file import default_policy, load_policy
-from search_api.engine.results import Match, Method, Report, SourceRef, Span
 from search_api.gate.scan import scan
 from search_api.gate.targets import ScanOptions, ScanTarget, collect_files
 

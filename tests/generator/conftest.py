@@ -23,10 +23,9 @@ pytest.importorskip("transformers", reason="the generator tests need: pip instal
 from generator.model import CodeModel
 from generator.options import LoadOptions
 from generator.train import TinyModelSettings, train_tiny
-from indexer.backends import open_index
+from indexer.backends import open_index, open_writer
 from indexer.backends.base import IndexReader
 from indexer.placement import BuildSettings
-from indexer.backends import open_writer
 from indexer.records import LicenseCategory
 from indexer.sources import open_source
 from search_api.engine.searcher import Searcher

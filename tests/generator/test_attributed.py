@@ -8,9 +8,9 @@ import pytest
 from generator.attributed import AttributedGenerator, GenerateRequest
 from generator.model import CodeModel
 from generator.options import OutputMode, SamplingOptions
+from search_api.engine.searcher import Searcher
 from search_api.gate.policy import Outcome
 from search_api.gate.policy_file import load_policy
-from search_api.engine.searcher import Searcher
 
 LONG = SamplingOptions(max_new_tokens=160)
 

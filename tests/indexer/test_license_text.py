@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.licenses.text import is_license_file_name, normalize_license_text, recognize_license
 from indexer.licenses.expressions import license_category, normalize_expression
+from indexer.licenses.text import is_license_file_name, normalize_license_text, recognize_license
 from indexer.records import LicenseCategory
 
 LICENSES = Path(__file__).resolve().parents[1] / "data" / "licenses"
@@ -35,44 +35,58 @@ def test_fixture_set_covers_the_common_licenses() -> None:
     ("notice", "expected"),
     [
         (
-            '# Licensed under the Apache License, Version 2.0 (the "License");\n'
-            "# you may not use this file except in compliance with the License.",
+            (
+                '# Licensed under the Apache License, Version 2.0 (the "License");\n'
+                "# you may not use this file except in compliance with the License."
+            ),
             "Apache-2.0",
         ),
         (
-            "/* This program is free software; you can redistribute it and/or modify\n"
-            " * it under the terms of the GNU General Public License as published by\n"
-            " * the Free Software Foundation; either version 2 of the License, or\n"
-            " * (at your option) any later version.\n */",
+            (
+                "/* This program is free software; you can redistribute it and/or modify\n"
+                " * it under the terms of the GNU General Public License as published by\n"
+                " * the Free Software Foundation; either version 2 of the License, or\n"
+                " * (at your option) any later version.\n */"
+            ),
             "GPL-2.0-or-later",
         ),
         (
-            "// This program is free software: you can redistribute it and/or modify it under the terms\n"
-            "// of the GNU General Public License version 2 as published by the Free Software Foundation.",
+            (
+                "// This program is free software: you can redistribute it and/or modify it under the terms\n"
+                "// of the GNU General Public License version 2 as published by the Free Software Foundation."
+            ),
             "GPL-2.0-only",
         ),
         (
-            "# This library is free software; you can redistribute it and/or modify it under the terms of\n"
-            "# the GNU Lesser General Public License as published by the Free Software Foundation; either\n"
-            "# version 2.1 of the License, or (at your option) any later version.",
+            (
+                "# This library is free software; you can redistribute it and/or modify it under the terms of\n"
+                "# the GNU Lesser General Public License as published by the Free Software Foundation; either\n"
+                "# version 2.1 of the License, or (at your option) any later version."
+            ),
             "LGPL-2.1-or-later",
         ),
         (
-            "-- it under the terms of the GNU Affero General Public License as published\n"
-            "-- by the Free Software Foundation, either version 3 of the License, or\n"
-            "-- (at your option) any later version.",
+            (
+                "-- it under the terms of the GNU Affero General Public License as published\n"
+                "-- by the Free Software Foundation, either version 3 of the License, or\n"
+                "-- (at your option) any later version."
+            ),
             "AGPL-3.0-or-later",
         ),
         (
-            "/* This Source Code Form is subject to the terms of the Mozilla Public\n"
-            " * License, v. 2.0. If a copy of the MPL was not distributed with this\n"
-            " * file, You can obtain one at http://mozilla.org/MPL/2.0/. */",
+            (
+                "/* This Source Code Form is subject to the terms of the Mozilla Public\n"
+                " * License, v. 2.0. If a copy of the MPL was not distributed with this\n"
+                " * file, You can obtain one at http://mozilla.org/MPL/2.0/. */"
+            ),
             "MPL-2.0",
         ),
         (
-            "// This program and the accompanying materials are made available under the\n"
-            "// terms of the Eclipse Public License 2.0 which is available at\n"
-            "// http://www.eclipse.org/legal/epl-2.0.",
+            (
+                "// This program and the accompanying materials are made available under the\n"
+                "// terms of the Eclipse Public License 2.0 which is available at\n"
+                "// http://www.eclipse.org/legal/epl-2.0."
+            ),
             "EPL-2.0",
         ),
         (

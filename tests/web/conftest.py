@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from indexer.placement import BuildSettings
 from indexer.backends import open_writer
 from indexer.licenses.expressions import license_category
+from indexer.placement import BuildSettings
 from indexer.records import Document, LicenseCategory, git_blob_id
 from search_api.web import create_app
 

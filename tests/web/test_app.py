@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.placement import BuildSettings
 from indexer.backends import open_writer
 from indexer.licenses.expressions import license_category
+from indexer.placement import BuildSettings
 from indexer.records import Document, LicenseCategory, git_blob_id
 from search_api.web import create_app
 
@@ -175,7 +175,7 @@ def test_readiness_answers_while_a_long_query_holds_the_index(app) -> None:
     assert client.get("/readyz").status_code == 200
     holding, release = threading.Event(), threading.Event()
 
-    def long_query(index, searcher) -> None:  # noqa: ANN001
+    def long_query(index, searcher) -> None:
         holding.set()
         release.wait(30)
 

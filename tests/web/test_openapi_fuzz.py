@@ -38,7 +38,7 @@ def test_every_operation_answers_as_documented(app: Flask, mode: GenerationMode)
 
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        def answers(case) -> None:  # noqa: ANN001 - schemathesis Case
+        def answers(case) -> None:
             # To the schema an upload is any bytes and a policy any object; binary files and policies the
             # policy engine cannot read are refused with a documented 422. Multipart cannot carry most
             # invalid values (an array becomes nothing), so invalid uploads are not judged either.

@@ -183,7 +183,7 @@ def parrot_generator() -> Blueprint:
     blp = Blueprint("parrot", __name__, url_prefix="/v1")
 
     @blp.post("/generate")
-    def generate():  # noqa: ANN202
+    def generate():
         body = request.get_json()
         report = get_served_index().attribute(body["prompt"])
         return jsonify(

@@ -109,7 +109,7 @@ def connect(uri: ElasticURI, request_timeout: float = 60.0) -> Elasticsearch:
     """A client for `uri`, checked with one request (``GET /``)."""
 
     def client(plain: bool) -> Elasticsearch:
-        kwargs: dict[str, object] = {
+        kwargs: dict[str, Any] = {
             "request_timeout": request_timeout,
             "max_retries": 3,
             "retry_on_timeout": True,

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 from elasticsearch import Elasticsearch, helpers
 
+from indexer.analysis.minhash import lean, new_lsh
 from indexer.backends.elastic.connection import ElasticURI, translate_errors
 from indexer.backends.elastic.schema import BuildNames, decode_signature
-from indexer.analysis.minhash import lean, new_lsh
 from indexer.backends.manifest import Manifest
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 from cachetools import LRUCache
@@ -151,7 +152,7 @@ class ElasticIndex(IndexReader):
         """Every hit of `query` with these `_source` fields, in `sort` order (which must be unique)."""
         after = None
         while True:
-            extra = {"search_after": after} if after is not None else {}
+            extra: dict[str, Any] = {"search_after": after} if after is not None else {}
             with translate_errors(self.target, "search the index"):
                 r = self.es.search(
                     index=index,
@@ -276,7 +277,7 @@ class ElasticIndex(IndexReader):
         with translate_errors(self.target, "count documents"):
             return int(self.es.count(index=index, query=query)["count"])
 
-    def stats(self) -> dict[str, object]:
+    def stats(self) -> dict[str, Any]:
         from indexer.backends.elastic.stats import collect_stats
 
         return collect_stats(self)

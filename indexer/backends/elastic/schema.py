@@ -32,9 +32,9 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from indexer.analysis.minhash import new_lsh
-from indexer.options import IndexOptions
 from indexer.backends.errors import IndexVersionError
 from indexer.backends.manifest import FORMAT, Manifest
+from indexer.options import IndexOptions
 
 _KEYWORD_STORED = {"type": "keyword", "index": False, "doc_values": False}
 
@@ -269,7 +269,9 @@ def read_manifest_meta(meta: dict | None, alias: str, index: str, uri: str) -> C
     """Parse the ``_meta`` of `alias`'s documents index `index`; errors say how to rebuild."""
     raw = (meta or {}).get("codecite")
     rebuild = f"rebuild it with `codecite index build SOURCE... --index {uri}`"
-    names = BuildNames(alias, str(raw.get("build", ""))) if isinstance(raw, dict) else None
+    if not isinstance(raw, dict):
+        raw = {}
+    names = BuildNames(alias, str(raw.get("build", ""))) if raw else None
     if (
         names is None
         or raw.get("format") != FORMAT

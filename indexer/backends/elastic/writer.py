@@ -40,10 +40,10 @@ from indexer.backends.elastic.schema import (
     encode_signature,
     hash_keys,
 )
-from indexer.options import IndexOptions
-from indexer.records import Document, Skip
 from indexer.backends.manifest import Manifest, SegmentInfo, merge_ingest_stats
+from indexer.options import IndexOptions
 from indexer.placement import BuildSettings, PlacedDocument, Placement
+from indexer.records import Document, Skip
 
 log = logging.getLogger(__name__)
 

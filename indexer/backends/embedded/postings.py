@@ -42,7 +42,8 @@ def write_postings(prefix: Path, hashes: np.ndarray, refs: np.ndarray) -> list[P
     keys = (top & np.uint64(0xFFFF)).astype(np.uint16)
     packed = refs.view(np.uint8).reshape(-1, 4)[:, :3].copy()  # little-endian: the low three bytes
     paths = []
-    for suffix, array in zip(_SUFFIXES, (directory, keys, packed)):
+    arrays: tuple[np.ndarray, ...] = (directory, keys, packed)
+    for suffix, array in zip(_SUFFIXES, arrays, strict=True):
         path = prefix.with_name(f"{prefix.name}.{suffix}.npy")
         np.save(path, array)
         paths.append(path)

@@ -9,18 +9,18 @@ from __future__ import annotations
 import functools
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from cachetools import LRUCache
-
 from datasketch import MinHashLSH
 
 from indexer.analysis.channels import PostingChannel
-from indexer.backends.base import DocumentInfo, IndexReader, PostingHits
 from indexer.analysis.minhash import lean, new_lsh
+from indexer.backends.base import DocumentInfo, IndexReader, PostingHits
 from indexer.backends.embedded.directory import IndexDirectory
-from indexer.backends.manifest import Manifest
 from indexer.backends.embedded.segment import Segment
+from indexer.backends.manifest import Manifest
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,8 @@ class EmbeddedIndex(IndexReader):
                 parts.append((hits.query_index, doc_ids, lines))
         if not parts:
             return PostingHits(np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int32), frequency)
-        return PostingHits(*(np.concatenate(p) for p in zip(*parts)), frequency)
+        query_index, doc_ids, lines = (np.concatenate(column) for column in zip(*parts, strict=True))
+        return PostingHits(query_index, doc_ids, lines, frequency)
 
     def info(self, doc_id: int, with_content: bool = False) -> DocumentInfo:
         if not with_content:
@@ -209,12 +210,12 @@ class EmbeddedIndex(IndexReader):
     def near_duplicates(self, signature: np.ndarray) -> list[int]:
         return sorted(int(k) for k in self.lsh.query(lean(signature, self.options)))
 
-    def stats(self) -> dict[str, object]:
+    def stats(self) -> dict[str, Any]:
         m = self.manifest
         languages: dict[str, int] = {}
         licenses: dict[str, int] = {}
         categories: dict[str, int] = {}
-        repos = set()
+        repos: set[str] = set()
         for seg in self.segments:
             removed = self._removed[seg.doc_base : seg.doc_base + len(seg)]
             for column, counter in (
@@ -228,7 +229,7 @@ class EmbeddedIndex(IndexReader):
                         counter[key] = counter.get(key, 0) + 1
             repos.update(r for r, gone in zip(seg.column("repo"), removed) if not gone)
         size = sum(int(f["bytes"]) for s in m.segments for f in s.files.values())
-        corpus = sum(int(np.sum(seg._ints["size_bytes"])) for seg in self.segments)  # noqa: SLF001
+        corpus = sum(seg.corpus_bytes for seg in self.segments)
         return {
             "index_id": self.index_id,
             "uri": self.uri,

@@ -13,17 +13,18 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.feather as feather
+from pyarrow import feather
 
 from indexer.analysis.channels import PostingChannel
 from indexer.analysis.fingerprints import DocFingerprints
 from indexer.analysis.minhash import storage_dtype
-from indexer.options import IndexOptions
-from indexer.records import Document, LicenseCategory
 from indexer.backends.embedded.content import ContentReader, ContentWriter
 from indexer.backends.embedded.postings import PostingTable, write_postings
 from indexer.backends.errors import CorruptIndexError
 from indexer.backends.manifest import SegmentInfo
+from indexer.options import IndexOptions
+from indexer.placement import Postings
+from indexer.records import Document, LicenseCategory
 
 _TEXT_COLUMNS = (
     "blob_id",
@@ -71,7 +72,9 @@ class SegmentWriter:
         )
         self._rows: dict[str, list] = {c: [] for c in _TEXT_COLUMNS + _INT_COLUMNS}
         self._signatures: list[np.ndarray] = []
-        self._postings: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {c: [] for c in PostingChannel}
+        self._postings: dict[PostingChannel, list[tuple[np.ndarray, np.ndarray]]] = {
+            c: [] for c in PostingChannel
+        }
         self._lines = 0
         self.content_bytes = 0
 
@@ -89,7 +92,7 @@ class SegmentWriter:
         raw: bytes,
         fingerprints: DocFingerprints,
         cluster: int,
-        postings: dict[str, tuple],
+        postings: Postings,
         content_hash: str,
         same_content_as: int | None = None,
     ) -> int:
@@ -171,6 +174,7 @@ class Segment:
         except (OSError, ValueError, pa.ArrowInvalid, KeyError) as err:
             raise CorruptIndexError(f"segment {info.name} cannot be read ({err})") from err
         self.line_base = self._ints["line_base"]
+        self.corpus_bytes = int(np.sum(self._ints["size_bytes"]))  # bytes of the documents' contents
         self.cluster = self._ints["cluster"]
         self.representatives = np.flatnonzero(self.cluster < 0)  # local ids; row i of `signatures` is theirs
 
