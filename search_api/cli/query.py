@@ -35,6 +35,12 @@ if TYPE_CHECKING:
     help='JSON lines {"id", "code", "language"?} in; one JSON Report per line out, with the same id.',
 )
 @click.option(
+    "--min-confidence",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Report matches down to this confidence (0..1; default: the calibrated floor of the engine).",
+)
+@click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, writable=True),
@@ -46,6 +52,7 @@ def query_command(
     index_uri: str,
     language: str | None,
     min_match: int | None,
+    min_confidence: float | None,
     as_json: bool,
     batch: str | None,
     output: str | None,
@@ -59,7 +66,7 @@ def query_command(
 
     with friendly_errors():
         index = open_index(index_uri)
-        options = QueryOptions().with_min_match(min_match)
+        options = QueryOptions().with_min_match(min_match).with_min_confidence(min_confidence)
         searcher = Searcher(index, options)
         with _output(output) as out:
             if batch is not None:

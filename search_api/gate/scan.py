@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from indexer.records import Skip, SkipReason
 from search_api.engine.results import Report
 from search_api.gate.attribute import Attributor
+from search_api.gate.decision import Decision, decide, outcome_of
 from search_api.gate.diff import file_report, query_pieces
-from search_api.gate.policy import Decision, Outcome, Policy, decide, outcome_of
+from search_api.gate.policy import Outcome, Policy
 from search_api.gate.targets import Run, ScanTarget
 
 
@@ -55,7 +56,9 @@ class ScanResult:
 
     @property
     def outcome(self) -> Outcome:
-        return outcome_of([f for r in self.files for f in r.decision.findings], self.policy.fail_on)
+        actions = {f.action for r in self.files for f in r.decision.findings if not f.boilerplate}
+        actions |= {n.action for r in self.files for n in r.decision.notice_findings}
+        return outcome_of(actions, self.policy.fail_on)
 
     @property
     def exit_code(self) -> int:

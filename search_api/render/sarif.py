@@ -16,7 +16,8 @@ import hashlib
 import urllib.parse
 from typing import Any
 
-from search_api.gate.policy import BOILERPLATE_RULE_ID, Action, Finding
+from search_api.gate.decision import NOTICE_RULE_ID, Finding, NoticeFinding
+from search_api.gate.policy import BOILERPLATE_RULE_ID, Action
 from search_api.gate.scan import FileResult, ScanResult
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -66,6 +67,17 @@ _RULES: list[dict[str, Any]] = [
         "single author's copyright. Reported for information only.",
         "help": 'Nothing to do; set [boilerplate] action = "ignore" in the policy to hide these.',
     },
+    {
+        "action": None,
+        "rule_id": NOTICE_RULE_ID,
+        "level": "warning",
+        "name": "LicenseNotice",
+        "short": "The code carries a license notice of a license the policy denies",
+        "full": "These lines are license text (or an SPDX tag) naming a license the policy does not allow, e.g. a "
+        "GPL header in generated code: the code around it may have come from a source under that license.",
+        "help": "Find out where the code came from. Remove it with its notice, or record the decision in the "
+        'policy ([licenses], or [notices] action = "ignore").',
+    },
 ]
 
 
@@ -81,6 +93,8 @@ def to_sarif(result: ScanResult, tool_version: str, category: str = "codecite") 
             if finding.action is Action.ALLOW and not finding.boilerplate:
                 continue
             results.append(_result(file, lines, finding, index_of[finding.rule_id], seen))
+        for noticed in file.decision.notice_findings:
+            results.append(_notice_result(file, lines, noticed, index_of[noticed.rule_id]))
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -112,8 +126,8 @@ def to_sarif(result: ScanResult, tool_version: str, category: str = "codecite") 
 
 def _rule(spec: dict[str, Any]) -> dict[str, Any]:
     action: Action | None = spec["action"]
-    rule_id = action.rule_id if action else BOILERPLATE_RULE_ID
-    level = action.level if action else "note"
+    rule_id = action.rule_id if action else spec.get("rule_id", BOILERPLATE_RULE_ID)
+    level = action.level if action else spec.get("level", "note")
     return {
         "id": rule_id,
         "name": spec["name"],
@@ -139,7 +153,7 @@ def _result(
     message = (
         f"Lines {q.start_line}-{q.end_line} match {upstream} ({src.license or 'no license'}, "
         f"{src.license_category}; {m.method} match, {m.similarity:.0%} similar, {m.matched_chars} characters, "
-        f"found in {m.repos_with_span} repositor{'ies' if m.repos_with_span != 1 else 'y'}). "
+        f"confidence {m.confidence:.2f}, found in {m.repos_with_span} repositor{'ies' if m.repos_with_span != 1 else 'y'}). "
         f"Policy: {f.action.value} ({f.reason}). To do: {f.what_to_do}."
     )
     if src.url:
@@ -175,8 +189,40 @@ def _result(
             "method": m.method,
             "similarity": round(m.similarity, 4),
             "matchedChars": m.matched_chars,
+            "confidence": round(m.confidence, 3),
             "reposWithSpan": m.repos_with_span,
             "copies": len(m.copies),
+        },
+    }
+
+
+def _notice_result(file: FileResult, lines: list[str], f: NoticeFinding, rule_index: int) -> dict[str, Any]:
+    n, q = f.notice, f.notice.query_span
+    text = "".join("".join(line.split()) for line in lines[q.start_line - 1 : q.end_line])
+    digest = hashlib.sha256(f"{f.rule_id}\0{file.path}\0{n.license}\0{text}".encode("utf-8", "surrogatepass"))
+    return {
+        "ruleId": f.rule_id,
+        "ruleIndex": rule_index,
+        "level": f.level,
+        "message": {
+            "text": f"Lines {q.start_line}-{q.end_line} are a {n.kind.value} notice of {n.license} "
+            f"({n.license_category}). Policy: {f.action.value} ({f.reason}). To do: {f.what_to_do}."
+        },
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": urllib.parse.quote(file.path, safe="/")},
+                    "region": _region(lines, q.start_line, q.end_line),
+                }
+            }
+        ],
+        "partialFingerprints": {"primaryLocationLineHash": digest.hexdigest()[:16]},
+        "properties": {
+            "action": f.action.value,
+            "reason": f.reason,
+            "license": n.license,
+            "licenseCategory": n.license_category,
+            "noticeKind": n.kind.value,
         },
     }
 

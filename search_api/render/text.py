@@ -6,8 +6,9 @@ from __future__ import annotations
 import shutil
 
 from indexer.backends.base import IndexReader
-from search_api.engine.results import Match, Report
-from search_api.gate.policy import Action, Finding
+from search_api.engine.results import Match, Notice, Report
+from search_api.gate.decision import Finding, NoticeFinding
+from search_api.gate.policy import Action
 from search_api.gate.scan import ScanResult
 
 _LABELS = {
@@ -40,12 +41,21 @@ def render_report(
             )
             more = f" and {len(match.copies) - 5} more" if len(match.copies) > 5 else ""
             out.append(f"   also in: {shown}{more}")
+    if report.notices:
+        out.append("")
+        out += [f"notice: {_notice_text(n)}" for n in report.notices]
     if report.matches:
         out.append("")
         out.append("licenses (query lines): " + ", ".join(f"{k} {v}" for k, v in report.licenses.items()))
     for warning in report.warnings:
         out.append(f"warning: {warning}")
     return "\n".join(out)
+
+
+def _notice_text(notice: Notice) -> str:
+    q = notice.query_span
+    named = f" ({notice.license}, {notice.license_category})" if notice.license else ""
+    return f"lines {q.start_line}-{q.end_line} are {notice.kind.value} text{named}, not matched to any source"
 
 
 def _source_text(index: IndexReader, match: Match) -> str:
@@ -69,7 +79,7 @@ def _match_header(n: int, m: Match) -> str:
         f"{n}. query L{m.query_span.start_line}-{m.query_span.end_line} = {src.repo}:{src.path} "
         f"L{m.source_span.start_line}-{m.source_span.end_line}  [{src.license or 'no license'}, "
         f"{src.license_category}]  {m.method} {m.similarity:.0%}, {m.matched_tokens} tokens, "
-        f"in {m.repos_with_span} repo{'s' if m.repos_with_span != 1 else ''}{common}"
+        f"confidence {m.confidence:.2f}, in {m.repos_with_span} repo{'s' if m.repos_with_span != 1 else ''}{common}"
         + (f"\n   {src.url}" if src.url else "")
     )
 
@@ -104,12 +114,14 @@ def render_scan(result: ScanResult) -> str:
     out = [_scan_headline(result)]
     for file in result.files:
         shown = [f for f in file.decision.findings if f.action is not Action.ALLOW or f.boilerplate]
-        if not shown:
+        if not shown and not file.decision.notice_findings:
             continue
         scope = "" if file.runs is None else f"  (added lines {_runs(file.runs)})"
         out += ["", f"{file.path}{scope}"]
         for finding in sorted(shown, key=lambda f: (-f.action.rank, f.match.query_span.start_line)):
             out += _finding_lines(finding)
+        for noticed in file.decision.notice_findings:
+            out += _notice_finding_lines(noticed)
     out += ["", summary_line(result)]
     if any(f.needs_notice for file in result.files for f in file.decision.findings):
         out.append(
@@ -147,7 +159,7 @@ def _finding_lines(f: Finding) -> list[str]:
     lines = [
         f"  {label:<10} lines {q.start_line}-{q.end_line} match {where}",
         f"{pad}{src.license or 'no license'} ({src.license_category}); {m.method} match, {m.similarity:.0%} "
-        f"similar, {m.matched_chars} characters, in {m.repos_with_span} "
+        f"similar, {m.matched_chars} characters, confidence {m.confidence:.2f}, in {m.repos_with_span} "
         f"repositor{'ies' if m.repos_with_span != 1 else 'y'}"
         + (f", {len(m.copies)} other copies" if m.copies else ""),
     ]
@@ -156,6 +168,15 @@ def _finding_lines(f: Finding) -> list[str]:
     lines.append(f"{pad}why: {f.reason}")
     lines.append(f"{pad}to do: {f.what_to_do}")
     return lines
+
+
+def _notice_finding_lines(f: NoticeFinding) -> list[str]:
+    pad = " " * 13
+    return [
+        f"  {_LABELS[f.action]:<10} {_notice_text(f.notice)}",
+        f"{pad}why: {f.reason}",
+        f"{pad}to do: {f.what_to_do}",
+    ]
 
 
 def summary_line(result: ScanResult) -> str:
@@ -168,6 +189,7 @@ def summary_line(result: ScanResult) -> str:
         "attribute": "attribution needed",
         "allow": "allowed",
         "boilerplate": "boilerplate",
+        "license-notice": "license notices to review",
     }
     parts = [f"{counts[k]} {names[k]}" for k in names if counts.get(k)]
     found = ", ".join(parts) if parts else "no matches that need anything"
