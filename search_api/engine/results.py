@@ -32,6 +32,15 @@ class Relation(enum.StrEnum):
     SAME_SPAN = "same-span"  # another file holding the matched span
 
 
+class DateKind(enum.StrEnum):
+    """Which record a file's date (`SourceRef.date`) comes from, most precise first."""
+
+    FIRST_COMMITTED = "first-committed"  # git: the commit that first added the file
+    COMMITTED = "committed"  # the archived revision's author or committer date (The Stack v2)
+    REPOSITORY_CREATED = "repository-created"  # the GitHub repository's creation (gha_created_at)
+    ARCHIVED = "archived"  # Software Heritage's visit: the file existed by then
+
+
 class ContractError(ValueError):
     """A JSON document that is not a codecite Report (e.g. from a server of another version)."""
 
@@ -66,7 +75,13 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class SourceRef:
-    """A file of the index: where it lives and under which license."""
+    """A file of the index: where it lives and under which license.
+
+    Provenance, for judging which copy came first: `vendored` (the corpus says so, or the path is
+    under vendor/, _vendor/, third_party/, node_modules/), `date` (ISO 8601, UTC: the earliest
+    date the corpus records for this file) with `date_kind` saying what it dates, and `stars`
+    (the repository's GitHub star events); None where not known.
+    """
 
     blob_id: str
     repo: str
@@ -75,6 +90,10 @@ class SourceRef:
     license_category: str
     url: str | None
     language: str
+    vendored: bool = False
+    date: str | None = None
+    date_kind: DateKind | None = None
+    stars: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -85,10 +104,15 @@ class SourceRef:
             "license_category": self.license_category,
             "url": self.url,
             "language": self.language,
+            "vendored": self.vendored,
+            "date": self.date,
+            "date_kind": self.date_kind.value if self.date_kind else None,
+            "stars": self.stars,
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> SourceRef:
+        kind, stars = d.get("date_kind"), d.get("stars")
         return cls(
             str(d.get("blob_id", "")),
             str(d["repo"]),
@@ -97,6 +121,10 @@ class SourceRef:
             str(d.get("license_category", "unknown")),
             d.get("url"),
             str(d.get("language") or ""),
+            bool(d.get("vendored", False)),
+            d.get("date"),
+            DateKind(kind) if kind else None,
+            int(stars) if stars is not None else None,
         )
 
 
@@ -125,6 +153,34 @@ class Copy:
         )
 
 
+# ---- the origin of a match -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """The most likely first author of a match's code, among the matched source and all its copies
+    (identical files, near-duplicates, the same span elsewhere): the earliest dated file that is
+    not vendored, more stars breaking a tie; a vendored copy only when every copy is vendored.
+    `copies_weighed` counts the files compared (all of them, not only the copies listed);
+    `reason` says why in words ("earliest committed of 14 copies, 2013-05-02; the others are
+    vendored").
+    """
+
+    source: SourceRef
+    copies_weighed: int
+    reason: str
+
+    def to_dict(self) -> dict[str, object]:
+        return self.source.to_dict() | {"copies_weighed": self.copies_weighed, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Origin:
+        return cls(SourceRef.from_dict(d), int(d.get("copies_weighed", 1)), str(d.get("reason", "")))
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """A verified match: these query lines correspond to these source lines.
@@ -133,7 +189,8 @@ class Match:
     ``normalized`` (same tokens with identifiers and literals renamed consistently) or
     ``near-dup`` (the same code with edits). `similarity` is the share of the span's code that
     aligns (0..1). `repos_with_span` counts the repositories of the index holding this span
-    (for boilerplate, an estimate from how often its fingerprints occur).
+    (for boilerplate, an estimate from how often its fingerprints occur). `origin` names the file
+    most likely to be where the code was first written (None in Reports of older servers).
     """
 
     query_span: Span
@@ -147,6 +204,7 @@ class Match:
     copies: tuple[Copy, ...] = ()
     boilerplate: bool = False
     query_chars: tuple[int, int] = (0, 0)  # 0-based, end-exclusive character offsets in the query
+    origin: Origin | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -161,11 +219,12 @@ class Match:
             "repos_with_span": self.repos_with_span,
             "boilerplate": self.boilerplate,
             "copies": [c.to_dict() for c in self.copies],
+            "origin": self.origin.to_dict() if self.origin else None,
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Match:
-        chars = d.get("query_chars") or {}
+        chars, origin = d.get("query_chars") or {}, d.get("origin")
         return cls(
             query_span=Span.from_dict(d["query_span"]),
             source=SourceRef.from_dict(d["source"]),
@@ -178,6 +237,7 @@ class Match:
             copies=tuple(Copy.from_dict(c) for c in d.get("copies", [])),
             boilerplate=bool(d.get("boilerplate", False)),
             query_chars=(int(chars.get("start", 0)), int(chars.get("end", 0))),
+            origin=Origin.from_dict(origin) if origin else None,
         )
 
 

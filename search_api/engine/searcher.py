@@ -23,6 +23,7 @@ from indexer.records import SkipReason, content_hash
 from search_api.engine.candidates import Candidate, Candidates, find_candidates
 from search_api.engine.language_guess import resolve_language
 from search_api.engine.options import QueryOptions
+from search_api.engine.origin import find_origin, source_ref
 from search_api.engine.results import Copy, Match, Method, Relation, Report, SourceRef, Span
 from search_api.engine.verify import Found, verify
 from search_api.engine.views import Lexed, TextViews, analyze, lex_bytes, lex_text
@@ -234,14 +235,14 @@ class Searcher:
             copies=copies,
             boilerplate=f.common,
             query_chars=(query.char_offset(f.q_bytes[0]), query.char_offset(f.q_bytes[1])),
+            origin=find_origin([self._ref(d) for _, d, _ in live]),
         )
 
     def _source_span(self, v: _Verified) -> Span:
         return _span(self._lexed(v.found.doc_id), v.found.s_bytes)
 
     def _ref(self, doc_id: int) -> SourceRef:
-        d = self.index.info(doc_id).document
-        return SourceRef(d.blob_id, d.repo, d.path, d.license, d.license_category.value, d.url, d.language)
+        return source_ref(self.index.info(doc_id).document)
 
     def _report(
         self,

@@ -232,15 +232,26 @@ class Finding:
         }[self.action]
 
     @property
+    def credited(self) -> SourceRef:
+        """The file an attribution credits: the match's origin — the author's license and
+        copyright, not a vendoring copy's — else the governing file."""
+        return self.match.origin.source if self.match.origin is not None else self.governing
+
+    @property
+    def credited_span(self) -> Span | None:
+        """The credited file's matched lines (1-based, inclusive), when the Report gives them."""
+        return span_of(self.match, self.credited) if self.match.origin is not None else self.governing_span
+
+    @property
     def attribution(self) -> str:
-        """A one-line credit for the governing source."""
-        s = self.governing_span
+        """A one-line credit for the credited source (the origin, see `credited`)."""
+        ref, s = self.credited, self.credited_span
         span = f" (lines {s.start_line}-{s.end_line})" if s else ""
-        url = f" <{self.governing.url}>" if self.governing.url else ""
-        return (
-            f"{self.governing.repo}: {self.governing.path}{span}, licensed under "
-            f"{self.governing.license or 'no stated license'}{url}"
-        )
+        url = f" <{ref.url}>" if ref.url else ""
+        via = ""
+        if ref.blob_id != self.governing.blob_id:
+            via = f"; matched through {self.governing.repo}: {self.governing.path}"
+        return f"{ref.repo}: {ref.path}{span}, licensed under {ref.license or 'no stated license'}{url}{via}"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -257,6 +268,7 @@ class Finding:
             "source": self.governing.to_dict(),
             "source_span": self.governing_span.to_dict() if self.governing_span else None,
             "attribution": self.attribution if self.needs_notice else None,
+            "credited": self.credited.to_dict(),
         }
 
 
@@ -361,6 +373,16 @@ def _decide_match(i: int, match: Match, policy: Policy) -> tuple[Finding | None,
         reason += f" (the {policy.copies.value} of {len(verdicts)} files holding the span)"
     reported = common and policy.boilerplate is BoilerplateMode.REPORT
     return Finding(i, match, action, ref, reason, reported, span), ""
+
+
+def span_of(match: Match, ref: SourceRef) -> Span | None:
+    """The lines of `ref` (the match's source or one of its copies) that hold the matched span."""
+    if ref.blob_id == match.source.blob_id:
+        return match.source_span
+    for copy in match.copies:
+        if copy.source.blob_id == ref.blob_id:
+            return copy.source_span or (match.source_span if copy.relation is Relation.IDENTICAL else None)
+    return None
 
 
 @functools.cache

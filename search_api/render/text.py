@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 
 from indexer.backends.base import IndexReader
-from search_api.engine.results import Match, Report
+from search_api.engine.results import Match, Report, SourceRef
 from search_api.gate.policy import Action, Finding
 from search_api.gate.scan import ScanResult
 
@@ -33,9 +33,10 @@ def render_report(
         out.append(_match_header(n, match))
         source_lines = _source_text(index, match).split("\n")
         out.extend(_side_by_side(match, query_lines, source_lines, width, max_lines))
+        out.extend(_origin_lines(match))
         if match.copies:
             shown = ", ".join(
-                f"{c.source.repo}:{c.source.path} ({c.source.license or 'no license'})"
+                f"{c.source.repo}:{c.source.path} ({c.source.license or 'no license'}{_facts(c.source, ', ')})"
                 for c in match.copies[:5]
             )
             more = f" and {len(match.copies) - 5} more" if len(match.copies) > 5 else ""
@@ -46,6 +47,31 @@ def render_report(
     for warning in report.warnings:
         out.append(f"warning: {warning}")
     return "\n".join(out)
+
+
+def _facts(ref: SourceRef, lead: str = "") -> str:
+    """A file's provenance in a few words: ``2013-05-02 committed, 120 stars, vendored``."""
+    facts = []
+    if ref.date:
+        facts.append(f"{ref.date[:10]} {(ref.date_kind or 'dated').replace('-', ' ')}")
+    if ref.stars:
+        facts.append(f"{ref.stars:,} stars")
+    if ref.vendored:
+        facts.append("vendored")
+    return lead + ", ".join(facts) if facts else ""
+
+
+def _origin_lines(match: Match) -> list[str]:
+    """Where the code was most likely written first, when that is not plainly the source itself."""
+    origin = match.origin
+    if origin is None:
+        return []
+    ref = origin.source
+    where = "this source" if ref.blob_id == match.source.blob_id else f"{ref.repo}:{ref.path}"
+    license_note = ""
+    if ref.license != match.source.license:
+        license_note = f" [{ref.license or 'no license'}]"
+    return [f"   origin: {where}{license_note}: {origin.reason}"]
 
 
 def _source_text(index: IndexReader, match: Match) -> str:
@@ -71,6 +97,7 @@ def _match_header(n: int, m: Match) -> str:
         f"{src.license_category}]  {m.method} {m.similarity:.0%}, {m.matched_tokens} tokens, "
         f"in {m.repos_with_span} repo{'s' if m.repos_with_span != 1 else ''}{common}"
         + (f"\n   {src.url}" if src.url else "")
+        + (f"\n   provenance: {_facts(src)}" if _facts(src) else "")
     )
 
 
@@ -153,6 +180,12 @@ def _finding_lines(f: Finding) -> list[str]:
     ]
     if src.url:
         lines.append(f"{pad}{src.url}")
+    credited = f.credited
+    if f.needs_notice and credited.blob_id != src.blob_id:
+        origin = m.origin.reason if m.origin else ""
+        lines.append(
+            f"{pad}credit: {credited.repo}: {credited.path} ({credited.license or 'no license'}): {origin}"
+        )
     lines.append(f"{pad}why: {f.reason}")
     lines.append(f"{pad}to do: {f.what_to_do}")
     return lines
