@@ -308,16 +308,24 @@ def _resolved(entry: tuple[T, Future[Fetched] | None]) -> tuple[T, Fetched | Non
     return item, (future.result() if future is not None else None)
 
 
-def _s3_client(settings: BlobStoreSettings) -> Any:
-    """A boto3 S3 client for `settings` (botocore's standard retries, a connection per worker)."""
+def require_s3() -> None:
+    """Raise SourceError naming the extra when boto3 is not installed (checked when a dataset that
+    needs fetching is opened, not in the middle of a build)."""
     try:
-        import boto3
-        from botocore import UNSIGNED
-        from botocore.config import Config
+        import boto3  # noqa: F401
     except ImportError:
         raise SourceError(
             "fetching The Stack v2's contents by blob id needs boto3: pip install 'codecite[s3]'"
         ) from None
+
+
+def _s3_client(settings: BlobStoreSettings) -> Any:
+    """A boto3 S3 client for `settings` (botocore's standard retries, a connection per worker)."""
+    require_s3()
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
     config = Config(
         signature_version=UNSIGNED if settings.anonymous else None,
         retries={"max_attempts": settings.attempts, "mode": "standard"},

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from indexer.analysis.languages import NON_CODE, language_for_path
 from indexer.records import Document, Skip, SkipReason
 from indexer.sources.base import IngestOptions, Source, SourceError
+from indexer.sources.blob_store import require_s3
 from indexer.sources.filters import is_dependency_dir
 from indexer.sources.stack_columns import ColumnMap, column_map
 from indexer.sources.stack_rows import row_documents
@@ -201,6 +202,8 @@ class DatasetFiles(Source):
         self.options = options
         names, _ = open_rows(files[0])  # fail now, not mid-build, on a dataset we cannot read
         self.columns = column_map(names, str(files[0]))
+        if self.columns.fetch:
+            require_s3()
         kinds = sorted({data_suffix(f.name) or "?" for f in files})
         self.description = (
             f"{len(files)} dataset file(s) ({', '.join(kinds)}; {self.columns.layout} columns) in {origin}"

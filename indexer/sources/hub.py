@@ -14,6 +14,7 @@ from typing import Any
 
 from indexer.records import Document, Skip
 from indexer.sources.base import IngestOptions, Source, SourceError
+from indexer.sources.blob_store import require_s3
 from indexer.sources.stack_columns import column_map
 from indexer.sources.stack_rows import row_documents
 
@@ -66,6 +67,8 @@ class HubDataset(Source):
         self._dataset = _load(self.name, self.config, self.split)
         names = getattr(self._dataset, "column_names", None)
         self.columns = column_map(names, spec) if names else None
+        if self.columns is not None and self.columns.fetch:
+            require_s3()
         info = getattr(self._dataset, "info", None)
         self.estimated_bytes = getattr(info, "dataset_size", None) or None
         layout = self.columns.layout if self.columns else "unknown"

@@ -190,26 +190,28 @@ class _Job:
 
 def _file_jobs(rows: Rows, mapper: RowMapper) -> Iterator[_Job]:
     """One job per file, repository by repository (root manifests first in each)."""
-    columns = mapper.columns
     for unit, (where, row) in enumerate(rows):
         if isinstance(row, str):
             yield _Job(unit, where, None, Skip(SkipReason.UNREADABLE, where, row))
-            continue
-        files = flatten_repository(row, columns) if columns.files else [dict(row)]
-        jobs = []
-        for file_row in files:
-            at = mapper.locate(file_row, where)
-            checked = mapper.precheck(file_row, at)
-            name = mapper.path_of(file_row)
-            is_manifest = bool(columns.files) and name in MANIFEST_NAMES
-            jobs.append(_Job(unit, at, file_row, checked if isinstance(checked, Skip) else None, is_manifest))
-        jobs.sort(
-            key=lambda j: (
-                not j.manifest,
-                MANIFEST_NAMES.index(mapper.path_of(j.row)) if j.manifest and j.row else 0,
-            )
-        )
-        yield from jobs
+        else:
+            yield from _repository_jobs(unit, where, row, mapper)
+
+
+def _repository_jobs(unit: int, where: str, row: Mapping[str, Any], mapper: RowMapper) -> list[_Job]:
+    """The jobs of one row: its files (an -ids row) or itself, root manifests first, in
+    `MANIFEST_NAMES` order (the first that states a license decides)."""
+    by_repository = bool(mapper.columns.files)
+    files = flatten_repository(row, mapper.columns) if by_repository else [dict(row)]
+    ranked = []
+    for file_row in files:
+        at = mapper.locate(file_row, where)
+        checked = mapper.precheck(file_row, at)
+        name = mapper.path_of(file_row)
+        rank = MANIFEST_NAMES.index(name) if by_repository and name in MANIFEST_NAMES else len(MANIFEST_NAMES)
+        skip = checked if isinstance(checked, Skip) else None
+        ranked.append((rank, _Job(unit, at, file_row, skip, rank < len(MANIFEST_NAMES))))
+    ranked.sort(key=lambda pair: pair[0])  # stable: other files keep their order
+    return [job for _, job in ranked]
 
 
 def _fetched_documents(

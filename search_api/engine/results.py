@@ -95,6 +95,10 @@ class SourceRef:
     date_kind: DateKind | None = None
     stars: int | None = None
 
+    def same_file(self, other: SourceRef) -> bool:
+        """Whether both name one file of the index (identical copies share a blob id, not a path)."""
+        return (self.blob_id, self.repo, self.path) == (other.blob_id, other.repo, other.path)
+
     def to_dict(self) -> dict[str, object]:
         return {
             "blob_id": self.blob_id,

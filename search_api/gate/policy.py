@@ -216,15 +216,16 @@ class Finding:
         q = self.match.query_span
         lines = f"lines {q.start_line}-{q.end_line}"
         license_name = self.governing.license or "no license"
+        credited = self.credited  # the origin: credit its author and license
+        credit = f"{credited.repo} ({credited.license or 'no license'})"
         if self.boilerplate:
             return (
                 f"nothing: the span is common boilerplate, found in {self.match.repos_with_span} repositories"
             )
         return {
             Action.ALLOW: "nothing: the policy allows this license without attribution",
-            Action.ATTRIBUTE: f"credit {self.governing.repo} ({license_name}) in THIRD_PARTY_NOTICES "
-            "(`codecite notice` writes the entry)",
-            Action.WARN: f"credit {self.governing.repo} in THIRD_PARTY_NOTICES and keep {lines} under "
+            Action.ATTRIBUTE: f"credit {credit} in THIRD_PARTY_NOTICES (`codecite notice` writes the entry)",
+            Action.WARN: f"credit {credit} in THIRD_PARTY_NOTICES and keep {lines} under "
             f"{license_name}: changes to them may have to be shared under the same license",
             Action.REVIEW: f"have a person check the license of {self.governing.repo} ({license_name}) "
             f"before {lines} ship",
@@ -249,7 +250,7 @@ class Finding:
         span = f" (lines {s.start_line}-{s.end_line})" if s else ""
         url = f" <{ref.url}>" if ref.url else ""
         via = ""
-        if ref.blob_id != self.governing.blob_id:
+        if not ref.same_file(self.governing):
             via = f"; matched through {self.governing.repo}: {self.governing.path}"
         return f"{ref.repo}: {ref.path}{span}, licensed under {ref.license or 'no stated license'}{url}{via}"
 
@@ -377,10 +378,10 @@ def _decide_match(i: int, match: Match, policy: Policy) -> tuple[Finding | None,
 
 def span_of(match: Match, ref: SourceRef) -> Span | None:
     """The lines of `ref` (the match's source or one of its copies) that hold the matched span."""
-    if ref.blob_id == match.source.blob_id:
+    if ref.same_file(match.source):
         return match.source_span
     for copy in match.copies:
-        if copy.source.blob_id == ref.blob_id:
+        if copy.source.same_file(ref):
             return copy.source_span or (match.source_span if copy.relation is Relation.IDENTICAL else None)
     return None
 

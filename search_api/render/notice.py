@@ -81,7 +81,7 @@ def collect_notices(result: ScanResult, source_text: Callable[[str], str | None]
             key = (ref.repo, ref.path, ref.blob_id)
             q = finding.match.query_span
             uses.setdefault(key, []).append(f"{file.path} (lines {q.start_line}-{q.end_line})")
-            if finding.governing.blob_id != ref.blob_id:
+            if not finding.governing.same_file(ref):
                 via.setdefault(key, []).append(f"{finding.governing.repo}: {finding.governing.path}")
             refs[key] = ref
     entries = []

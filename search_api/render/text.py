@@ -64,10 +64,10 @@ def _facts(ref: SourceRef, lead: str = "") -> str:
 def _origin_lines(match: Match) -> list[str]:
     """Where the code was most likely written first, when that is not plainly the source itself."""
     origin = match.origin
-    if origin is None:
+    if origin is None or origin.copies_weighed <= 1:  # one file: the header says it all
         return []
     ref = origin.source
-    where = "this source" if ref.blob_id == match.source.blob_id else f"{ref.repo}:{ref.path}"
+    where = "this source" if ref.same_file(match.source) else f"{ref.repo}:{ref.path}"
     license_note = ""
     if ref.license != match.source.license:
         license_note = f" [{ref.license or 'no license'}]"
@@ -181,7 +181,7 @@ def _finding_lines(f: Finding) -> list[str]:
     if src.url:
         lines.append(f"{pad}{src.url}")
     credited = f.credited
-    if f.needs_notice and credited.blob_id != src.blob_id:
+    if f.needs_notice and not credited.same_file(src):
         origin = m.origin.reason if m.origin else ""
         lines.append(
             f"{pad}credit: {credited.repo}: {credited.path} ({credited.license or 'no license'}): {origin}"

@@ -194,19 +194,24 @@
     return match.origin || match.source;
   }
 
+  // One file of the index: identical copies share a blob id, not a repository and path.
+  function sameFile(a, b) {
+    return Boolean(a && b) && a.blob_id === b.blob_id && a.repo === b.repo && a.path === b.path;
+  }
+
   function noticeFor(match) {
     const s = creditedOf(match);
     const matched = match.source;
-    const sameFile = s.blob_id === matched.blob_id;
-    const span = sameFile ? `, lines ${match.source_span.start_line}-${match.source_span.end_line}` : "";
+    const same = sameFile(s, matched);
+    const span = same ? `, lines ${match.source_span.start_line}-${match.source_span.end_line}` : "";
     const lines = [
       `Lines ${match.query_span.start_line}-${match.query_span.end_line} of this code match ${s.repo}, ` +
         `file ${s.path}${span}.`,
       `License: ${s.license || "no license found (NOASSERTION)"}.`,
     ];
     if (s.url) lines.push(`Source: ${s.url}`);
-    if (!sameFile) lines.push(`Found through the copy in ${matched.repo}, file ${matched.path} (${matched.license || "no license found"}).`);
-    const copies = (match.copies || []).filter((c) => c.blob_id !== s.blob_id);
+    if (!same) lines.push(`Found through the copy in ${matched.repo}, file ${matched.path} (${matched.license || "no license found"}).`);
+    const copies = (match.copies || []).filter((c) => !sameFile(c, s));
     for (const copy of copies.slice(0, 5)) {
       lines.push(`Also in ${copy.repo}, file ${copy.path} (${copy.license || "no license found"}).`);
     }
@@ -273,10 +278,10 @@
   // The most likely origin, shown first in a card: the file, its date and why.
   function originBlock(match) {
     const o = match.origin;
-    if (!o) return null;
+    if (!o || (o.copies_weighed || 1) <= 1) return null; // one file: the header says it all
     const url = o.url ? safeUrl(o.url) : null;
     const name = `${o.repo} / ${o.path}`;
-    const same = o.blob_id === match.source.blob_id;
+    const same = sameFile(o, match.source);
     return el("p", { className: "origin" },
       el("strong", { text: "Origin: " }),
       url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: name }) : el("span", { text: name }),
@@ -342,12 +347,12 @@
     const origin = match.origin;
     const copies = [...(match.copies || [])];
     if (!copies.length) return null;
-    copies.sort((a, b) => Number(origin && b.blob_id === origin.blob_id) - Number(origin && a.blob_id === origin.blob_id));
+    copies.sort((a, b) => Number(sameFile(b, origin)) - Number(sameFile(a, origin)));
     const list = el("ul", { className: "copies-list" });
     for (const copy of copies) {
       const url = copy.url ? safeUrl(copy.url) : null;
       const name = `${copy.repo} / ${copy.path}`;
-      const isOrigin = origin && copy.blob_id === origin.blob_id;
+      const isOrigin = sameFile(copy, origin);
       list.append(el("li", { className: isOrigin ? "is-origin" : null },
         url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: name }) : el("span", { text: name }),
         " ", licenseBadge(copy.license, copy.license_category), " ", vendoredFlag(copy),
