@@ -214,7 +214,7 @@ def write(args: Any, files: list, blobs: dict[str, bytes], rows: list, table: li
         (
             f"With {args.latency_ms:g} ms a request, 32 concurrent fetches index {ratio:.1f}x the files/s of one "
             f"at a time. A rerun with every content in the blob cache: "
-            f"{meta['cached_rerun']['files_per_s']:,} files/s fetched + indexed (no request sent)."
+            f"{meta['cached_rerun']['files_per_s']:,} files/s read from the cache and indexed (no request sent)."
         ),
         "",
     ]

@@ -43,6 +43,7 @@ def source_ref(doc: Document) -> SourceRef:
         date=format_timestamp(when),
         date_kind=kind,
         stars=doc.provenance.star_events_count,
+        license_basis=doc.provenance.license_basis,
     )
 
 

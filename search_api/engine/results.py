@@ -94,6 +94,7 @@ class SourceRef:
     date: str | None = None
     date_kind: DateKind | None = None
     stars: int | None = None
+    license_basis: str | None = None
 
     def same_file(self, other: SourceRef) -> bool:
         """Whether both name one file of the index (identical copies share a blob id, not a path)."""
@@ -112,6 +113,7 @@ class SourceRef:
             "date": self.date,
             "date_kind": self.date_kind.value if self.date_kind else None,
             "stars": self.stars,
+            "license_basis": self.license_basis,
         }
 
     @classmethod
@@ -129,6 +131,7 @@ class SourceRef:
             d.get("date"),
             DateKind(kind) if kind else None,
             int(stars) if stars is not None else None,
+            d.get("license_basis"),
         )
 
 

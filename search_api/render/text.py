@@ -98,6 +98,7 @@ def _match_header(n: int, m: Match) -> str:
         f"in {m.repos_with_span} repo{'s' if m.repos_with_span != 1 else ''}{common}"
         + (f"\n   {src.url}" if src.url else "")
         + (f"\n   provenance: {_facts(src)}" if _facts(src) else "")
+        + (f"\n   license read from: {src.license_basis}" if src.license_basis else "")
     )
 
 

@@ -146,6 +146,7 @@ class SourceSchema(_Response):
         metadata={"description": "What `date` dates."},
     )
     stars = fields.Integer(allow_none=True, metadata={"description": "GitHub star events of the repository."})
+    license_basis = fields.String(allow_none=True, metadata={"description": "Where the license was read."})
 
 
 class OriginSchema(SourceSchema):

@@ -49,6 +49,7 @@ def test_a_permissive_row_listing_gpl_and_mit_is_reported_as_or_and_passes(tmp_p
     report = Searcher(open_index(tmp_path / "idx")).attribute(INFLATE, "JavaScript")
     source = report.matches[0].source
     assert (source.license, source.license_category) == ("MIT OR GPL-3.0-or-later", "permissive")
+    assert source.license_basis is not None and "so MIT may be chosen" in source.license_basis
     assert list(report.licenses) == ["MIT OR GPL-3.0-or-later"]
 
     decision = decide(report, default_policy())

@@ -41,6 +41,7 @@ def _source(n: int, category: LicenseCategory) -> SourceRef:
         date=None if n % 5 == 4 else f"20{10 + n % 10}-01-02T03:04:05Z",
         date_kind=None if n % 5 == 4 else kinds[n % len(kinds)],
         stars=n if n % 3 else None,
+        license_basis="Cargo.toml license field" if n % 2 else None,
     )
 
 
@@ -139,7 +140,7 @@ def test_a_report_without_origins_reads_as_one_without() -> None:
     for match in body["matches"]:
         del match["origin"]
         for ref in [match["source"], *match["copies"]]:
-            for key in ("vendored", "date", "date_kind", "stars"):
+            for key in ("vendored", "date", "date_kind", "stars", "license_basis"):
                 del ref[key]
     report = Report.from_dict(body)
     assert all(m.origin is None and not m.source.vendored for m in report.matches)

@@ -49,11 +49,11 @@
     }
   }
 
-  function licenseBadge(license, category) {
+  function licenseBadge(license, category, basis) {
     const cat = category || "unknown";
     return el("span", {
       className: `badge lic-${cat.replace(/[^a-z-]/g, "")}`,
-      title: `${license || "no license"}: ${CATEGORY_LABELS[cat] || cat.replace(/-/g, " ")}`,
+      title: `${license || "no license"}: ${CATEGORY_LABELS[cat] || cat.replace(/-/g, " ")}` + (basis ? ` (read from ${basis})` : ""),
       text: license || "no license",
     });
   }
@@ -299,7 +299,7 @@
       : el("span", { className: "source-link" }, s.repo, el("span", { className: "path", text: ` / ${s.path}` }));
     const repos = match.repos_with_span || 1;
     const facts = el("p", { className: "facts" },
-      licenseBadge(s.license, s.license_category),
+      licenseBadge(s.license, s.license_category, s.license_basis),
       el("span", { text: `${match.method}, ${Math.round((match.similarity || 0) * 100)}% similar` }),
       el("span", { className: "repos", text: `found in ${plural(repos, "repo")}` }),
       match.boilerplate ? el("span", { className: "flag", title: "Held by many repositories: probably common code", text: "common boilerplate" }) : null,
