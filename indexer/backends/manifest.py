@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from indexer.backends.errors import IndexOptionsError, IndexVersionError
+from indexer.backends.removal import RemovalSpec
 from indexer.options import IndexOptions
 from indexer.records import IngestStats
 
 FORMAT = "codecite-index"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: provenance.arrow in every segment; removed_owners
 
 
 @dataclass(slots=True)
@@ -65,10 +66,16 @@ class Manifest:
     removed_documents: list[int] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     ingest: dict[str, Any] = field(default_factory=dict)
+    removed_owners: list[str] = field(default_factory=list)
 
     @property
     def next_doc_base(self) -> int:
         return max((s.doc_base + s.documents for s in self.segments), default=0)
+
+    def record_removal(self, spec: RemovalSpec) -> None:
+        """Remember what an opt-out named (the documents it flagged are recorded by the backend)."""
+        self.removed_repos = sorted(set(self.removed_repos) | spec.repos)
+        self.removed_owners = sorted(set(self.removed_owners) | spec.owners)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -81,6 +88,7 @@ class Manifest:
             "options_hash": self.options.options_hash,
             "segments": [s.to_dict() for s in self.segments],
             "removed_repos": self.removed_repos,
+            "removed_owners": self.removed_owners,
             "removed_documents": self.removed_documents,
             "sources": self.sources,
             "ingest": self.ingest,
@@ -117,6 +125,7 @@ class Manifest:
                 options=options,
                 segments=[SegmentInfo.from_dict(s) for s in raw["segments"]],
                 removed_repos=list(raw.get("removed_repos", [])),
+                removed_owners=list(raw.get("removed_owners", [])),
                 removed_documents=[int(d) for d in raw.get("removed_documents", [])],
                 sources=list(raw.get("sources", [])),
                 ingest=dict(raw.get("ingest", {})),

@@ -25,6 +25,7 @@ from search_api.engine.evidence import calibrated_model, structural_variety
 from search_api.engine.language_guess import resolve_language
 from search_api.engine.notices import NoticeLines, blank_notices, notices_of
 from search_api.engine.options import QueryOptions, boilerplate_threshold
+from search_api.engine.origin import find_origin, source_ref
 from search_api.engine.results import Copy, Evidence, Match, Method, Notice, Relation, Report, SourceRef, Span
 from search_api.engine.verify import Found, verify
 from search_api.engine.views import Lexed, TextViews, analyze, lex_bytes, lex_text
@@ -278,14 +279,14 @@ class Searcher:
             query_chars=(query.char_offset(f.q_bytes[0]), query.char_offset(f.q_bytes[1])),
             confidence=calibrated_model().confidence(f.evidence, f.method),
             evidence=f.evidence,
+            origin=find_origin([self._ref(d) for _, d, _ in live]),
         )
 
     def _source_span(self, v: _Verified) -> Span:
         return _span(self._lexed(v.found.doc_id), v.found.s_bytes)
 
     def _ref(self, doc_id: int) -> SourceRef:
-        d = self.index.info(doc_id).document
-        return SourceRef(d.blob_id, d.repo, d.path, d.license, d.license_category.value, d.url, d.language)
+        return source_ref(self.index.info(doc_id).document)
 
     def _report(
         self,

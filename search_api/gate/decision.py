@@ -21,7 +21,7 @@ from search_api.gate.policy import (
     Policy,
 )
 
-__all__ = ["Decision", "Finding", "NoticeFinding", "PolicyDecision", "decide", "outcome_of"]
+__all__ = ["Decision", "Finding", "NoticeFinding", "PolicyDecision", "decide", "outcome_of", "span_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,15 +59,16 @@ class Finding:
         q = self.match.query_span
         lines = f"lines {q.start_line}-{q.end_line}"
         license_name = self.governing.license or "no license"
+        credited = self.credited  # the origin: credit its author and license
+        credit = f"{credited.repo} ({credited.license or 'no license'})"
         if self.boilerplate:
             return (
                 f"nothing: the span is common boilerplate, found in {self.match.repos_with_span} repositories"
             )
         return {
             Action.ALLOW: "nothing: the policy allows this license without attribution",
-            Action.ATTRIBUTE: f"credit {self.governing.repo} ({license_name}) in THIRD_PARTY_NOTICES "
-            "(`codecite notice` writes the entry)",
-            Action.WARN: f"credit {self.governing.repo} in THIRD_PARTY_NOTICES and keep {lines} under "
+            Action.ATTRIBUTE: f"credit {credit} in THIRD_PARTY_NOTICES (`codecite notice` writes the entry)",
+            Action.WARN: f"credit {credit} in THIRD_PARTY_NOTICES and keep {lines} under "
             f"{license_name}: changes to them may have to be shared under the same license",
             Action.REVIEW: f"have a person check the license of {self.governing.repo} ({license_name}) "
             f"before {lines} ship",
@@ -75,15 +76,26 @@ class Finding:
         }[self.action]
 
     @property
+    def credited(self) -> SourceRef:
+        """The file an attribution credits: the match's origin — the author's license and
+        copyright, not a vendoring copy's — else the governing file."""
+        return self.match.origin.source if self.match.origin is not None else self.governing
+
+    @property
+    def credited_span(self) -> Span | None:
+        """The credited file's matched lines (1-based, inclusive), when the Report gives them."""
+        return span_of(self.match, self.credited) if self.match.origin is not None else self.governing_span
+
+    @property
     def attribution(self) -> str:
-        """A one-line credit for the governing source."""
-        s = self.governing_span
+        """A one-line credit for the credited source (the origin, see `credited`)."""
+        ref, s = self.credited, self.credited_span
         span = f" (lines {s.start_line}-{s.end_line})" if s else ""
-        url = f" <{self.governing.url}>" if self.governing.url else ""
-        return (
-            f"{self.governing.repo}: {self.governing.path}{span}, licensed under "
-            f"{self.governing.license or 'no stated license'}{url}"
-        )
+        url = f" <{ref.url}>" if ref.url else ""
+        via = ""
+        if not ref.same_file(self.governing):
+            via = f"; matched through {self.governing.repo}: {self.governing.path}"
+        return f"{ref.repo}: {ref.path}{span}, licensed under {ref.license or 'no stated license'}{url}{via}"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -100,6 +112,7 @@ class Finding:
             "source": self.governing.to_dict(),
             "source_span": self.governing_span.to_dict() if self.governing_span else None,
             "attribution": self.attribution if self.needs_notice else None,
+            "credited": self.credited.to_dict(),
         }
 
 
@@ -218,6 +231,16 @@ def outcome_of(actions: set[Action], fail_on: frozenset[Action]) -> Outcome:
     if actions & {Action.ATTRIBUTE, Action.WARN}:
         return Outcome.ATTRIBUTION_NEEDED
     return Outcome.PASS
+
+
+def span_of(match: Match, ref: SourceRef) -> Span | None:
+    """The lines of `ref` (the match's source or one of its copies) that hold the matched span."""
+    if ref.same_file(match.source):
+        return match.source_span
+    for copy in match.copies:
+        if copy.source.same_file(ref):
+            return copy.source_span or (match.source_span if copy.relation is Relation.IDENTICAL else None)
+    return None
 
 
 def _decide_notice(notice: Notice, policy: Policy) -> NoticeFinding | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 
 from indexer.backends.base import IndexReader
-from search_api.engine.results import Match, Notice, Report
+from search_api.engine.results import Match, Notice, Report, SourceRef
 from search_api.gate.decision import Finding, NoticeFinding
 from search_api.gate.policy import Action
 from search_api.gate.scan import ScanResult
@@ -34,9 +34,10 @@ def render_report(
         out.append(_match_header(n, match))
         source_lines = _source_text(index, match).split("\n")
         out.extend(_side_by_side(match, query_lines, source_lines, width, max_lines))
+        out.extend(_origin_lines(match))
         if match.copies:
             shown = ", ".join(
-                f"{c.source.repo}:{c.source.path} ({c.source.license or 'no license'})"
+                f"{c.source.repo}:{c.source.path} ({c.source.license or 'no license'}{_facts(c.source, ', ')})"
                 for c in match.copies[:5]
             )
             more = f" and {len(match.copies) - 5} more" if len(match.copies) > 5 else ""
@@ -56,6 +57,31 @@ def _notice_text(notice: Notice) -> str:
     q = notice.query_span
     named = f" ({notice.license}, {notice.license_category})" if notice.license else ""
     return f"lines {q.start_line}-{q.end_line} are {notice.kind.value} text{named}, not matched to any source"
+
+
+def _facts(ref: SourceRef, lead: str = "") -> str:
+    """A file's provenance in a few words: ``2013-05-02 committed, 120 stars, vendored``."""
+    facts = []
+    if ref.date:
+        facts.append(f"{ref.date[:10]} {(ref.date_kind or 'dated').replace('-', ' ')}")
+    if ref.stars:
+        facts.append(f"{ref.stars:,} stars")
+    if ref.vendored:
+        facts.append("vendored")
+    return lead + ", ".join(facts) if facts else ""
+
+
+def _origin_lines(match: Match) -> list[str]:
+    """Where the code was most likely written first, when that is not plainly the source itself."""
+    origin = match.origin
+    if origin is None or origin.copies_weighed <= 1:  # one file: the header says it all
+        return []
+    ref = origin.source
+    where = "this source" if ref.same_file(match.source) else f"{ref.repo}:{ref.path}"
+    license_note = ""
+    if ref.license != match.source.license:
+        license_note = f" [{ref.license or 'no license'}]"
+    return [f"   origin: {where}{license_note}: {origin.reason}"]
 
 
 def _source_text(index: IndexReader, match: Match) -> str:
@@ -81,6 +107,8 @@ def _match_header(n: int, m: Match) -> str:
         f"{src.license_category}]  {m.method} {m.similarity:.0%}, {m.matched_tokens} tokens, "
         f"confidence {m.confidence:.2f}, in {m.repos_with_span} repo{'s' if m.repos_with_span != 1 else ''}{common}"
         + (f"\n   {src.url}" if src.url else "")
+        + (f"\n   provenance: {_facts(src)}" if _facts(src) else "")
+        + (f"\n   license read from: {src.license_basis}" if src.license_basis else "")
     )
 
 
@@ -165,6 +193,12 @@ def _finding_lines(f: Finding) -> list[str]:
     ]
     if src.url:
         lines.append(f"{pad}{src.url}")
+    credited = f.credited
+    if f.needs_notice and not credited.same_file(src):
+        origin = m.origin.reason if m.origin else ""
+        lines.append(
+            f"{pad}credit: {credited.repo}: {credited.path} ({credited.license or 'no license'}): {origin}"
+        )
     lines.append(f"{pad}why: {f.reason}")
     lines.append(f"{pad}to do: {f.what_to_do}")
     return lines

@@ -15,10 +15,12 @@ from indexer.records import LicenseCategory, NoticeKind
 from search_api.engine.results import (
     ContractError,
     Copy,
+    DateKind,
     Evidence,
     Match,
     Method,
     Notice,
+    Origin,
     Relation,
     Report,
     SourceRef,
@@ -28,6 +30,7 @@ from search_api.web.schemas import ReportSchema
 
 
 def _source(n: int, category: LicenseCategory) -> SourceRef:
+    kinds = list(DateKind)
     return SourceRef(
         f"{n:040x}",
         f"owner/repo{n}",
@@ -36,11 +39,17 @@ def _source(n: int, category: LicenseCategory) -> SourceRef:
         category.value,
         f"https://example.org/{n}",
         "Python",
+        vendored=n % 2 == 1,
+        date=None if n % 5 == 4 else f"20{10 + n % 10}-01-02T03:04:05Z",
+        date_kind=None if n % 5 == 4 else kinds[n % len(kinds)],
+        stars=n if n % 3 else None,
+        license_basis="Cargo.toml license field" if n % 2 else None,
     )
 
 
 def every_value_report() -> Report:
-    """A Report in which every Method, Relation, NoticeKind and license category occurs."""
+    """A Report in which every Method, Relation, DateKind, NoticeKind and license category occurs,
+    and every match names its origin (one of its copies)."""
     categories = list(LicenseCategory)
     copies = tuple(
         Copy(
@@ -77,6 +86,11 @@ def every_value_report() -> Report:
             query_chars=(0, 120),
             confidence=round(0.5 + 0.02 * i, 3),
             evidence=evidence,
+            origin=Origin(
+                copies[i % len(copies)].source,
+                len(copies) + 1,
+                f"earliest committed of {len(copies) + 1} copies",
+            ),
         )
         for i, category in enumerate(categories)
     )
@@ -117,6 +131,8 @@ def test_every_enum_value_passes_the_response_schemas(app: Flask) -> None:
         (("matches", 0, "source", "license_category"), "permissive-ish"),
         (("notices", 0, "kind"), "haiku"),
         (("matches", 0, "confidence"), 1.5),
+        (("matches", 0, "origin", "date_kind"), "yesterday"),
+        (("matches", 0, "copies", 1, "date_kind"), "long-ago"),
     ],
 )
 def test_a_value_outside_the_closed_sets_is_refused(app: Flask, where: tuple[Any, ...], value: str) -> None:
@@ -151,7 +167,22 @@ def test_the_response_schema_declares_every_field_a_report_writes() -> None:
 
 def test_a_report_reads_back_what_it_wrote() -> None:
     report = every_value_report()
+    assert {k.value for m in report.matches for c in m.copies for k in [c.source.date_kind] if k} | {
+        k.value for m in report.matches if (k := m.source.date_kind)
+    } == {k.value for k in DateKind}
     assert Report.from_dict(json.loads(json.dumps(report.to_dict()))) == report
+
+
+def test_a_report_without_origins_reads_as_one_without() -> None:
+    """Reports from servers that predate `origin` still read (fields are added, never renamed)."""
+    body = every_value_report().to_dict()
+    for match in body["matches"]:
+        del match["origin"]
+        for ref in [match["source"], *match["copies"]]:
+            for key in ("vendored", "date", "date_kind", "stars", "license_basis"):
+                del ref[key]
+    report = Report.from_dict(body)
+    assert all(m.origin is None and not m.source.vendored for m in report.matches)
 
 
 def test_a_document_that_is_not_a_report_is_a_contract_error() -> None:

@@ -244,6 +244,7 @@ class EmbeddedIndex(IndexReader):
             "clusters": int(np.unique(self._cluster[~self._removed]).shape[0]),
             "removed_documents": int(np.count_nonzero(self._removed)),
             "removed_repos": m.removed_repos,
+            "removed_owners": m.removed_owners,
             "segments": len(m.segments),
             "postings": {c.value: sum(s.postings[c] for s in m.segments) for c in PostingChannel},
             "corpus_bytes": corpus,

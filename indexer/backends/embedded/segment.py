@@ -20,6 +20,7 @@ from indexer.analysis.fingerprints import DocFingerprints
 from indexer.analysis.minhash import storage_dtype
 from indexer.backends.embedded.content import ContentReader, ContentWriter
 from indexer.backends.embedded.postings import PostingTable, write_postings
+from indexer.backends.embedded.provenance import ProvenanceColumns, ProvenanceWriter
 from indexer.backends.errors import CorruptIndexError
 from indexer.backends.manifest import SegmentInfo
 from indexer.options import IndexOptions
@@ -77,6 +78,7 @@ class SegmentWriter:
         }
         self._lines = 0
         self.content_bytes = 0
+        self._provenance = ProvenanceWriter()
 
     @property
     def documents(self) -> int:
@@ -115,6 +117,7 @@ class SegmentWriter:
         row = doc.to_dict(with_content=False) | {"content_hash": content_hash}
         for column in _TEXT_COLUMNS:
             self._rows[column].append(row[column])
+        self._provenance.add(doc.provenance)
         ints = (len(raw), fingerprints.n_lines, self._lines, block, offset, length, cluster)
         self.content_bytes += len(raw)
         for column, value in zip(_INT_COLUMNS, ints):
@@ -132,6 +135,7 @@ class SegmentWriter:
         self._content.close(self.directory / "content_blocks.npy")
         table = pa.table({c: self._rows[c] for c in _TEXT_COLUMNS + _INT_COLUMNS})
         feather.write_feather(table, self.directory / "docs.arrow", compression="zstd")
+        self._provenance.write(self.directory)
         dtype = storage_dtype(self.options)
         sigs = (
             np.stack(self._signatures)
@@ -171,6 +175,7 @@ class Segment:
                 directory / "signatures.npy", mmap_mode="r"
             )  # one row per representative
             self._content = ContentReader(directory / "content.bin", directory / "content_blocks.npy")
+            self._provenance = ProvenanceColumns(directory)
         except (OSError, ValueError, pa.ArrowInvalid, KeyError) as err:
             raise CorruptIndexError(f"segment {info.name} cannot be read ({err})") from err
         self.line_base = self._ints["line_base"]
@@ -220,6 +225,7 @@ class Segment:
             source=t["source"][i] or "",
             url=t["url"][i],
             revision=t["revision"][i],
+            provenance=self._provenance.get(i),
         )
 
     def column(self, name: str) -> list:

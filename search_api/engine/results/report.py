@@ -1,11 +1,6 @@
-"""The Report and its parts: the JSON contract every front end renders (see DESIGN.md).
+"""What one query found: verified matches with their evidence, the query's notices, the Report.
 
-This module is the contract's one home: each part writes itself (`to_dict`) and reads itself back
-(`from_dict`, for a Report that came over HTTP); the closed sets are enums serialised as their
-values; the web layer's schemas describe these same fields (a test holds the two together).
-
-Coordinates: lines are 1-based and inclusive; character and token offsets 0-based and
-end-exclusive. Query side first, source side second.
+Part of the JSON contract (`search_api.engine.results`). Query side first, source side second.
 """
 
 from __future__ import annotations
@@ -17,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from indexer.records import NoticeKind
+from search_api.engine.results.sources import ContractError, Copy, Origin, SourceRef, Span
 
 
 class Method(enum.StrEnum):
@@ -25,107 +21,6 @@ class Method(enum.StrEnum):
     EXACT = "exact"
     NORMALIZED = "normalized"
     NEAR_DUP = "near-dup"
-
-
-class Relation(enum.StrEnum):
-    """How a copy relates to its match's source."""
-
-    IDENTICAL = "identical"  # byte-identical files
-    NEAR_DUPLICATE = "near-duplicate"  # in the source's copy cluster: the same file with edits
-    SAME_SPAN = "same-span"  # another file holding the matched span
-
-
-class ContractError(ValueError):
-    """A JSON document that is not a codecite Report (e.g. from a server of another version)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """Lines `start_line`..`end_line`, 1-based, both inclusive."""
-
-    start_line: int
-    end_line: int
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.start_line <= self.end_line:
-            raise ValueError(
-                f"bad span {self.start_line}-{self.end_line}: lines are 1-based and start <= end"
-            )
-
-    @property
-    def lines(self) -> int:
-        return self.end_line - self.start_line + 1
-
-    def overlap(self, other: Span) -> int:
-        return max(0, min(self.end_line, other.end_line) - max(self.start_line, other.start_line) + 1)
-
-    def to_dict(self) -> dict[str, int]:
-        return {"start_line": self.start_line, "end_line": self.end_line}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Span:
-        return cls(int(d["start_line"]), int(d["end_line"]))
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRef:
-    """A file of the index: where it lives and under which license."""
-
-    blob_id: str
-    repo: str
-    path: str
-    license: str | None
-    license_category: str
-    url: str | None
-    language: str
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "blob_id": self.blob_id,
-            "repo": self.repo,
-            "path": self.path,
-            "license": self.license,
-            "license_category": self.license_category,
-            "url": self.url,
-            "language": self.language,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> SourceRef:
-        return cls(
-            str(d.get("blob_id", "")),
-            str(d["repo"]),
-            str(d["path"]),
-            d.get("license"),
-            str(d.get("license_category", "unknown")),
-            d.get("url"),
-            str(d.get("language") or ""),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Copy:
-    """Another file holding the matched span: byte-identical to the source, or a verified
-    near-duplicate (then with its own `source_span`)."""
-
-    source: SourceRef
-    relation: Relation
-    source_span: Span | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        out = self.source.to_dict() | {"relation": self.relation.value}
-        if self.source_span is not None:
-            out["source_span"] = self.source_span.to_dict()
-        return out
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Copy:
-        span = d.get("source_span")
-        return cls(
-            SourceRef.from_dict(d),
-            Relation(d.get("relation", Relation.IDENTICAL)),
-            Span.from_dict(span) if span else None,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +98,9 @@ class Match:
     aligns (0..1). `repos_with_span` counts the repositories of the index holding this span
     (for boilerplate, an estimate from how often its fingerprints occur). `confidence` (0..1,
     calibrated) is how sure the engine is that the span was copied rather than written
-    independently; `evidence` is what it rests on (see `search_api.engine.evidence`).
+    independently; `evidence` is what it rests on (see `search_api.engine.evidence`). `origin`
+    names the file most likely to be where the code was first written (None in Reports of older
+    servers).
     """
 
     query_span: Span
@@ -219,6 +116,7 @@ class Match:
     query_chars: tuple[int, int] = (0, 0)  # 0-based, end-exclusive character offsets in the query
     confidence: float = 1.0
     evidence: Evidence | None = None
+    origin: Origin | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -235,11 +133,12 @@ class Match:
             "confidence": round(self.confidence, 3),
             "evidence": self.evidence.to_dict() if self.evidence is not None else None,
             "copies": [c.to_dict() for c in self.copies],
+            "origin": self.origin.to_dict() if self.origin else None,
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Match:
-        chars = d.get("query_chars") or {}
+        chars, origin = d.get("query_chars") or {}, d.get("origin")
         return cls(
             query_span=Span.from_dict(d["query_span"]),
             source=SourceRef.from_dict(d["source"]),
@@ -254,6 +153,7 @@ class Match:
             query_chars=(int(chars.get("start", 0)), int(chars.get("end", 0))),
             confidence=float(d.get("confidence", 1.0)),
             evidence=Evidence.from_dict(d["evidence"]) if d.get("evidence") else None,
+            origin=Origin.from_dict(origin) if origin else None,
         )
 
 
