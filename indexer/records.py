@@ -112,6 +112,8 @@ class SkipReason(str, enum.Enum):
     NOT_CODE = "not-code"
     IGNORED_BY_POLICY = "ignored-by-policy"
     REFUSED = "refused"
+    SPECIAL_FILE = "special-file"
+    EXCLUDED = "excluded"
 
     @property
     def explanation(self) -> str:
@@ -136,6 +138,8 @@ _SKIP_EXPLANATIONS = {
     SkipReason.NOT_CODE: "not a programming language file (prose or data)",
     SkipReason.IGNORED_BY_POLICY: "left out by the policy's ignore.paths",
     SkipReason.REFUSED: "the index or server refused the query",
+    SkipReason.SPECIAL_FILE: "not a regular file (a FIFO, socket or device): never read",
+    SkipReason.EXCLUDED: "left out by --exclude",
 }
 
 

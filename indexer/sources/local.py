@@ -28,7 +28,7 @@ from indexer.sources.files import (
     read_document,
 )
 from indexer.sources.filters import is_dependency_dir
-from indexer.sources.repo_urls import git_dir, head_revision, remote_url, repo_from_url
+from indexer.sources.repo_urls import git_dir, read_checkout, repo_from_url
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +57,11 @@ def repo_context(root: Path, license_default: str | None = None) -> RepoContext:
 
     The license is that of the license files at `root`, else `license_default`.
     """
-    gitdir = git_dir(root)
-    ref = repo_from_url(remote_url(gitdir)) if gitdir else None
+    checkout = read_checkout(root)
+    ref = repo_from_url(checkout.remote_url) if checkout else None
     license_expr = license_of_directory(root) or license_default
     name = ref.name if ref else root.resolve().name
-    return RepoContext(name, license_expr, head_revision(gitdir) if gitdir else None, ref)
+    return RepoContext(name, license_expr, checkout.revision if checkout else None, ref)
 
 
 def walk_tree(
@@ -129,9 +129,9 @@ def _walk_subdir(
 
 
 def _repo_ignores(repo_root: Path) -> tuple[_Ignore, ...]:
-    """The repository-wide ignore patterns: ``.git/info/exclude``."""
-    gitdir = git_dir(repo_root)
-    return _load_ignores(gitdir / "info" / "exclude", "") if gitdir else ()
+    """The repository-wide ignore patterns: ``info/exclude`` of the git directory (shared by worktrees)."""
+    checkout = read_checkout(repo_root)
+    return _load_ignores(checkout.common_dir / "info" / "exclude", "") if checkout else ()
 
 
 def _load_ignores(path: Path, base: str) -> tuple[_Ignore, ...]:
