@@ -79,17 +79,18 @@ _OWN_LOGGERS = ("indexer", "search_api", "generator")
 
 
 class _Quiet(logging.Filter):
-    """Below -vv: no tracebacks, and other libraries' records (urllib3's and elastic_transport's
-    retries, each with a traceback) only from ERROR up (-v: from WARNING). The command's own error
-    message already says what failed and what to do."""
+    """Below -vv, other libraries' records (urllib3's and elastic_transport's retries, each with a
+    traceback) only from ERROR up (-v: from WARNING), and without tracebacks: the command's own
+    error message already says what failed and what to do."""
 
     def __init__(self, verbose: int) -> None:
         super().__init__()
         self.verbose = verbose
 
     def filter(self, record: logging.LogRecord) -> bool:
-        own = record.name.split(".", 1)[0] in _OWN_LOGGERS
-        if not own and record.levelno < (logging.WARNING if self.verbose else logging.ERROR):
+        if record.name.split(".", 1)[0] in _OWN_LOGGERS:
+            return True  # codecite's own tracebacks are deliberate (a server's 500, logged for its operator)
+        if record.levelno < (logging.WARNING if self.verbose else logging.ERROR):
             return False
         record.exc_info, record.exc_text, record.stack_info = None, None, None
         return True
