@@ -3,10 +3,12 @@ UTF-16 byte-order mark, padding past the size limit), the gate never passes it, 
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
 import stat
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -30,19 +32,31 @@ junk = st.one_of(
 )
 
 
+def within(seconds: float, work: Callable[..., Any], *args: Any) -> Any:
+    """`work(*args)` in a daemon thread; a hang fails the test (and never holds the test run)."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = work(*args)
+        except BaseException as err:  # noqa: BLE001 - handed to the test
+            box["error"] = err
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"{work.__name__} hangs"
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 def scan_file(root: Path, index: Path) -> ScanResult:
-    """The default policy's scan of `root`, in a worker thread with a timeout (a hang fails here)."""
+    """The default policy's scan of `root`, with a timeout (a hang fails here)."""
     policy = default_policy()
     attributor = LocalAttributor(open_index(str(index)))
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        future = pool.submit(
-            lambda: scan(
-                collect_files([str(root)], root, policy, ScanOptions(max_file_bytes=LIMIT)),
-                attributor,
-                policy,
-            )
-        )
-        return future.result(timeout=SECONDS)
+    targets = collect_files([str(root)], root, policy, ScanOptions(max_file_bytes=LIMIT))
+    return within(SECONDS, scan, targets, attributor, policy)
 
 
 @pytest.fixture(scope="module")
@@ -108,11 +122,8 @@ def test_special_files_are_skipped_without_being_opened(tmp_path: Path, kind: st
             pytest.skip("cannot bind a UNIX socket here")
     else:
         path.symlink_to("/dev/zero")  # the link is skipped; the device itself when named directly below
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        got = pool.submit(read_target, path, path.name, ScanOptions()).result(timeout=SECONDS)
-        assert got.reason.value in ("special-file", "symlink")  # type: ignore[union-attr]
-        if kind == "device" and stat.S_ISCHR(os.stat("/dev/zero").st_mode):
-            got = pool.submit(read_target, Path("/dev/zero"), "zero.py", ScanOptions()).result(
-                timeout=SECONDS
-            )
-            assert got.reason.value == "special-file" and "character device" in got.detail  # type: ignore[union-attr]
+    got = within(SECONDS, read_target, path, path.name, ScanOptions())
+    assert got.reason.value in ("special-file", "symlink")
+    if kind == "device" and stat.S_ISCHR(os.stat("/dev/zero").st_mode):
+        got = within(SECONDS, read_target, Path("/dev/zero"), "zero.py", ScanOptions())
+        assert got.reason.value == "special-file" and "character device" in got.detail
