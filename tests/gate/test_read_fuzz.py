@@ -4,7 +4,10 @@ UTF-16 byte-order mark, padding past the size limit), the gate never passes it, 
 from __future__ import annotations
 
 import os
+import resource
 import stat
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -125,5 +128,22 @@ def test_special_files_are_skipped_without_being_opened(tmp_path: Path, kind: st
     got = within(SECONDS, read_target, path, path.name, ScanOptions())
     assert got.reason.value in ("special-file", "symlink")
     if kind == "device" and stat.S_ISCHR(os.stat("/dev/zero").st_mode):
-        got = within(SECONDS, read_target, Path("/dev/zero"), "zero.py", ScanOptions())
-        assert got.reason.value == "special-file" and "character device" in got.detail
+        # The device named directly, read in a child with 1 GB of address space: were it read, the
+        # child would fail, never the machine.
+        child = subprocess.run(
+            [sys.executable, "-c", _READ_DEVICE],
+            capture_output=True,
+            text=True,
+            timeout=SECONDS,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30)),
+            check=False,
+        )
+        assert child.stdout.strip() == "special-file: a character device", child.stderr[-500:]
+
+
+_READ_DEVICE = """
+from pathlib import Path
+from search_api.gate.targets import ScanOptions, read_target
+got = read_target(Path("/dev/zero"), "zero.py", ScanOptions())
+print(f"{got.reason.value}: {got.detail}")
+"""
