@@ -44,6 +44,15 @@ class LicenseCategory(str, enum.Enum):
             raise ValueError(f"unknown license category {name!r}; the categories are: {valid}") from None
 
 
+class NoticeKind(str, enum.Enum):
+    """What a notice in a text is (see `indexer.licenses.notices`)."""
+
+    LICENSE = "license"  # a license's text or its standard notice ("Licensed under the Apache License...")
+    WARRANTY = "warranty"  # a disclaimer of warranty or liability without a grant
+    COPYRIGHT = "copyright"  # a copyright statement ("Copyright (c) 2014 Jane Doe")
+    SPDX_TAG = "spdx-tag"  # an SPDX-License-Identifier tag
+
+
 # What The Stack v2 keeps, and what `codecite index build --keep` defaults to.
 DEFAULT_KEEP = frozenset(
     {LicenseCategory.PERMISSIVE, LicenseCategory.PUBLIC_DOMAIN, LicenseCategory.NO_LICENSE}

@@ -70,6 +70,11 @@ class IndexReader(abc.ABC):
     def document_count(self) -> int:
         """Documents that can be reported (removed ones excluded)."""
 
+    @property
+    def repository_count(self) -> int:
+        """Repositories with a document that can be reported (backends with a cheaper way override)."""
+        return int(self.stats()["repos"])
+
     @abc.abstractmethod
     def lookup(self, channel: PostingChannel, hashes: np.ndarray, max_postings: int) -> PostingHits:
         """Postings of each hash in `channel`."""

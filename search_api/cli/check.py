@@ -69,6 +69,13 @@ def _scan_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Minimum match size in non-whitespace characters (default: the index's, 50).",
         ),
         click.option(
+            "--min-confidence",
+            type=click.FloatRange(0.0, 1.0),
+            default=None,
+            help="Report matches down to this confidence (0..1; default: the calibrated floor of the engine). "
+            "With --server, the server's floor applies.",
+        ),
+        click.option(
             "--jobs",
             "-j",
             type=click.IntRange(1),
@@ -236,6 +243,7 @@ def _run_scan(
     server: str | None,
     policy_file: str | None,
     min_match: int | None,
+    min_confidence: float | None,
     jobs: int,
     max_file_bytes: int,
     exclude: tuple[str, ...],
@@ -258,7 +266,7 @@ def _run_scan(
     policy = load_policy(policy_file) if policy_file else default_policy()
     root = find_root(list(paths))
     options = ScanOptions(max_file_bytes=max_file_bytes, include_non_code=include_non_code, exclude=exclude)
-    attributor = _attributor(index_uri, server, min_match, jobs, timeout, retries)
+    attributor = _attributor(index_uri, server, min_match, min_confidence, jobs, timeout, retries)
     try:
         described = attributor.describe()  # with --server: fails fast (exit 2) when it cannot be reached
         if diff_spec is not None or staged:
@@ -274,7 +282,13 @@ def _run_scan(
 
 
 def _attributor(
-    index_uri: str | None, server: str | None, min_match: int | None, jobs: int, timeout: float, retries: int
+    index_uri: str | None,
+    server: str | None,
+    min_match: int | None,
+    min_confidence: float | None,
+    jobs: int,
+    timeout: float,
+    retries: int,
 ) -> Attributor:
     if server is not None:
         from search_api.gate.remote import RemoteAttributor, RemoteClient, RetryPolicy
@@ -288,7 +302,8 @@ def _attributor(
     from search_api.gate.attribute import LocalAttributor
 
     assert index_uri is not None
-    return LocalAttributor(open_index(index_uri), QueryOptions().with_min_match(min_match), jobs)
+    options = QueryOptions().with_min_match(min_match).with_min_confidence(min_confidence)
+    return LocalAttributor(open_index(index_uri), options, jobs)
 
 
 def _render(result: ScanResult, fmt: str, category: str, quiet: bool = False) -> str:

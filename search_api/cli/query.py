@@ -50,6 +50,12 @@ if TYPE_CHECKING:
     '(a line that cannot be answered gets {"id", "line", "error"}; then the exit status is 1).',
 )
 @click.option(
+    "--min-confidence",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Report matches down to this confidence (0..1; default: the calibrated floor of the engine).",
+)
+@click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, writable=True, allow_dash=True),
@@ -61,6 +67,7 @@ def query_command(
     index_uri: str,
     language: str | None,
     min_match: int | None,
+    min_confidence: float | None,
     as_json: bool,
     batch: str | None,
     output: str | None,
@@ -78,7 +85,7 @@ def query_command(
 
     with friendly_errors():
         index = open_index(index_uri)
-        options = QueryOptions().with_min_match(min_match)
+        options = QueryOptions().with_min_match(min_match).with_min_confidence(min_confidence)
         searcher = Searcher(index, options)
         with _output(output) as out:
             if batch is not None:

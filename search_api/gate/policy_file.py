@@ -25,7 +25,7 @@ import pathspec
 
 from indexer.licenses.expressions import known_license_ids, normalize_expression
 from indexer.records import LicenseCategory, SkipReason
-from search_api.gate.policy import Action, BoilerplateMode, CopiesMode, Policy
+from search_api.gate.policy import Action, BoilerplateMode, CopiesMode, NoticeMode, Policy
 from search_api.gate.skips import SkipAction, skip_actions
 
 __all__ = ["PolicyError", "default_policy", "default_policy_text", "load_policy"]
@@ -90,7 +90,8 @@ def load_policy(source: str | Path | Mapping[str, Any]) -> Policy:
 
 
 _SECTIONS: dict[str, tuple[str, ...]] = {
-    "matches": ("min_chars", "min_lines", "min_similarity", "copies"),
+    "matches": ("min_chars", "min_lines", "min_similarity", "min_confidence", "copies"),
+    "notices": ("action",),
     "boilerplate": ("min_repos", "action"),
     "ignore": ("paths", "repos"),
 }
@@ -113,7 +114,7 @@ def _build(raw: dict[str, Any], where: _Locator, name: str, given: dict[str, Any
                 check.problem(
                     (section, key), f"unknown setting {section}.{key}; use one of: {', '.join(keys)}"
                 )
-    matches, boiler, ignore = (check.table(raw, s) for s in _SECTIONS)
+    matches, notices, boiler, ignore = (check.table(raw, s) for s in _SECTIONS)
     policy = Policy(
         categories=_categories(categories, check),
         licenses=_licenses(licenses, check),
@@ -124,7 +125,9 @@ def _build(raw: dict[str, Any], where: _Locator, name: str, given: dict[str, Any
         min_chars=check.number(matches, ("matches", "min_chars"), int, 0),
         min_lines=check.number(matches, ("matches", "min_lines"), int, 1),
         min_similarity=check.number(matches, ("matches", "min_similarity"), float, 0.0, 1.0),
+        min_confidence=check.number(matches, ("matches", "min_confidence"), float, 0.0, 1.0),
         copies=check.choice(matches, ("matches", "copies"), CopiesMode),
+        notices=check.choice(notices, ("notices", "action"), NoticeMode),
         boilerplate_repos=check.number(boiler, ("boilerplate", "min_repos"), int, 1),
         boilerplate=check.choice(boiler, ("boilerplate", "action"), BoilerplateMode),
         ignore_paths=tuple(check.patterns(ignore, ("ignore", "paths"))),

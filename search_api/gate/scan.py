@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from indexer.records import Skip, SkipReason
 from search_api.engine.results import Report
 from search_api.gate.attribute import Attributor
+from search_api.gate.decision import Decision, decide, outcome_of
 from search_api.gate.diff import file_report, query_pieces
-from search_api.gate.policy import Decision, Outcome, Policy, decide, outcome_of
+from search_api.gate.policy import Outcome, Policy
 from search_api.gate.skips import SkipAction
 from search_api.gate.targets import Run, ScanTarget
 
@@ -60,11 +61,13 @@ class ScanResult:
     @property
     def outcome(self) -> Outcome:
         """The findings' verdict, made worse by skipped files the policy fails or warns about."""
-        found = outcome_of([f for r in self.files for f in r.decision.findings], self.policy.fail_on)
-        actions = {self.skip_action(s) for s in self.skipped}
-        if SkipAction.FAIL in actions:
+        actions = {f.action for r in self.files for f in r.decision.findings if not f.boilerplate}
+        actions |= {n.action for r in self.files for n in r.decision.notice_findings}
+        found = outcome_of(actions, self.policy.fail_on)
+        skips = {self.skip_action(s) for s in self.skipped}
+        if SkipAction.FAIL in skips:
             return Outcome.FAIL
-        if SkipAction.WARN in actions and found in (Outcome.PASS, Outcome.ATTRIBUTION_NEEDED):
+        if SkipAction.WARN in skips and found in (Outcome.PASS, Outcome.ATTRIBUTION_NEEDED):
             return Outcome.REVIEW_NEEDED
         return found
 

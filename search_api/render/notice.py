@@ -72,7 +72,7 @@ def collect_notices(result: ScanResult, source_text: Callable[[str], str | None]
     uses: dict[tuple[str, str, str], list[str]] = {}
     refs = {}
     for file in result.files:
-        for finding in file.decision.notices:
+        for finding in file.decision.attributions:
             ref = finding.governing
             key = (ref.repo, ref.path, ref.blob_id)
             q = finding.match.query_span

@@ -21,7 +21,8 @@ import urllib.parse
 from typing import Any
 
 from indexer.records import Skip, SkipReason
-from search_api.gate.policy import BOILERPLATE_RULE_ID, Action, Finding
+from search_api.gate.decision import NOTICE_RULE_ID, Finding, NoticeFinding
+from search_api.gate.policy import BOILERPLATE_RULE_ID, Action
 from search_api.gate.scan import FileResult, ScanResult
 from search_api.gate.skips import SkipAction
 
@@ -69,7 +70,9 @@ _RULES: list[dict[str, Any]] = [
         "copyright lines) and ship it with your code.",
     },
     {
-        "action": NOT_SCANNED_RULE_ID,
+        "action": None,
+        "rule_id": NOT_SCANNED_RULE_ID,
+        "level": "error",
         "name": "FileNotScanned",
         "short": "A file was not scanned, and the policy does not let that pass",
         "full": "The gate could not scan this file (too large, unreadable, refused by the index or server, or "
@@ -86,6 +89,17 @@ _RULES: list[dict[str, Any]] = [
         "single author's copyright. Reported for information only.",
         "help": 'Nothing to do; set [boilerplate] action = "ignore" in the policy to hide these.',
     },
+    {
+        "action": None,
+        "rule_id": NOTICE_RULE_ID,
+        "level": "warning",
+        "name": "LicenseNotice",
+        "short": "The code carries a license notice of a license the policy denies",
+        "full": "These lines are license text (or an SPDX tag) naming a license the policy does not allow, e.g. a "
+        "GPL header in generated code: the code around it may have come from a source under that license.",
+        "help": "Find out where the code came from. Remove it with its notice, or record the decision in the "
+        'policy ([licenses], or [notices] action = "ignore").',
+    },
 ]
 
 
@@ -101,6 +115,8 @@ def to_sarif(result: ScanResult, tool_version: str, category: str = "codecite") 
             if finding.action is Action.ALLOW and not finding.boilerplate:
                 continue
             results.append(_result(file, lines, finding, index_of[finding.rule_id], seen))
+        for noticed in file.decision.notice_findings:
+            results.append(_notice_result(file, lines, noticed, index_of[noticed.rule_id]))
     for skip in result.skipped:
         action = result.skip_action(skip)
         if action is not SkipAction.IGNORE:
@@ -187,12 +203,9 @@ def _uri(path: str) -> str:
 
 
 def _rule(spec: dict[str, Any]) -> dict[str, Any]:
-    if spec["action"] == NOT_SCANNED_RULE_ID:
-        rule_id, level = NOT_SCANNED_RULE_ID, "error"
-    else:
-        action: Action | None = spec["action"]
-        rule_id = action.rule_id if action else BOILERPLATE_RULE_ID
-        level = action.level if action else "note"
+    action: Action | None = spec["action"]
+    rule_id = action.rule_id if action else spec.get("rule_id", BOILERPLATE_RULE_ID)
+    level = action.level if action else spec.get("level", "note")
     return {
         "id": rule_id,
         "name": spec["name"],
@@ -218,7 +231,7 @@ def _result(
     message = (
         f"Lines {q.start_line}-{q.end_line} match {upstream} ({src.license or 'no license'}, "
         f"{src.license_category}; {m.method} match, {m.similarity:.0%} similar, {m.matched_chars} characters, "
-        f"found in {m.repos_with_span} repositor{'ies' if m.repos_with_span != 1 else 'y'}). "
+        f"confidence {m.confidence:.2f}, found in {m.repos_with_span} repositor{'ies' if m.repos_with_span != 1 else 'y'}). "
         f"Policy: {f.action.value} ({f.reason}). To do: {f.what_to_do}."
     )
     if src.url:
@@ -254,8 +267,40 @@ def _result(
             "method": m.method,
             "similarity": round(m.similarity, 4),
             "matchedChars": m.matched_chars,
+            "confidence": round(m.confidence, 3),
             "reposWithSpan": m.repos_with_span,
             "copies": len(m.copies),
+        },
+    }
+
+
+def _notice_result(file: FileResult, lines: list[str], f: NoticeFinding, rule_index: int) -> dict[str, Any]:
+    n, q = f.notice, f.notice.query_span
+    text = "".join("".join(line.split()) for line in lines[q.start_line - 1 : q.end_line])
+    digest = hashlib.sha256(f"{f.rule_id}\0{file.path}\0{n.license}\0{text}".encode("utf-8", "surrogatepass"))
+    return {
+        "ruleId": f.rule_id,
+        "ruleIndex": rule_index,
+        "level": f.level,
+        "message": {
+            "text": f"Lines {q.start_line}-{q.end_line} are a {n.kind.value} notice of {n.license} "
+            f"({n.license_category}). Policy: {f.action.value} ({f.reason}). To do: {f.what_to_do}."
+        },
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": urllib.parse.quote(file.path, safe="/")},
+                    "region": _region(lines, q.start_line, q.end_line),
+                }
+            }
+        ],
+        "partialFingerprints": {"primaryLocationLineHash": digest.hexdigest()[:16]},
+        "properties": {
+            "action": f.action.value,
+            "reason": f.reason,
+            "license": n.license,
+            "licenseCategory": n.license_category,
+            "noticeKind": n.kind.value,
         },
     }
 

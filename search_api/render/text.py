@@ -10,8 +10,9 @@ import shutil
 
 from indexer.backends.base import IndexReader
 from indexer.records import Skip
-from search_api.engine.results import Match, Report
-from search_api.gate.policy import Action, Finding
+from search_api.engine.results import Match, Notice, Report
+from search_api.gate.decision import Finding, NoticeFinding
+from search_api.gate.policy import Action
 from search_api.gate.scan import FileResult, ScanResult
 from search_api.gate.skips import SkipAction
 from search_api.render.safe import printable
@@ -46,12 +47,23 @@ def render_report(
             )
             more = f" and {len(match.copies) - 5} more" if len(match.copies) > 5 else ""
             out.append(f"   also in: {shown}{more}")
+    if report.notices:
+        out.append("")
+        out += [f"notice: {printable(_notice_text(n))}" for n in report.notices]
     if report.matches:
         out.append("")
-        out.append("licenses (query lines): " + ", ".join(f"{k} {v}" for k, v in report.licenses.items()))
+        out.append(
+            "licenses (query lines): " + ", ".join(f"{printable(k)} {v}" for k, v in report.licenses.items())
+        )
     for warning in report.warnings:
         out.append(f"warning: {printable(warning)}")
     return "\n".join(out)
+
+
+def _notice_text(notice: Notice) -> str:
+    q = notice.query_span
+    named = f" ({notice.license}, {notice.license_category})" if notice.license else ""
+    return f"lines {q.start_line}-{q.end_line} are {notice.kind.value} text{named}, not matched to any source"
 
 
 def _source_text(index: IndexReader, match: Match) -> str:
@@ -75,7 +87,7 @@ def _match_header(n: int, m: Match) -> str:
         f"{n}. query L{m.query_span.start_line}-{m.query_span.end_line} = {printable(src.repo)}:"
         f"{printable(src.path)} L{m.source_span.start_line}-{m.source_span.end_line}  "
         f"[{printable(src.license or 'no license')}, {src.license_category}]  {m.method} "
-        f"{m.similarity:.0%}, {m.matched_tokens} tokens, "
+        f"{m.similarity:.0%}, {m.matched_tokens} tokens, confidence {m.confidence:.2f}, "
         f"in {m.repos_with_span} repo{'s' if m.repos_with_span != 1 else ''}{common}"
         + (f"\n   {printable(src.url)}" if src.url else "")
     )
@@ -114,11 +126,14 @@ def render_scan(result: ScanResult, quiet: bool = False) -> str:
         shown = [f for f in file.decision.findings if f.action is not Action.ALLOW or f.boilerplate]
         if quiet:
             shown = [f for f in shown if f.action in result.policy.fail_on and not f.boilerplate]
-        if not shown and (quiet or not file.decoding):
+        noticed = [n for n in file.decision.notice_findings if not quiet or n.action in result.policy.fail_on]
+        if not shown and not noticed and (quiet or not file.decoding):
             continue
         out += ["", _file_line(file)]
         for finding in sorted(shown, key=lambda f: (-f.action.rank, f.match.query_span.start_line)):
             out += _finding_lines(finding)
+        for notice_finding in noticed:
+            out += _notice_finding_lines(notice_finding)
     out += _skip_lines(result, quiet)
     out += ["", summary_line(result)]
     if not quiet and any(f.needs_notice for file in result.files for f in file.decision.findings):
@@ -198,8 +213,8 @@ def _finding_lines(f: Finding) -> list[str]:
     lines = [
         f"  {label:<10} lines {q.start_line}-{q.end_line} match {where}",
         f"{pad}{printable(src.license or 'no license')} ({src.license_category}); {m.method} match, "
-        f"{m.similarity:.0%} "
-        f"similar, {m.matched_chars} characters, in {m.repos_with_span} "
+        f"{m.similarity:.0%} similar, {m.matched_chars} characters, confidence {m.confidence:.2f}, "
+        f"in {m.repos_with_span} "
         f"repositor{'ies' if m.repos_with_span != 1 else 'y'}"
         + (f", {len(m.copies)} other copies" if m.copies else ""),
     ]
@@ -208,6 +223,15 @@ def _finding_lines(f: Finding) -> list[str]:
     lines.append(f"{pad}why: {printable(f.reason)}")
     lines.append(f"{pad}to do: {printable(f.what_to_do)}")
     return lines
+
+
+def _notice_finding_lines(f: NoticeFinding) -> list[str]:
+    pad = " " * 13
+    return [
+        f"  {_LABELS[f.action]:<10} {printable(_notice_text(f.notice))}",
+        f"{pad}why: {printable(f.reason)}",
+        f"{pad}to do: {printable(f.what_to_do)}",
+    ]
 
 
 def summary_line(result: ScanResult) -> str:
@@ -220,6 +244,7 @@ def summary_line(result: ScanResult) -> str:
         "attribute": "attribution needed",
         "allow": "allowed",
         "boilerplate": "boilerplate",
+        "license-notice": "license notices to review",
     }
     parts = [f"{counts[k]} {names[k]}" for k in names if counts.get(k)]
     for action, noun in ((SkipAction.FAIL, "not scanned (fails)"), (SkipAction.WARN, "not scanned (warns)")):

@@ -13,7 +13,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
-from indexer.records import LicenseCategory
+from indexer.records import LicenseCategory, NoticeKind
 from search_api.engine.results import Method, Relation
 
 MAX_CODE_CHARS = 4_000_000  # documented; the size check itself is on bytes, with its own 413 (inputs.py)
@@ -148,6 +148,35 @@ class CopySchema(SourceSchema):
     source_span = fields.Nested(SpanSchema)
 
 
+class EvidenceSchema(_Response):
+    chars = fields.Integer(metadata={"description": "Non-whitespace characters aligned."})
+    query_share = fields.Float(metadata={"description": "Of the query's non-whitespace characters."})
+    fingerprints = fields.Integer(metadata={"description": "Distinct index fingerprints in the span."})
+    median_files = fields.Integer(
+        metadata={"description": "Files of the index holding the median fingerprint (1: only the source)."}
+    )
+    structure = fields.Float(
+        metadata={
+            "description": "Distinct structural k-grams over all (low for tables, lists, import blocks)."
+        }
+    )
+    lines = fields.Integer(metadata={"description": "Query lines the span touches."})
+    run = fields.Integer(metadata={"description": "Characters of the span's longest gap-free run."})
+    run_lines = fields.Integer(metadata={"description": "Query lines of that run."})
+
+
+class NoticeSchema(_Response):
+    query_span = fields.Nested(SpanSchema, required=True)
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in NoticeKind]))
+    license = fields.String(allow_none=True, metadata={"description": "SPDX expression the notice names."})
+    license_category = fields.String(
+        allow_none=True, validate=validate.OneOf([c.value for c in LicenseCategory])
+    )
+    score = fields.Float(
+        metadata={"description": "How closely the wording follows the license document (0..1)."}
+    )
+
+
 class MatchSchema(_Response):
     query_span = fields.Nested(SpanSchema, required=True)
     query_chars = fields.Nested(CharsSchema)
@@ -163,6 +192,13 @@ class MatchSchema(_Response):
     matched_chars = fields.Integer()
     repos_with_span = fields.Integer(required=True)
     boilerplate = fields.Boolean()
+    confidence = fields.Float(
+        validate=validate.Range(0.0, 1.0),
+        metadata={
+            "description": "Calibrated probability that the span was copied, not written independently."
+        },
+    )
+    evidence = fields.Nested(EvidenceSchema, allow_none=True)
     copies = fields.List(fields.Nested(CopySchema))
 
 
@@ -185,6 +221,12 @@ class ReportSchema(_Response):
         fields.Nested(MatchSchema),
         metadata={
             "description": "Verified spans too common to attribute (license headers, idioms), listed apart."
+        },
+    )
+    notices = fields.List(
+        fields.Nested(NoticeSchema),
+        metadata={
+            "description": "License, copyright and warranty text and SPDX tags in the query: never matched."
         },
     )
     licenses = fields.Dict(

@@ -78,6 +78,7 @@ def test_rules_have_what_github_requires(project: Path, corpus_index: Path) -> N
         "attribution-required-warning",
         "attribution-required",
         "common-boilerplate",
+        "license-notice",
         "file-not-scanned",
     }
     for rule in rules:

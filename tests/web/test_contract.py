@@ -11,8 +11,19 @@ import marshmallow as ma
 import pytest
 from flask import Flask
 
-from indexer.records import LicenseCategory
-from search_api.engine.results import ContractError, Copy, Match, Method, Relation, Report, SourceRef, Span
+from indexer.records import LicenseCategory, NoticeKind
+from search_api.engine.results import (
+    ContractError,
+    Copy,
+    Evidence,
+    Match,
+    Method,
+    Notice,
+    Relation,
+    Report,
+    SourceRef,
+    Span,
+)
 from search_api.web.schemas import ReportSchema
 
 
@@ -29,7 +40,7 @@ def _source(n: int, category: LicenseCategory) -> SourceRef:
 
 
 def every_value_report() -> Report:
-    """A Report in which every Method, Relation and license category occurs."""
+    """A Report in which every Method, Relation, NoticeKind and license category occurs."""
     categories = list(LicenseCategory)
     copies = tuple(
         Copy(
@@ -38,6 +49,19 @@ def every_value_report() -> Report:
             None if relation is Relation.IDENTICAL else Span(3, 9),
         )
         for i, relation in enumerate(Relation)
+    )
+    evidence = Evidence(
+        chars=300, share=0.5, fingerprints=12, median_files=1, structure=0.9, lines=9, run=120, run_lines=4
+    )
+    notices = tuple(
+        Notice(
+            Span(1 + i, 2 + i),
+            kind,
+            None if kind is NoticeKind.COPYRIGHT else "MIT",
+            None if kind is NoticeKind.COPYRIGHT else "permissive",
+            0.9,
+        )
+        for i, kind in enumerate(NoticeKind)
     )
     matches = tuple(
         Match(
@@ -51,6 +75,8 @@ def every_value_report() -> Report:
             2,
             copies,
             query_chars=(0, 120),
+            confidence=round(0.5 + 0.02 * i, 3),
+            evidence=evidence,
         )
         for i, category in enumerate(categories)
     )
@@ -64,6 +90,7 @@ def every_value_report() -> Report:
         index_documents=10,
         elapsed_ms=1.5,
         boilerplate=(matches[0],),
+        notices=notices,
         discarded={"weak_candidates": 3},
         warnings=("a warning",),
     )
@@ -88,6 +115,8 @@ def test_every_enum_value_passes_the_response_schemas(app: Flask) -> None:
         (("matches", 0, "method"), "fuzzy"),
         (("matches", 0, "copies", 0, "relation"), "cousin"),
         (("matches", 0, "source", "license_category"), "permissive-ish"),
+        (("notices", 0, "kind"), "haiku"),
+        (("matches", 0, "confidence"), 1.5),
     ],
 )
 def test_a_value_outside_the_closed_sets_is_refused(app: Flask, where: tuple[Any, ...], value: str) -> None:
@@ -99,6 +128,25 @@ def test_a_value_outside_the_closed_sets_is_refused(app: Flask, where: tuple[Any
     with pytest.raises(ma.ValidationError):
         ReportSchema().load(body)
     assert list(_openapi_validator(app, "Report").iter_errors(body))
+
+
+def _undeclared(schema: ma.Schema, body: dict[str, Any], path: str = "") -> list[str]:
+    """Keys of `body` that `schema` (followed into nested schemas) does not declare."""
+    out = []
+    for key, value in body.items():
+        field = schema.fields.get(key)
+        if field is None:
+            out.append(f"{path}{key}")
+        elif isinstance(field, ma.fields.Nested) and isinstance(value, dict):
+            out += _undeclared(field.schema, value, f"{path}{key}.")
+        elif isinstance(field, ma.fields.List) and isinstance(field.inner, ma.fields.Nested):
+            for item in value:
+                out += _undeclared(field.inner.schema, item, f"{path}{key}[].")
+    return out
+
+
+def test_the_response_schema_declares_every_field_a_report_writes() -> None:
+    assert _undeclared(ReportSchema(), every_value_report().to_dict()) == []
 
 
 def test_a_report_reads_back_what_it_wrote() -> None:

@@ -51,6 +51,14 @@ class ElasticIndex(IndexReader):
             self._texts.clear()
             self._members.clear()
         self._live = self._count(self.names.docs, [{"term": {"removed": False}}])
+        self._repositories: int | None = None
+
+    @property
+    def repository_count(self) -> int:
+        """Asked of the cluster once per build or generation (a cardinality aggregation)."""
+        if self._repositories is None:
+            self._repositories = int(self.stats()["repos"])
+        return self._repositories
 
     def reopen_if_changed(self) -> bool:
         """Switch to a newer build or generation if one was committed; True when it did."""

@@ -158,6 +158,10 @@ class EmbeddedIndex(IndexReader):
                 out.setdefault(blob, seg.doc_base + i)
         return out
 
+    @functools.cached_property
+    def repository_count(self) -> int:
+        return int(np.unique(self._repo_of[~self._removed]).shape[0])
+
     def repo_ids(self, doc_ids: np.ndarray) -> np.ndarray:
         return self._repo_of[doc_ids]
 

@@ -236,6 +236,7 @@
     const facts = el("p", { className: "facts" },
       licenseBadge(s.license, s.license_category),
       el("span", { text: `${match.method}, ${Math.round((match.similarity || 0) * 100)}% similar` }),
+      confidenceBadge(match.confidence),
       el("span", { className: "repos", text: `found in ${plural(repos, "repo")}` }),
       match.boilerplate ? el("span", { className: "flag", title: "Held by many repositories: probably common code", text: "common boilerplate" }) : null);
 
@@ -270,6 +271,28 @@
         el("summary", { text: "Attribution notice" }),
         el("pre", { className: "notice-text", text: notice })),
       el("div", { className: "card-actions" }, noticeButton));
+  }
+
+  // How sure the engine is that the span was copied rather than written independently (0..1, calibrated).
+  function confidenceBadge(confidence) {
+    if (typeof confidence !== "number") return null;
+    const pct = Math.round(confidence * 100);
+    const level = confidence >= 0.9 ? "high" : confidence >= 0.7 ? "medium" : "low";
+    return el("span", { className: `confidence confidence-${level}`,
+      title: "Calibrated probability that these lines were copied, not written independently",
+      text: `${pct}% confidence` });
+  }
+
+  function noticesList(notices) {
+    const list = el("ul", { className: "notices-list" });
+    for (const n of notices) {
+      const named = n.license ? [" ", licenseBadge(n.license, n.license_category)] : [];
+      list.append(el("li", {}, `Your ${spanText(n.query_span)}: ${n.kind} text`, ...named));
+    }
+    return el("section", { className: "notices", "aria-label": "License and copyright notices in your code" },
+      el("h3", { text: "Notices in your code" }),
+      el("p", { className: "muted small", text: "License, copyright and warranty text says under which license code claims to be; it is never matched to a source." }),
+      list);
   }
 
   function copiesList(copies) {
@@ -319,6 +342,8 @@
       button.addEventListener("click", () => copyText(all, button));
       container.append(el("div", { className: "card-actions" }, button));
     }
+    const notices = report.notices || [];
+    if (notices.length) container.append(noticesList(notices));
     const common = report.boilerplate || [];
     if (common.length) container.append(boilerplateList(common));
     if (report.decision) container.append(decisionBlock(report.decision));
