@@ -250,6 +250,8 @@ class SkipReason(str, enum.Enum):
     IGNORED_BY_POLICY = "ignored-by-policy"
     REFUSED = "refused"
     MISSING_BLOB = "missing-blob"
+    SPECIAL_FILE = "special-file"
+    EXCLUDED = "excluded"
 
     @property
     def explanation(self) -> str:
@@ -275,6 +277,8 @@ _SKIP_EXPLANATIONS = {
     SkipReason.IGNORED_BY_POLICY: "left out by the policy's ignore.paths",
     SkipReason.REFUSED: "the index or server refused the query",
     SkipReason.MISSING_BLOB: "the content store has no blob with this id",
+    SkipReason.SPECIAL_FILE: "not a regular file (a FIFO, socket or device): never read",
+    SkipReason.EXCLUDED: "left out by --exclude",
 }
 
 

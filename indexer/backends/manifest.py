@@ -8,6 +8,7 @@ read. A manifest of another format or other options is an error that names the f
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,10 @@ from indexer.records import IngestStats
 
 FORMAT = "codecite-index"
 FORMAT_VERSION = 4  # 4: provenance.arrow in every segment; removed_owners
+
+# A segment's name is one path component the index itself made (seg-..., batch-...): never a path
+# that could lead out of the index directory.
+_SEGMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
 @dataclass(slots=True)
@@ -43,8 +48,12 @@ class SegmentInfo:
 
     @classmethod
     def from_dict(cls, raw: dict) -> SegmentInfo:
+        """Raises ValueError for a name that is not a plain segment name (``../x``, ``a/b``)."""
+        name = raw["name"]
+        if not isinstance(name, str) or not _SEGMENT_NAME.fullmatch(name) or ".." in name:
+            raise ValueError(f"segment name {str(name)[:80]!r} is not a plain segment name")
         return cls(
-            raw["name"],
+            name,
             int(raw["doc_base"]),
             int(raw["documents"]),
             int(raw["lines"]),
@@ -98,6 +107,10 @@ class Manifest:
     def from_dict(cls, raw: dict, where: str, rebuild: str) -> Manifest:
         """The manifest `raw` records, if this codecite reads it the same way. Errors name the
         index as `where` ("the index at PATH") and end with `rebuild`, the command that fixes it."""
+        if not isinstance(raw, dict):
+            raise IndexVersionError(
+                f"{where} has a damaged manifest (a JSON {type(raw).__name__}, not an object): {rebuild}"
+            )
         if raw.get("format") != FORMAT:
             raise IndexVersionError(f"{where} has no codecite index manifest: {rebuild}")
         version = raw.get("format_version")
@@ -130,7 +143,7 @@ class Manifest:
                 sources=list(raw.get("sources", [])),
                 ingest=dict(raw.get("ingest", {})),
             )
-        except (KeyError, TypeError, ValueError) as err:
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise IndexVersionError(f"{where} has a damaged manifest ({err!r}): {rebuild}") from err
 
 

@@ -25,7 +25,7 @@ from indexer.sources.base import IngestOptions, Source
 from indexer.sources.files import RepoContext, read_document, reading_of_directory, tree_reading
 from indexer.sources.filters import is_dependency_dir
 from indexer.sources.git_history import read_history
-from indexer.sources.repo_urls import git_dir, head_revision, remote_url, repo_from_url
+from indexer.sources.repo_urls import git_dir, read_checkout, repo_from_url
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +55,12 @@ def repo_context(root: Path, license_default: str | None = None) -> RepoContext:
     The license is the one `root` states (a manifest's expression, else its license files), else
     `license_default`.
     """
-    gitdir = git_dir(root)
-    ref = repo_from_url(remote_url(gitdir)) if gitdir else None
+    checkout = read_checkout(root)
+    ref = repo_from_url(checkout.remote_url) if checkout else None
     name = ref.name if ref else root.resolve().name
-    context = RepoContext(name, license_default, head_revision(gitdir) if gitdir else None, ref)
+    context = RepoContext(name, license_default, checkout.revision if checkout else None, ref)
     context = context.with_reading(reading_of_directory(root))
+    gitdir = git_dir(root)
     if gitdir is None:
         return context
     history = read_history(root, gitdir)
@@ -131,9 +132,9 @@ def _walk_subdir(
 
 
 def _repo_ignores(repo_root: Path) -> tuple[_Ignore, ...]:
-    """The repository-wide ignore patterns: ``.git/info/exclude``."""
-    gitdir = git_dir(repo_root)
-    return _load_ignores(gitdir / "info" / "exclude", "") if gitdir else ()
+    """The repository-wide ignore patterns: ``info/exclude`` of the git directory (shared by worktrees)."""
+    checkout = read_checkout(repo_root)
+    return _load_ignores(checkout.common_dir / "info" / "exclude", "") if checkout else ()
 
 
 def _load_ignores(path: Path, base: str) -> tuple[_Ignore, ...]:

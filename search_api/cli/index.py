@@ -86,7 +86,9 @@ def _source_options(func):
             "~/.cache/codecite/blobs; 'off': none; CODECITE_S3_CACHE).",
         ),
         click.option("--json", "as_json", is_flag=True, help="Print the build summary as JSON."),
-        click.option("--quiet", is_flag=True, help="No progress bar."),
+        click.option(
+            "--quiet", is_flag=True, help="No progress bar (it is off anyway when stderr is not a terminal)."
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -202,6 +204,8 @@ def remove_command(
     "index_dir",
     required=True,
     metavar="URI",
+    envvar="CODECITE_INDEX",
+    show_envvar=True,
     help="Index directory, or es+http(s)://host:9200/NAME.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")

@@ -1,6 +1,6 @@
 """Git diffs: the lines a diff adds, and attributing them hunk by hunk.
 
-    git diff --unified=0  ─►  added line runs per file  ─►  ScanTarget(runs=...)
+    git diff --unified=0  ─►  unidiff  ─►  added line runs per file  ─►  ScanTarget(runs=...)
         ─►  query pieces (runs at most _HUNK_GAP lines apart, together)  ─►  attribute each
         ─►  file_report: matches moved back to file lines, only those touching added lines
 
@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+import unidiff
 
 from indexer.records import Skip, SkipReason
 from search_api.engine.results import Match, Report, Span
@@ -44,8 +46,12 @@ def collect_diff(
         if policy.ignores_path(rel):
             yield Skip(SkipReason.IGNORED_BY_POLICY, rel)
             continue
-        if not runs:
+        excluded = options.excluded(rel)
+        if excluded is not None:
+            yield excluded
             continue
+        if runs is not None and not runs:
+            continue  # nothing added (a rename, a mode change, only deletions)
         raw = None
         if right is not None:
             blob = git_bytes(["show", f"{right}:{rel}"], root)
@@ -53,7 +59,7 @@ def collect_diff(
                 yield Skip(SkipReason.UNREADABLE, rel, f"git show {right}:{rel} failed")
                 continue
             raw = blob
-        yield read_target(root / rel, rel, options, tuple(runs), raw)
+        yield read_target(root / rel, rel, options, tuple(runs) if runs is not None else None, raw)
 
 
 def _diff_args(spec: str | None, staged: bool) -> tuple[list[str], str | None]:
@@ -84,26 +90,39 @@ def _diff_args(spec: str | None, staged: bool) -> tuple[list[str], str | None]:
     return args, right
 
 
-def parse_diff(diff: str) -> Iterator[tuple[str, list[Run]]]:
-    """(new path, added line ranges) per file of a unified diff made with ``--unified=0``."""
-    path: str | None = None
+def parse_diff(diff: str) -> Iterator[tuple[str, list[Run] | None]]:
+    """(new path, added line ranges) per file of a unified diff made with ``--unified=0``; the ranges
+    are None for a file git calls binary (one NUL byte is enough), which is scanned whole.
+
+    The diff is read by unidiff, which follows each hunk's line counts as git does: an added line
+    that reads ``++ x`` or ``+++ b/y`` is a line of the file, never a file header."""
+    try:
+        patch = unidiff.PatchSet(diff)
+    except unidiff.UnidiffParseError as err:
+        raise ScanError(
+            f"cannot read the output of git diff ({err}); please report it with the diff"
+        ) from None
+    for changed in patch:
+        target = changed.target_file
+        if not target or target == "/dev/null":
+            continue
+        path = _unquote(target).removeprefix("b/")
+        if changed.is_binary_file:
+            yield path, None
+            continue
+        added = [line.target_line_no for hunk in changed for line in hunk if line.is_added]
+        yield path, _runs_of([n for n in added if n is not None])
+
+
+def _runs_of(numbers: list[int]) -> list[Run]:
+    """Consecutive line numbers as runs (a, b), 1-based and inclusive."""
     runs: list[Run] = []
-    for line in diff.splitlines():
-        if line.startswith("diff --git "):
-            if path is not None:
-                yield path, runs
-            path, runs = None, []
-        elif line.startswith("+++ "):
-            name = line[4:].rstrip("\t")
-            path = None if name == "/dev/null" else _unquote(name).removeprefix("b/")
-        elif line.startswith("@@ ") and path is not None:
-            new = line.split(" ")[2]  # +start[,count]
-            start, _, count = new[1:].partition(",")
-            n = int(count) if count else 1
-            if n > 0:
-                runs.append((int(start), int(start) + n - 1))
-    if path is not None:
-        yield path, runs
+    for n in sorted(numbers):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return runs
 
 
 def _unquote(name: str) -> str:

@@ -23,7 +23,8 @@ from typing import Any
 import pathspec
 
 from indexer.licenses.expressions import fold_expression, license_category, spdx_licensing
-from indexer.records import LicenseCategory
+from indexer.records import LicenseCategory, SkipReason
+from search_api.gate.skips import SkipAction, skip_actions
 
 __all__ = ["Action", "BoilerplateMode", "CopiesMode", "NoticeMode", "Outcome", "Policy"]
 
@@ -112,7 +113,8 @@ class Policy:
     Sizes: `min_chars` counts non-whitespace characters (0: the index's own minimum); `min_lines`
     query lines; `min_similarity` and `min_confidence` (a match's calibrated confidence that it was
     copied) are 0..1; `boilerplate_repos` counts repositories. `notices` says what a license
-    notice in the scanned code leads to.
+    notice in the scanned code leads to. `skipped` gives every skip reason its action
+    (`search_api.gate.skips`); `on_skipped` is what set the defaults.
     """
 
     categories: Mapping[LicenseCategory, Action]
@@ -129,6 +131,8 @@ class Policy:
     ignore_paths: tuple[str, ...] = ()
     ignore_repos: tuple[str, ...] = ()
     name: str = "default"
+    on_skipped: SkipAction = SkipAction.FAIL
+    skipped: Mapping[SkipReason, SkipAction] = field(default_factory=skip_actions)
 
     def license_action(self, expression: str | None) -> tuple[Action, str]:
         """The action for an SPDX expression (None: no license), and why, naming the policy key."""
@@ -166,6 +170,10 @@ class Policy:
             "notices": {"action": self.notices.value},
             "boilerplate": {"min_repos": self.boilerplate_repos, "action": self.boilerplate.value},
             "ignore": {"paths": list(self.ignore_paths), "repos": list(self.ignore_repos)},
+            "skipped": {
+                "on_skipped": self.on_skipped.value,
+                **{r.value: a.value for r, a in self.skipped.items()},
+            },
         }
 
     def _symbol_action(self, node: Any) -> tuple[Action, str]:  # a license_expression symbol

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from indexer.licenses.expressions import license_keys
 from search_api.gate.scan import ScanResult
+from search_api.render.safe import printable
 
 # Comment leaders and trailers stripped before a line is tested for a copyright statement.
 _LEADER = re.compile(r"^\s*(?:#+|//+|/\*+|\*+|--+|;+|<!--|\"\"\"|'''|%+|!|rem\b|\"|')?\s*", re.IGNORECASE)
@@ -119,19 +120,24 @@ def render_notices(entries: Iterable[NoticeEntry], index_id: str | None = None) 
     if not entries:
         return "\n".join([*head, "", "No third-party code that needs attribution was found.", ""])
     out = head
-    for entry in entries:
-        out += ["", rule, f"{entry.repo}: {entry.path}", f"License: {_license_line(entry.license)}"]
+    for entry in entries:  # corpus text: control characters escaped (`printable`)
+        out += [
+            "",
+            rule,
+            printable(f"{entry.repo}: {entry.path}"),
+            f"License: {printable(_license_line(entry.license))}",
+        ]
         if entry.url:
-            out.append(f"Source: {entry.url}")
+            out.append(f"Source: {printable(entry.url)}")
         if entry.copyrights:
-            out += entry.copyrights
+            out += [printable(c) for c in entry.copyrights]
         else:
             out.append(
                 "(No copyright line found at the top of the source file: see the repository's license file.)"
             )
-        out.append("Used in: " + "; ".join(entry.used_in))
+        out.append("Used in: " + printable("; ".join(entry.used_in)))
         if entry.found_via:
-            out.append("Found through the copies in: " + "; ".join(entry.found_via))
+            out.append("Found through the copies in: " + printable("; ".join(entry.found_via)))
     out += ["", rule, ""]
     return "\n".join(out)
 

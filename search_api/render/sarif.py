@@ -8,6 +8,10 @@ matched and what to do, and carries the same facts in `properties` for other con
 `partialFingerprints.primaryLocationLineHash` hashes the rule, the file, the upstream blob and the
 matched text with whitespace removed, so alerts survive lines moving (SARIF Appendix B: no line
 numbers in fingerprints); ``:n`` numbers repeats within one file.
+
+Every file not scanned is a ``toolExecutionNotification`` of the invocation (level error, warning
+or note, as the policy's ``[skipped]`` table decides), and one that fails or warns is also a
+result of rule ``file-not-scanned``, so code scanning shows it where the findings are.
 """
 
 from __future__ import annotations
@@ -16,11 +20,17 @@ import hashlib
 import urllib.parse
 from typing import Any
 
+from indexer.records import Skip, SkipReason
 from search_api.gate.decision import NOTICE_RULE_ID, Finding, NoticeFinding
 from search_api.gate.policy import BOILERPLATE_RULE_ID, Action
 from search_api.gate.scan import FileResult, ScanResult
+from search_api.gate.skips import SkipAction
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = (
+    "https://pypi.org/project/codecite/"  # the distribution's page; no forge URL is published yet
+)
+NOT_SCANNED_RULE_ID = "file-not-scanned"
 
 _RULES: list[dict[str, Any]] = [
     {
@@ -61,6 +71,18 @@ _RULES: list[dict[str, Any]] = [
     },
     {
         "action": None,
+        "rule_id": NOT_SCANNED_RULE_ID,
+        "level": "error",
+        "name": "FileNotScanned",
+        "short": "A file was not scanned, and the policy does not let that pass",
+        "full": "The gate could not scan this file (too large, unreadable, refused by the index or server, or "
+        "a special file). A gate never passes what it did not scan: the policy's [skipped] table says "
+        "whether such a file fails the check or warns.",
+        "help": "Make the file scannable (raise --max-file-bytes, fix its permissions, retry the server), "
+        'leave it out (--exclude, [ignore] paths), or set [skipped] in the policy (e.g. too-large = "warn").',
+    },
+    {
+        "action": None,
         "name": "CommonBoilerplate",
         "short": "Code matches a span found in many repositories (common boilerplate)",
         "full": "These lines match a span that the index holds in many repositories, so it is unlikely to carry a "
@@ -95,6 +117,10 @@ def to_sarif(result: ScanResult, tool_version: str, category: str = "codecite") 
             results.append(_result(file, lines, finding, index_of[finding.rule_id], seen))
         for noticed in file.decision.notice_findings:
             results.append(_notice_result(file, lines, noticed, index_of[noticed.rule_id]))
+    for skip in result.skipped:
+        action = result.skip_action(skip)
+        if action is not SkipAction.IGNORE:
+            results.append(_skip_result(skip, action, index_of[NOT_SCANNED_RULE_ID]))
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -105,7 +131,9 @@ def to_sarif(result: ScanResult, tool_version: str, category: str = "codecite") 
                         "name": "codecite",
                         "version": tool_version,
                         "semanticVersion": tool_version,
+                        "informationUri": INFORMATION_URI,
                         "rules": rules,
+                        "notifications": _NOTIFICATIONS,
                     }
                 },
                 "automationDetails": {"id": f"{category.strip('/')}/"},
@@ -114,6 +142,7 @@ def to_sarif(result: ScanResult, tool_version: str, category: str = "codecite") 
                     {
                         "executionSuccessful": True,
                         "exitCode": result.exit_code,
+                        "toolExecutionNotifications": [_notification(result, s) for s in result.skipped],
                         "properties": {"outcome": result.outcome.value, "summary": result.summary()},
                     }
                 ],
@@ -122,6 +151,55 @@ def to_sarif(result: ScanResult, tool_version: str, category: str = "codecite") 
             }
         ],
     }
+
+
+_NOTIFICATIONS = [
+    {"id": f"skipped/{reason.value}", "shortDescription": {"text": f"File not scanned: {reason.explanation}"}}
+    for reason in SkipReason
+]
+_NOTIFICATION_INDEX = {reason: i for i, reason in enumerate(SkipReason)}
+
+
+def _notification(result: ScanResult, skip: Skip) -> dict[str, Any]:
+    """A file not scanned, as a tool execution notification at the level its skip action has."""
+    action = result.skip_action(skip)
+    return {
+        "level": action.level,
+        "message": {"text": _skip_message(skip, action)},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(skip.where)}}}],
+        "descriptor": {"id": f"skipped/{skip.reason.value}", "index": _NOTIFICATION_INDEX[skip.reason]},
+        "properties": {"reason": skip.reason.value, "action": action.value, "detail": skip.detail},
+    }
+
+
+def _skip_message(skip: Skip, action: SkipAction) -> str:
+    detail = f" ({skip.detail})" if skip.detail else ""
+    verdict = {
+        SkipAction.FAIL: "The policy fails the check for it ([skipped] in the policy).",
+        SkipAction.WARN: "The policy warns about it ([skipped] in the policy).",
+        SkipAction.IGNORE: "Listed only.",
+    }[action]
+    return f"{skip.where} was not scanned: {skip.reason.value}, {skip.reason.explanation}{detail}. {verdict}"
+
+
+def _skip_result(skip: Skip, action: SkipAction, rule_index: int) -> dict[str, Any]:
+    key = f"{NOT_SCANNED_RULE_ID}\0{skip.where}\0{skip.reason.value}"
+    return {
+        "ruleId": NOT_SCANNED_RULE_ID,
+        "ruleIndex": rule_index,
+        "level": action.level,
+        "message": {"text": _skip_message(skip, action)},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(skip.where)}}}],
+        "partialFingerprints": {
+            "primaryLocationLineHash": hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+            + ":1"
+        },
+        "properties": {"reason": skip.reason.value, "action": action.value, "detail": skip.detail},
+    }
+
+
+def _uri(path: str) -> str:
+    return urllib.parse.quote(path, safe="/")
 
 
 def _rule(spec: dict[str, Any]) -> dict[str, Any]:
@@ -168,7 +246,7 @@ def _result(
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": urllib.parse.quote(file.path, safe="/")},
+                    "artifactLocation": {"uri": _uri(file.path)},
                     "region": _region(lines, q.start_line, q.end_line),
                 }
             }
