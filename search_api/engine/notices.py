@@ -48,7 +48,7 @@ class NoticeLines:
 
     def __init__(self, text: str) -> None:
         spans = find_notices(text)
-        self._lines = np.zeros((spans[-1].end_line + 1) if spans else 0, dtype=bool)
+        self._lines = np.zeros(max((s.end_line + 1 for s in spans), default=0), dtype=bool)
         for span in spans:
             self._lines[span.start_line : span.end_line + 1] = True
 

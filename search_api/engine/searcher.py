@@ -96,18 +96,12 @@ class Searcher:
         if doc_id is None:
             return None
         chars = int(query.text_view.values.shape[0])
-        evidence = Evidence(
-            chars,
-            1.0,
-            0,
-            1,
-            structural_variety(query.normalized_view, (0, len(raw))),
-            query.lines,
-            chars,
-            query.lines,
-        )
+        lines = query.line_of(max(len(raw) - 1, 0))  # the last line with a character, not the one after
+        files = max(len(self.index.identical_members(doc_id)), 1)  # how common this exact file is
+        structure = structural_variety(query.normalized_view, (0, len(raw)))
+        evidence = Evidence(chars, 1.0, 0, files, structure, lines, chars, lines)
         found = Found(
-            doc_id, (0, len(raw)), (0, len(raw)), Method.EXACT, 1.0, chars, chars, 1, False, evidence
+            doc_id, (0, len(raw)), (0, len(raw)), Method.EXACT, 1.0, chars, chars, files, False, evidence
         )
         return self._match(query, [_Verified(found, (1, query.lines))])
 

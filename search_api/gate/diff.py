@@ -16,7 +16,7 @@ from pathlib import Path
 import unidiff
 
 from indexer.records import Skip, SkipReason
-from search_api.engine.results import Match, Report, Span
+from search_api.engine.results import Match, Notice, Report, Span
 from search_api.gate.git import git_bytes, git_text
 from search_api.gate.policy import Policy
 from search_api.gate.targets import Run, ScanError, ScanOptions, ScanTarget, read_target, relative_path
@@ -174,11 +174,14 @@ def file_report(target: ScanTarget, parts: list[tuple[Piece, Report]]) -> Report
         return parts[0][1]
     matches: list[Match] = []
     boilerplate: list[Match] = []
+    notices: dict[tuple[int, int, str, str | None], Notice] = {}  # pieces overlap: each notice once
     discarded: dict[str, int] = {}
     warnings: list[str] = []
     for piece, report in parts:
         matches.extend(_added_in_file(report.matches, piece, target.runs))
         boilerplate.extend(_added_in_file(report.boilerplate, piece, target.runs))
+        for n in _added_notices(report.notices, piece, target.runs):
+            notices.setdefault((n.query_span.start_line, n.query_span.end_line, n.kind, n.license), n)
         for key, n in report.discarded.items():
             discarded[key] = discarded.get(key, 0) + n
         warnings.extend(w for w in report.warnings if w not in warnings)
@@ -191,12 +194,22 @@ def file_report(target: ScanTarget, parts: list[tuple[Piece, Report]]) -> Report
         language=first.language if first else target.language,
         matches=tuple(matches),
         boilerplate=tuple(boilerplate),
+        notices=tuple(sorted(notices.values(), key=lambda n: n.query_span.start_line)),
         index_id=first.index_id if first else "",
         index_documents=first.index_documents if first else 0,
         elapsed_ms=sum(r.elapsed_ms for _, r in parts),
         discarded=discarded,
         warnings=tuple(warnings),
     )
+
+
+def _added_notices(notices: Iterable[Notice], piece: Piece, runs: Iterable[Run]) -> Iterator[Notice]:
+    """The notices of `piece` that touch an added run, moved to file lines."""
+    shift = piece.first_line - 1
+    for n in notices:
+        span = Span(n.query_span.start_line + shift, n.query_span.end_line + shift)
+        if any(span.overlap(Span(a, b)) for a, b in runs):
+            yield replace(n, query_span=span)
 
 
 def _added_in_file(found: Iterable[Match], piece: Piece, runs: Iterable[Run]) -> Iterator[Match]:

@@ -11,7 +11,7 @@ from engine_testlib import QUERIES, corpus_text
 from indexer.records import NoticeKind
 from search_api.engine.evidence import calibrated_model
 from search_api.engine.options import QueryOptions
-from search_api.engine.results import Method
+from search_api.engine.results import Method, Span
 
 HEADER = (QUERIES / "license_header.py").read_text().split('"""', 1)[0]  # the Apache-2.0 header of that query
 ORIGINAL = '''
@@ -72,10 +72,19 @@ def test_license_wording_quoted_in_code_is_not_matched_to_the_notice_it_comes_fr
 
 
 def test_an_import_block_shared_with_an_indexed_file_is_not_a_match(corpus_index) -> None:
-    imports = "import time\nimport heapq\n"  # the head of cpython's Lib/sched.py imports
-    assert imports in corpus_text("python/cpython-lib", "Lib/sched.py")
+    imports = (
+        "from __future__ import annotations\n\nimport collections.abc as cabc\n"  # click's, markupsafe's
+    )
+    assert corpus_text("pallets/click", "src/click/_textwrap.py").startswith(imports)
+    everything = corpus_index.searcher.attribute(
+        imports + ORIGINAL, "python", QueryOptions(min_confidence=0.0)
+    )
+    assert [m.query_span for m in everything.matches] == [Span(1, 3)], (
+        "verified, so it is the evidence that decides"
+    )
+    assert everything.matches[0].confidence < calibrated_model().floor
     report = corpus_index.searcher.attribute(imports + ORIGINAL, "python")
-    assert report.matches == ()
+    assert report.matches == () and report.discarded["low_confidence"] == 1
 
 
 def test_a_renamed_copy_of_twenty_lines_is_still_a_match(corpus_index) -> None:
