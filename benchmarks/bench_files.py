@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import gzip
 import json
 import os
@@ -52,6 +53,11 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=0, help="Write a sample of N matches to label.")
     parser.add_argument("--labels", type=Path, default=LABELS)
     parser.add_argument(
+        "--refresh",
+        action="store_true",
+        help="Only bring the labelled matches of --labels up to date with this run's evidence.",
+    )
+    parser.add_argument(
         "--policy", type=Path, default=None, help="Policy file (default: the built-in policy)."
     )
     parser.add_argument(
@@ -70,7 +76,9 @@ def main() -> None:
         result, seconds = check(tree, index, args.jobs, work / "check.json", extra)
         matches = reported_matches(result)
         reviewed = {_key(m) for m in matches}
-        if args.sample:
+        if args.refresh:
+            refresh_labels(matches, args.labels, tree, index)
+        elif args.sample:
             reviewed = write_sample(matches, args.labels, args.sample, tree, index)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -143,8 +151,13 @@ def summarize(result: dict, matches: list[dict]) -> dict:
     for file in result["files"]:
         for key, n in file["decision"]["counts"].items():
             findings[key] += n
-    flagged = sum(
+    by_matches = sum(
         1 for f in result["files"] if any(x["action"] != "allow" for x in f["decision"]["findings"])
+    )
+    flagged = sum(
+        1
+        for f in result["files"]
+        if f["decision"]["notice_findings"] or any(x["action"] != "allow" for x in f["decision"]["findings"])
     )
     by_size = collections.Counter(
         next(f"{lo}-{hi if hi < 10**9 else ''}" for lo, hi in SIZES if lo <= m["match"]["matched_chars"] < hi)
@@ -154,6 +167,7 @@ def summarize(result: dict, matches: list[dict]) -> dict:
         "files_scanned": len(result["files"]),
         "files_flagged": flagged,
         "files_flagged_pct": round(100.0 * flagged / max(len(result["files"]), 1), 2),
+        "files_flagged_by_matches": by_matches,
         "findings": dict(findings),
         "notices": sum(len(f["report"].get("notices", [])) for f in result["files"]),
         "matches_by_method": dict(collections.Counter(m["match"]["method"] for m in matches)),
@@ -164,42 +178,79 @@ def summarize(result: dict, matches: list[dict]) -> dict:
 
 def write_sample(matches: list[dict], labels: Path, n: int, tree: Path, index: Path) -> set[str]:
     """A seeded sample of `n` reported matches to label, with the lines of both sides, written
-    first (`"sample": true`); the verdicts already given for a match (same file, line and source)
-    are kept, and labelled matches outside this sample stay in the file for a later one. Returns
-    the sample's keys."""
-    from indexer.backends import open_index
-
-    source_index = open_index(str(index))
+    first (`"sample": true`); a verdict already given for the same span of the same texts is kept,
+    and labelled matches outside this sample stay in the file for a later one. Returns the sample's
+    keys."""
     given = {row["key"]: row for row in _read_labels(labels)}
     rows = []
     for m in random.Random(20261203).sample(matches, min(n, len(matches))):
-        match, key = m["match"], _key(m)
-        doc_id = source_index.find_blob(match["source"]["blob_id"])
-        source_text = source_index.text(doc_id) if doc_id is not None else ""
-        review = given.pop(key, {})
-        rows.append(
-            {
-                "key": key,
-                "sample": True,
-                "file": m["file"],
-                "query_span": match["query_span"],
-                "action": m["action"],
-                "source": f"{match['source']['repo']}:{match['source']['path']}",
-                "source_span": match["source_span"],
-                "method": match["method"],
-                "matched_chars": match["matched_chars"],
-                "confidence": match["confidence"],
-                "evidence": match["evidence"],
-                "query_text": _lines((tree / m["file"]).read_text(encoding="utf-8"), match["query_span"]),
-                "source_text": _lines(source_text, match["source_span"]),
-                "label": review.get("label"),
-                "note": review.get("note", ""),
-            }
-        )
+        row = _row(m, tree, index)
+        review = given.pop(row["key"], {})
+        if review.get("query_text") == row["query_text"] and review.get("source_text") == row["source_text"]:
+            row |= {"label": review.get("label"), "note": review.get("note", "")}
+        rows.append(row)
     rows += [row | {"sample": False} for row in given.values() if row.get("label") in VERDICTS]
+    _write_labels(labels, rows)
+    return {row["key"] for row in rows if row["sample"]}
+
+
+def refresh_labels(matches: list[dict], labels: Path, tree: Path, index: Path) -> None:
+    """Give every labelled match this run still reports, on the same texts, this run's evidence;
+    mark the others `"stale": true` (their evidence is an older engine's)."""
+    current = {_key(m): m for m in matches}
+    rows = []
+    for row in _read_labels(labels):
+        found = _row(current[row["key"]], tree, index) if row["key"] in current else None
+        same = found and (found["query_text"], found["source_text"]) == (
+            row["query_text"],
+            row["source_text"],
+        )
+        if found and same:
+            rows.append(
+                found | {"label": row.get("label"), "note": row.get("note", ""), "sample": row.get("sample")}
+            )
+        else:
+            rows.append(row | {"stale": True})
+    _write_labels(labels, rows)
+    print(
+        f"{sum(not r.get('stale') for r in rows)} of {len(rows)} labelled matches refreshed", file=sys.stderr
+    )
+
+
+def _row(m: dict, tree: Path, index: Path) -> dict:
+    """A reported match as a row to label: what was measured, and the lines of both sides."""
+    match, source_index = m["match"], _open_index(index)
+    doc_id = source_index.find_blob(match["source"]["blob_id"])
+    source_text = source_index.text(doc_id) if doc_id is not None else ""
+    return {
+        "key": _key(m),
+        "sample": True,
+        "file": m["file"],
+        "query_span": match["query_span"],
+        "action": m["action"],
+        "source": f"{match['source']['repo']}:{match['source']['path']}",
+        "source_span": match["source_span"],
+        "method": match["method"],
+        "matched_chars": match["matched_chars"],
+        "confidence": match["confidence"],
+        "evidence": match["evidence"],
+        "query_text": _lines((tree / m["file"]).read_text(encoding="utf-8"), match["query_span"]),
+        "source_text": _lines(source_text, match["source_span"]),
+        "label": None,
+        "note": "",
+    }
+
+
+@functools.cache
+def _open_index(index: Path):
+    from indexer.backends import open_index
+
+    return open_index(str(index))
+
+
+def _write_labels(labels: Path, rows: list[dict]) -> None:
     labels.parent.mkdir(parents=True, exist_ok=True)
     labels.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    return {row["key"] for row in rows if row["sample"]}
 
 
 def _key(reported: dict) -> str:
@@ -213,7 +264,7 @@ def _lines(text: str, span: dict) -> str:
 
 def precision(labels: Path, keys: set[str]) -> dict:
     """The reviewed verdicts on the matches of `keys` (this run's sample, or every match it
-    reported), and the share of genuine ones among those judged."""
+    reported), and the share of genuine ones among those judged (``unclear`` ones left out)."""
     rows = [r for r in _read_labels(labels) if r.get("label") in VERDICTS and r["key"] in keys]
     counts = collections.Counter(r["label"] for r in rows)
     judged = len(rows) - counts["unclear"]

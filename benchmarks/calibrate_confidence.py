@@ -16,7 +16,6 @@ and the recall are reported on the report half. `--write-model` writes the fitte
 from __future__ import annotations
 
 import argparse
-import collections
 import importlib.util
 import json
 import os
@@ -25,6 +24,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _calibration import (
+    FEATURES,
+    FILE_WEIGHT,
+    FLOORS,
+    choose_floor,
+    features,
+    logistic_fit,
+    query_rates,
+    reliability,
+)
 from _common import ensure_index, half_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,21 +42,50 @@ MODEL = ROOT / "search_api" / "data" / "confidence-model.json"
 LABELS = ROOT / "benchmarks" / "labels"
 NEGATIVES = LABELS / "eval-negatives.jsonl"
 FILES_LABELS = LABELS / "whole-files-calibration.jsonl"
+FILES_SAMPLE = LABELS / "whole-files.jsonl"
 COPIED = {"genuine": 1, "license": 0, "coincidence": 0}  # a reviewer's verdict -> copied or not
-FLOORS = [round(0.5 + 0.05 * i, 2) for i in range(10)]  # 0.50 .. 0.95
-# Recall (%) the floor must keep on the calibration half, per variant (the engine issue's targets); a
-# variant already below its target without a floor may lose at most RECALL_SLACK points more.
-RECALL_TARGETS = {"verbatim": 99.5, "reformat": 99.0, "nocomment": 99.0, "embedded": 99.0, "rename": 90.0}
-RECALL_SLACK = 0.3
-# A reviewed match of a whole never-indexed file weighs as much as this many eval spans. Nine in
-# ten of the eval's queries are copies, and so are nearly all the spans the engine verifies for
-# them; most code a gate checks is not. The reviewed files bring the gate's setting into the fit
-# (chosen by cross-validation on the calibration half's reviewed files: 1, 10 and 30 tried).
-FILE_WEIGHT = 10.0
-BUCKETS = [(0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 0.99), (0.99, 1.01)]
 
 
 def main() -> None:
+    args = _arguments()
+    spans, as_notices = _spans(args)
+    write_negatives(spans, args.negatives)
+    apply_reviews(spans, _read_rows(args.negatives))
+    training = [s for s in spans if s["half"] == "calibration"] + reviewed_file_spans(args.files_labels)
+    weights = logistic_fit(
+        np.array([features(s) for s in training]),
+        np.array([s["label"] for s in training], float),
+        np.array([FILE_WEIGHT if s["qid"] is None else 1.0 for s in training]),
+    )
+    for s in spans:
+        s["p"] = float(1.0 / (1.0 + np.exp(-(weights[0] + np.dot(weights[1:], features(s))))))
+    queries = _queries(args.data)
+    floor, met = choose_floor(spans, queries, as_notices, "calibration")
+    model = {
+        "bias": round(float(weights[0]), 4),
+        "weights": {name: round(float(w), 4) for name, w in zip(FEATURES, weights[1:], strict=True)},
+        "floor": floor,
+    }
+    _save(
+        {
+            "model": model,
+            "floor_keeps_recall_targets": met,
+            "fitted_on": "calibration half",
+            "reported_on": "report half",
+            "reliability": reliability(spans, "report"),
+            "reliability_whole_files": file_reliability(args.files_sample, model),
+            "at_floor": query_rates(spans, queries, as_notices, "report", floor),
+            "without_floor": query_rates(spans, queries, as_notices, "report", 0.0),
+            "trade_off": [query_rates(spans, queries, as_notices, "report", f) for f in FLOORS],
+            "meta": {"date": time.strftime("%Y-%m-%d"), "data": str(args.data)},
+        }
+    )
+    if args.write_model:
+        MODEL.write_text(json.dumps(model) + "\n")
+        print(f"wrote {MODEL}", file=sys.stderr)
+
+
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -72,56 +110,31 @@ def main() -> None:
         help="Reviewed matches of whole never-indexed files of the calibration half (bench_files).",
     )
     parser.add_argument(
+        "--files-sample",
+        type=Path,
+        default=FILES_SAMPLE,
+        help="The report half's reviewed sample of gate findings (bench_files), for a reliability table.",
+    )
+    parser.add_argument(
         "--spans",
         type=Path,
         default=None,
         help="Keep the labelled spans in this file and reuse them (refit without querying).",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def _spans(args: argparse.Namespace) -> tuple[list[dict], set[int]]:
+    """The labelled spans: from the `--spans` file when it exists, else by querying the index."""
     if args.spans is not None and args.spans.exists():
         cached = json.loads(args.spans.read_text())
-        spans, as_notices = cached["spans"], set(cached["as_notices"])
-    else:
-        index = args.index or args.data / "codecite-index"
-        ensure_index(index, args.data / "corpus" / "index")
-        spans, as_notices = labelled_spans(index, args.data, _scorer(args.eval_kit))
-        if args.spans is not None:
-            args.spans.write_text(json.dumps({"spans": spans, "as_notices": sorted(as_notices)}))
-    write_negatives(spans, args.negatives)
-    apply_reviews(spans, _read_rows(args.negatives))
-    training = [s for s in spans if s["half"] == "calibration"] + reviewed_file_spans(args.files_labels)
-    x = np.array([features(s) for s in training])
-    weights = logistic_fit(
-        x,
-        np.array([s["label"] for s in training], float),
-        np.array([FILE_WEIGHT if s["qid"] is None else 1.0 for s in training]),
-    )
-    for s in spans:
-        s["p"] = float(1.0 / (1.0 + np.exp(-(weights[0] + np.dot(weights[1:], features(s))))))
-    queries = _queries(args.data)
-    floor = choose_floor(spans, queries, as_notices, "calibration")
-    model = {
-        "bias": round(float(weights[0]), 4),
-        "weights": dict(zip(FEATURES, map(_r4, weights[1:]), strict=True)),
-        "floor": floor,
-    }
-    report = {
-        "model": model,
-        "fitted_on": "calibration half",
-        "reported_on": "report half",
-        "reliability": reliability(spans, "report"),
-        "at_floor": query_rates(spans, queries, as_notices, "report", floor),
-        "without_floor": query_rates(spans, queries, as_notices, "report", 0.0),
-        "trade_off": [query_rates(spans, queries, as_notices, "report", f) for f in FLOORS],
-        "meta": {"date": time.strftime("%Y-%m-%d"), "data": str(args.data)},
-    }
-    _save(report)
-    if args.write_model:
-        MODEL.write_text(json.dumps(model) + "\n")
-        print(f"wrote {MODEL}", file=sys.stderr)
-
-
-FEATURES = ("share", "rarity", "lines", "run", "renamed", "edited")
+        return cached["spans"], set(cached["as_notices"])
+    index = args.index or args.data / "codecite-index"
+    ensure_index(index, args.data / "corpus" / "index")
+    spans, as_notices = labelled_spans(index, args.data, _scorer(args.eval_kit))
+    if args.spans is not None:
+        args.spans.write_text(json.dumps({"spans": spans, "as_notices": sorted(as_notices)}))
+    return spans, as_notices
 
 
 def labelled_spans(index: Path, data: Path, scorer) -> tuple[list[dict], set[int]]:
@@ -166,13 +179,6 @@ def labelled_spans(index: Path, data: Path, scorer) -> tuple[list[dict], set[int
     return out, as_notices
 
 
-def features(span: dict) -> list[float]:
-    from search_api.engine.results import Evidence, Method
-
-    named = Evidence.from_dict(span["evidence"]).features(Method(span["method"]))
-    return [named[f] for f in FEATURES]
-
-
 def write_negatives(spans: list[dict], path: Path) -> None:
     """The clean negatives' matches, for a reviewer to label; labels already given are kept (also
     those of matches this run no longer finds, for a later one)."""
@@ -206,30 +212,54 @@ def write_negatives(spans: list[dict], path: Path) -> None:
 
 def apply_reviews(spans: list[dict], reviewed: list[dict]) -> None:
     """A clean negative's match that a reviewer found to be genuinely shared code is a copy (1):
-    the eval labels the query, the reviewer the match."""
-    verdicts = {row["key"]: row.get("label") for row in reviewed}
+    the eval labels the query, the reviewer the match (the same span of the same text)."""
+    verdicts = {row["key"]: row for row in reviewed}
     for s in spans:
-        verdict = verdicts.get(s["key"])
+        row = verdicts.get(s["key"], {})
+        verdict = row.get("label") if row.get("query_text") == s.get("query_text") else None
         if verdict in COPIED:
             s["label"] = COPIED[verdict]
         s["reviewed"] = verdict
 
 
 def reviewed_file_spans(path: Path) -> list[dict]:
-    """Reviewed matches of whole never-indexed files (calibration half), as training spans."""
+    """Reviewed matches of whole never-indexed files (calibration half), as training spans; rows
+    whose evidence is an older engine's (`bench_files.py --refresh` marks them stale) are left out."""
+    rows = [r for r in _read_rows(path) if r.get("label") in COPIED]
+    current = [r for r in rows if not r.get("stale") and {"run", "run_lines", "lines"} <= set(r["evidence"])]
+    if len(current) < len(rows):
+        print(f"{len(rows) - len(current)} reviewed file matches left out: stale evidence", file=sys.stderr)
     return [
         {
-            "key": row["key"],
+            "key": r["key"],
             "half": "calibration",
-            "label": COPIED[row["label"]],
-            "method": row["method"],
-            "evidence": {"lines": row["query_span"]["end_line"] - row["query_span"]["start_line"] + 1}
-            | row["evidence"],
+            "label": COPIED[r["label"]],
+            "method": r["method"],
+            "evidence": r["evidence"],
             "qid": None,
         }
-        for row in _read_rows(path)
-        if row.get("label") in COPIED
+        for r in current
     ]
+
+
+def file_reliability(path: Path, model: dict) -> list[dict]:
+    """Confidence bucket -> share genuine among the report half's reviewed gate findings (which the
+    gate reports at the policy's min_confidence and up), under `model`."""
+    from search_api.engine.evidence import ConfidenceModel
+    from search_api.engine.results import Evidence, Method
+
+    scorer = ConfidenceModel(model["bias"], model["weights"], model["floor"])
+    rows = [r for r in _read_rows(path) if r.get("sample") and r.get("label") in COPIED]
+    spans = [
+        {
+            "half": "report",
+            "p": scorer.confidence(Evidence.from_dict(r["evidence"]), Method(r["method"])),
+            "label": COPIED[r["label"]],
+            "eval_label": COPIED[r["label"]],
+        }
+        for r in rows
+    ]
+    return reliability(spans, "report")
 
 
 def _read_rows(path: Path) -> list[dict]:
@@ -245,91 +275,6 @@ def _lines(text: str, span: dict) -> str:
 def _source_lines(index, match: dict) -> str:
     doc_id = index.find_blob(match["source"]["blob_id"])
     return _lines(index.text(doc_id), match["source_span"]) if doc_id is not None else ""
-
-
-def logistic_fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray, l2: float = 1e-3) -> np.ndarray:
-    """Bias and coefficients of an L2-regularised logistic regression with sample `weights`
-    (Newton's method)."""
-    xb = np.hstack([np.ones((x.shape[0], 1)), x])
-    w = np.zeros(xb.shape[1])
-    ridge = l2 * np.eye(w.shape[0])
-    ridge[0, 0] = 0.0
-    total = weights.sum()
-    for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-xb @ w))
-        gradient = xb.T @ (weights * (p - y)) / total + ridge @ w
-        hessian = (xb.T * (weights * p * (1 - p))) @ xb / total + ridge
-        step = np.linalg.solve(hessian, gradient)
-        w -= step
-        if np.abs(step).max() < 1e-10:
-            break
-    return w
-
-
-def choose_floor(spans: list[dict], queries: dict[int, dict], as_notices: set[int], half: str) -> float:
-    """The highest floor at which every variant's recall on `half` keeps its target (or, where it
-    misses it already without a floor, loses at most RECALL_SLACK points)."""
-    base = query_rates(spans, queries, as_notices, half, 0.0)["recall"]
-    need = {v: min(RECALL_TARGETS.get(v, 0.0), base[v] - RECALL_SLACK) for v in base}
-    chosen = FLOORS[0]
-    for floor in FLOORS:
-        recall = query_rates(spans, queries, as_notices, half, floor)["recall"]
-        if all(recall[v] >= need[v] for v in base):
-            chosen = floor
-    return chosen
-
-
-def query_rates(
-    spans: list[dict], queries: dict[int, dict], as_notices: set[int], half: str, floor: float
-) -> dict:
-    """Per variant, recall (a true span at or above `floor`, or the notices answering a license-text
-    query); per size, false claims on clean negatives as the eval counts them, and those left once
-    the matches a reviewer found genuinely shared are set aside."""
-    kept: dict[int, list[dict]] = collections.defaultdict(list)
-    for s in spans:
-        if s["p"] >= floor:
-            kept[s["qid"]].append(s)
-    recall, claims = collections.defaultdict(lambda: [0, 0]), collections.defaultdict(lambda: [0, 0, 0])
-    for q in queries.values():
-        if half_of(q["origin"].split("/")[0]) != half:
-            continue
-        variant, size = q["category"].split("/")
-        mine = kept[q["qid"]]
-        if q["label"] == "pos" and variant != "heldout-in-index":
-            recall[variant][0] += any(s["eval_label"] == 1 for s in mine) or q["qid"] in as_notices
-            recall[variant][1] += 1
-        elif variant == "negative":
-            claims[size][0] += bool(mine)
-            claims[size][1] += any(s["label"] == 0 for s in mine)  # not found genuine by the reviewer
-            claims[size][2] += 1
-    claims["all"] = [sum(c[i] for c in claims.values()) for i in range(3)]
-    pct = lambda h, n: round(100.0 * h / n, 2) if n else None
-    return {
-        "floor": floor,
-        "recall": {v: pct(*hn) for v, hn in sorted(recall.items())},
-        "false_claims": {s: pct(c[0], c[2]) for s, c in claims.items()},
-        "false_claims_not_shared": {s: pct(c[1], c[2]) for s, c in claims.items()},
-        "negatives": claims["all"][2],
-    }
-
-
-def reliability(spans: list[dict], half: str) -> list[dict]:
-    rows = []
-    for lo, hi in BUCKETS:
-        bucket = [s for s in spans if s["half"] == half and lo <= s["p"] < hi]
-        rows.append(
-            {
-                "confidence": f"[{lo:.2f}, {min(hi, 1.0):.2f}{')' if hi <= 1.0 else ']'}",
-                "spans": len(bucket),
-                "share_true": _share(bucket, "eval_label"),
-                "share_copied": _share(bucket, "label"),
-            }
-        )
-    return rows
-
-
-def _share(spans: list[dict], key: str) -> float | None:
-    return round(sum(s[key] for s in spans) / len(spans), 3) if spans else None
 
 
 def _queries(data: Path) -> dict[int, dict]:
@@ -373,6 +318,26 @@ def _save(report: dict) -> None:
         f"| {r['confidence']} | {r['spans']} | {r['share_true']} | {r['share_copied']} |"
         for r in report["reliability"]
     ]
+    lines += [
+        "",
+        (
+            "Reliability on the report half's reviewed sample of gate findings in whole never-indexed files"
+            " (benchmarks/labels/whole-files.jsonl; the gate reports from the policy's min_confidence up):"
+        ),
+        "",
+        "| confidence | matches | share genuine (reviewed) |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {r['confidence']} | {r['spans']} | {r['share_copied']} |"
+        for r in report["reliability_whole_files"]
+        if r["spans"]
+    ]
+    if not report["floor_keeps_recall_targets"]:
+        lines += [
+            "",
+            f"No floor keeps every recall target on the calibration half: {report['model']['floor']} is the lowest tried.",
+        ]
     for key, title in (("without_floor", "no floor"), ("at_floor", f"floor {report['model']['floor']}")):
         rates = report[key]
         lines += [
