@@ -119,12 +119,17 @@ def _half_data(data: Path, half: str, work: Path) -> Path:
     view = work / "data"
     view.mkdir()
     (view / "corpus").symlink_to((data / "corpus").resolve())
-    if (data / "near_copies.json").exists():
-        (view / "near_copies.json").symlink_to((data / "near_copies.json").resolve())
+    kept = set()
     with open(data / "queries.jsonl") as src, open(view / "queries.jsonl", "w") as out:
         for line in src:
-            if half_of(json.loads(line)["origin"].split("/")[0]) == half:
+            query = json.loads(line)
+            if half_of(query["origin"].split("/")[0]) == half:
+                kept.add(query["qid"])
                 out.write(line)
+    near = data / "near_copies.json"
+    if near.exists():
+        qids = [q for q in json.loads(near.read_text())["qids"] if q in kept]
+        (view / "near_copies.json").write_text(json.dumps({"qids": qids}))
     return view
 
 
