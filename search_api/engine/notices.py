@@ -11,6 +11,8 @@ not a match (`NoticeLines`).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from indexer.licenses.expressions import license_category
@@ -39,6 +41,22 @@ def blank_notices(text: str, notices: tuple[Notice, ...]) -> str:
         for i in range(notice.query_span.start_line - 1, min(notice.query_span.end_line, len(lines))):
             lines[i] = "".join(_blank(c) for c in lines[i])
     return "\n".join(lines)
+
+
+# A word that a license, copyright or warranty notice or an SPDX tag has, in one of its lines:
+# a span without one cannot be mostly notice text (a cheap test before looking for notices).
+_NOTICE_WORD = re.compile(
+    rb"licen[cs]|copyright|\(c\)|\xc2\xa9|warrant|permi(?:ssion|tted)|distribut|rights reserved|spdx"
+    rb"|merchantab|liab|gnu|general public|apache|mozilla|bsd|mit\b|applicable law|in writing"
+    rb"|disclaim|as is|provided|implied|notice|condition|author|software|free software|temple place"
+    rb"|franklin st|boston",
+    re.IGNORECASE,
+)
+
+
+def may_be_notice(span: bytes) -> bool:
+    """Whether `span` (UTF-8) holds a word a notice has, so that it may be notice text."""
+    return _NOTICE_WORD.search(span) is not None
 
 
 class NoticeLines:

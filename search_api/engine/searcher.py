@@ -23,7 +23,7 @@ from indexer.records import SkipReason, content_hash
 from search_api.engine.candidates import Candidate, Candidates, find_candidates
 from search_api.engine.evidence import calibrated_model, structure_of
 from search_api.engine.language_guess import resolve_language
-from search_api.engine.notices import NoticeLines, blank_notices, notices_of
+from search_api.engine.notices import NoticeLines, blank_notices, may_be_notice, notices_of
 from search_api.engine.options import QueryOptions, boilerplate_threshold
 from search_api.engine.origin import find_origin, source_ref
 from search_api.engine.results import Copy, Evidence, Match, Method, Notice, Relation, Report, SourceRef, Span
@@ -201,11 +201,15 @@ class Searcher:
         return lexed
 
     def _is_source_notice(self, doc_id: int, found: Found) -> bool:
-        """Whether the source side of `found` is mostly the source file's own notice text."""
+        """Whether the source side of `found` is mostly the source file's own notice text (looked
+        for only when the span holds a word every notice has)."""
+        lexed = self._lexed(doc_id)
+        if not may_be_notice(lexed.data[found.s_bytes[0] : found.s_bytes[1]].tobytes()):
+            return False
         notice_lines = self._source_notices.get(doc_id)
         if notice_lines is None:
-            notice_lines = self._source_notices[doc_id] = NoticeLines(self._lexed(doc_id).text)
-        return notice_lines.cover(_span(self._lexed(doc_id), found.s_bytes))
+            notice_lines = self._source_notices[doc_id] = NoticeLines(lexed.text)
+        return notice_lines.cover(_span(lexed, found.s_bytes))
 
     def _group(self, query: TextViews, verified: list[_Verified]) -> tuple[list[Match], int]:
         """One Match per query region: its best source heads it, every other file holding the
