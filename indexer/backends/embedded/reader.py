@@ -64,7 +64,7 @@ class EmbeddedIndex(IndexReader):
         return [
             opened[info.name]
             if info.name in opened and opened[info.name].info == info
-            else Segment(self.directory.segments_dir / info.name, info, self._verify)
+            else Segment(self.directory.segments_dir / info.name, info, manifest.options, self._verify)
             for info in manifest.segments
         ]
 
@@ -95,11 +95,18 @@ class EmbeddedIndex(IndexReader):
         return self.segments[int(np.searchsorted(self._bases, doc_id, side="right")) - 1]
 
     def lookup(self, channel: PostingChannel, hashes: np.ndarray, max_postings: int) -> PostingHits:
+        """Postings of each hash; a hash with more than `max_postings` in the whole index (all
+        segments together, so the answer does not depend on how documents fell into segments)
+        returns none."""
         parts = []
+        tables = [seg.postings[channel] for seg in self.segments]
+        ranges = [table.ranges(hashes) for table in tables]
         frequency = np.zeros(hashes.shape[0], dtype=np.int32)
-        for seg in self.segments:
-            hits = seg.postings[channel].lookup(hashes, max_postings)
-            frequency += hits.frequency
+        for r in ranges:
+            frequency += (r[:, 1] - r[:, 0]).astype(np.int32)
+        wanted = frequency <= max_postings
+        for seg, table, r in zip(self.segments, tables, ranges, strict=True):
+            hits = table.lookup(hashes, wanted, r)
             if hits.refs.shape[0]:
                 doc_ids, lines = seg.locate(hits.refs)
                 parts.append((hits.query_index, doc_ids, lines))
@@ -197,7 +204,8 @@ class EmbeddedIndex(IndexReader):
 
     @functools.cached_property
     def lsh(self) -> MinHashLSH:
-        """MinHash LSH over the cluster representatives (built on first use)."""
+        """MinHash LSH over the cluster representatives, built on first use: for clustering
+        the documents an `add` appends (queries use `near_duplicates`)."""
         lsh = new_lsh(self.options)
         with lsh.insertion_session() as session:
             for seg in self.segments:
@@ -208,7 +216,13 @@ class EmbeddedIndex(IndexReader):
         return lsh
 
     def near_duplicates(self, signature: np.ndarray) -> list[int]:
-        return sorted(int(k) for k in self.lsh.query(lean(signature, self.options)))
+        """Representatives sharing an LSH band with `signature`, from the segments' persisted
+        band tables (the same answer as `lsh.query`, without building it)."""
+        sig = np.asarray(signature, dtype=np.uint32)
+        return sorted(int(d) for seg in self.segments for d in seg.near_duplicates(sig).tolist())
+
+    def multiline_tokens(self, doc_id: int) -> np.ndarray | None:
+        return self._segment(doc_id).multiline_tokens(doc_id)
 
     def stats(self) -> dict[str, Any]:
         m = self.manifest

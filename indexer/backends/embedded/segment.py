@@ -18,7 +18,9 @@ from pyarrow import feather
 from indexer.analysis.channels import PostingChannel
 from indexer.analysis.fingerprints import DocFingerprints
 from indexer.analysis.minhash import storage_dtype
+from indexer.backends.embedded.bands import BandTable, write_bands
 from indexer.backends.embedded.content import ContentReader, ContentWriter
+from indexer.backends.embedded.multiline import MultilineTable, MultilineWriter
 from indexer.backends.embedded.postings import PostingTable, write_postings
 from indexer.backends.errors import CorruptIndexError
 from indexer.backends.manifest import SegmentInfo
@@ -72,6 +74,7 @@ class SegmentWriter:
         )
         self._rows: dict[str, list] = {c: [] for c in _TEXT_COLUMNS + _INT_COLUMNS}
         self._signatures: list[np.ndarray] = []
+        self._multiline = MultilineWriter()
         self._postings: dict[PostingChannel, list[tuple[np.ndarray, np.ndarray]]] = {
             c: [] for c in PostingChannel
         }
@@ -117,6 +120,7 @@ class SegmentWriter:
             self._rows[column].append(row[column])
         ints = (len(raw), fingerprints.n_lines, self._lines, block, offset, length, cluster)
         self.content_bytes += len(raw)
+        self._multiline.add(fingerprints.multiline)
         for column, value in zip(_INT_COLUMNS, ints):
             self._rows[column].append(value)
         for channel, (hashes, lines) in postings.items():
@@ -139,6 +143,8 @@ class SegmentWriter:
             else np.zeros((0, self.options.minhash_perm), dtype)
         )
         np.save(self.directory / "signatures.npy", sigs.astype(dtype))
+        write_bands(self.directory, sigs.astype(dtype), self.options)
+        self._multiline.write(self.directory)
         counts = {}
         for channel in PostingChannel:
             parts = self._postings[channel]
@@ -156,7 +162,9 @@ class SegmentWriter:
 class Segment:
     """A segment opened for reading (postings and contents memory-mapped)."""
 
-    def __init__(self, directory: Path, info: SegmentInfo, verify: bool = True) -> None:
+    def __init__(
+        self, directory: Path, info: SegmentInfo, options: IndexOptions, verify: bool = True
+    ) -> None:
         self.directory = directory
         self.info = info
         self.doc_base = info.doc_base
@@ -171,6 +179,8 @@ class Segment:
                 directory / "signatures.npy", mmap_mode="r"
             )  # one row per representative
             self._content = ContentReader(directory / "content.bin", directory / "content_blocks.npy")
+            self.bands = BandTable(directory, self.signatures, options)
+            self._multiline = MultilineTable(directory)
         except (OSError, ValueError, pa.ArrowInvalid, KeyError) as err:
             raise CorruptIndexError(f"segment {info.name} cannot be read ({err})") from err
         self.line_base = self._ints["line_base"]
@@ -205,6 +215,14 @@ class Segment:
 
     def text(self, doc_id: int) -> str:
         return self.content_bytes(doc_id).decode("utf-8", "surrogatepass")
+
+    def multiline_tokens(self, doc_id: int) -> np.ndarray | None:
+        """Byte ranges of the document's tokens that span lines (None: not stored)."""
+        return self._multiline.of(doc_id - self.doc_base)
+
+    def near_duplicates(self, signature: np.ndarray) -> np.ndarray:
+        """Global ids of the representatives whose LSH bands collide with `signature`."""
+        return self.representatives[self.bands.rows_colliding(signature)] + self.doc_base
 
     def document(self, doc_id: int, with_content: bool = True) -> Document:
         i = doc_id - self.doc_base
