@@ -58,7 +58,7 @@ class ChannelView:
         return self.channel.values == IDENT_VALUE
 
     @functools.cached_property
-    def sorted_kgrams(self) -> tuple[np.ndarray, np.ndarray]:
+    def sorted_kgrams(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The k-grams sorted (with their positions), for aligning this view as the query side."""
         return sort_kgrams(self.kgrams)
 
