@@ -182,11 +182,27 @@ class EmbeddedIndex(IndexReader):
         return out
 
     def find_content(self, content_hash: str) -> int | None:
-        doc_id = self.content_hashes.get(content_hash)
+        doc_id = self._first_with_content(content_hash)
         if doc_id is None:
             return None
         live = [int(d) for d in self.identical_members(doc_id) if not self._removed[d]]
         return live[0] if live else None
+
+    def _first_with_content(self, content_hash: str) -> int | None:
+        """The lowest global id whose content has this hash (as `content_hashes` holds it)."""
+        try:
+            key = np.uint64(int(content_hash[:16], 16))
+        except ValueError:
+            return None
+        for seg in self.segments:
+            keys, order = seg.content_keys
+            lo = int(np.searchsorted(keys, key, side="left"))
+            hi = int(np.searchsorted(keys, key, side="right"))
+            same = sorted(int(order[j]) + seg.doc_base for j in range(lo, hi))
+            for doc_id in same:
+                if seg.content_hash(doc_id) == content_hash:
+                    return doc_id
+        return None
 
     def signature(self, doc_id: int) -> np.ndarray:
         seg = self._segment(doc_id)

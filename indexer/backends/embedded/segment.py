@@ -8,6 +8,7 @@ document and the line come back with one binary search.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 
@@ -172,7 +173,8 @@ class Segment:
             _verify_files(directory, info)
         try:
             table = feather.read_table(directory / "docs.arrow", memory_map=True)
-            self._text = {c: table.column(c).to_pylist() for c in _TEXT_COLUMNS}
+            # Arrow arrays, not Python strings: a few bytes a value, so serving memory stays small
+            self._text = {c: table.column(c).combine_chunks() for c in _TEXT_COLUMNS}
             self._ints = {c: table.column(c).to_numpy().astype(np.int64) for c in _INT_COLUMNS}
             self.postings = {c: PostingTable(directory / c) for c in PostingChannel}
             self.signatures = np.load(
@@ -226,22 +228,34 @@ class Segment:
 
     def document(self, doc_id: int, with_content: bool = True) -> Document:
         i = doc_id - self.doc_base
-        t = self._text
+        t = {c: self._text[c][i].as_py() for c in _TEXT_COLUMNS}
         return Document(
-            blob_id=t["blob_id"][i],
-            repo=t["repo"][i],
-            path=t["path"][i],
-            language=t["language"][i],
+            blob_id=t["blob_id"],
+            repo=t["repo"],
+            path=t["path"],
+            language=t["language"],
             content=self.text(doc_id) if with_content else "",
-            license=t["license"][i],
-            license_category=LicenseCategory(t["license_category"][i]),
-            source=t["source"][i] or "",
-            url=t["url"][i],
-            revision=t["revision"][i],
+            license=t["license"],
+            license_category=LicenseCategory(t["license_category"]),
+            source=t["source"] or "",
+            url=t["url"],
+            revision=t["revision"],
         )
 
     def column(self, name: str) -> list:
-        return self._text[name]
+        """A text column's values, one per document (made on each call: callers go over it once)."""
+        return self._text[name].to_pylist()
+
+    def content_hash(self, doc_id: int) -> str:
+        return str(self._text["content_hash"][doc_id - self.doc_base].as_py())
+
+    @functools.cached_property
+    def content_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted 64-bit prefixes of the content hashes, local ids in that order): finds a
+        document by content with a binary search instead of a dictionary of every hash."""
+        keys = np.array([int(h[:16], 16) for h in self.column("content_hash")], dtype=np.uint64)
+        order = np.argsort(keys, kind="stable")
+        return keys[order], order
 
 
 def _verify_files(directory: Path, info: SegmentInfo) -> None:
