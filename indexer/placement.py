@@ -126,7 +126,7 @@ class Placement:
 
     def documents(self, items: Iterable[Document | Skip]) -> Iterator[PlacedDocument]:
         """Each kept document of `items`, in input order, placed."""
-        kept = _filtered(items, self.settings.keep, self.stats, self.skips)
+        kept = filtered(items, self.settings.keep, self.stats, self.skips)
         for doc, raw, fingerprints, digest in _fingerprinted(kept, self.options, self.settings):
             doc_id = self.next_doc_id
             cluster, postings, same = self._clusters.place(doc_id, fingerprints, digest)
@@ -135,7 +135,7 @@ class Placement:
             yield PlacedDocument(doc_id, doc, raw, fingerprints, digest, cluster, postings, same)
 
 
-def _filtered(
+def filtered(
     items: Iterable[Document | Skip], keep: frozenset[LicenseCategory], stats: IngestStats, skips: list[Skip]
 ) -> Iterator[Document]:
     """Documents whose license category the index keeps; every drop is counted."""
@@ -229,7 +229,7 @@ class _Clusterer:
         rep_hashes = self._cache.get(rep)
         if rep_hashes is None:
             return rep, full, None
-        return rep, {c: _missing_from(h, l, rep_hashes[c]) for c, (h, l) in full.items()}, None
+        return rep, {c: missing_from(h, l, rep_hashes[c]) for c, (h, l) in full.items()}, None
 
     def _representative(self, doc_id: int) -> int:
         if doc_id in self._cluster_of:
@@ -259,8 +259,7 @@ class _Clusterer:
         }
 
 
-def _missing_from(
-    hashes: np.ndarray, lines: np.ndarray, present: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def missing_from(hashes: np.ndarray, lines: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The postings (hashes, lines) whose hash is not among `present` (a representative's)."""
     keep = ~np.isin(hashes, present, assume_unique=False)
     return hashes[keep], lines[keep]
