@@ -110,7 +110,7 @@ def _write(
                 wanted.setdefault(rep >> 32, set()).add(rep & 0xFFFFFFFF)
         parts = [hashes.remote(mapped[owner][1], sorted(p)) for owner, p in sorted(wanted.items())]
         datas = [mapped[shard][1] for shard, _, _ in plan.pieces]
-        pending.append(writer.remote(plan, bases, mine, parts, index_path, options, *datas))
+        pending.append(writer.remote(plan, bases, mine, index_path, options, *datas, *parts))
     return list(ray.get(pending))
 
 

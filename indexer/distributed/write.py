@@ -86,16 +86,19 @@ def write_segment(
     plan: SegmentPlan,
     bases: list[int],
     placed: dict[int, Placed],
-    rep_hashes: list[RepHashes],
     index_path: str,
     options: IndexOptions,
-    *datas: ShardData,
+    *inputs: ShardData | RepHashes,
 ) -> SegmentInfo:
-    """Write and seal the segment `plan` from the shards it spans (`datas`, in its pieces' order);
-    `bases` is the first global id of every shard."""
+    """Write and seal the segment `plan` from the shards it spans (`inputs`: those shards in its
+    pieces' order, then representatives' hashes from other shards; one flat argument list, so
+    that a task runner hands over each of them resolved); `bases` is the first global id of
+    every shard."""
+    datas = [part for part in inputs if isinstance(part, ShardData)]
     hashes: RepHashes = {}
-    for part in rep_hashes:
-        hashes.update(part)
+    for part in inputs:
+        if not isinstance(part, ShardData):
+            hashes.update(part)
     here = {data.shard: data for data in datas}
     for needed in placed.values():
         owner = needed.missing_from
