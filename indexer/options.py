@@ -38,7 +38,7 @@ class IndexOptions:
     minhash_bits: int = 16
     cluster_threshold: float = 0.8
     content_block_bytes: int = 16384
-    content_level: int = 9
+    content_level: int = 3
 
     def __post_init__(self) -> None:
         problems = []

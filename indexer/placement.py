@@ -260,6 +260,12 @@ class _Clusterer:
 
 
 def missing_from(hashes: np.ndarray, lines: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The postings (hashes, lines) whose hash is not among `present` (a representative's)."""
-    keep = ~np.isin(hashes, present, assume_unique=False)
+    """The postings (hashes, lines) whose hash is not among `present` (a representative's hashes,
+    which `DocFingerprints` keeps sorted: a binary search each, no hash set)."""
+    if present.shape[0] == 0 or hashes.shape[0] == 0:
+        return hashes, lines
+    if present.shape[0] > 1 and np.any(present[1:] < present[:-1]):
+        present = np.sort(present)
+    at = np.minimum(np.searchsorted(present, hashes), present.shape[0] - 1)
+    keep = present[at] != hashes
     return hashes[keep], lines[keep]
