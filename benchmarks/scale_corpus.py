@@ -25,12 +25,15 @@ Layout of $SCALE_DATA::
     corpus/shard-NNNNN.jsonl.gz  every non-held-out package, in tier order; eval corpus columns
     heldout/shard-NNNNN.jsonl.gz ~3% of packages (by name hash), in no tier: cut negatives here
     tiers/<T>/shard-*.jsonl.gz   symlinks: the nested subset of ~T GB (T = 0.25, 0.5, 1, 2)
-    manifest.json              packages (license, files, bytes, languages, order, tier,
-                               cumulative_bytes), per-tier shards/bytes, failures
+    manifest.json              {"tiers": {"0.25".."2.0", "all": {shards, packages, files, bytes}},
+                                "heldout": {shards, packages, bytes}, "failed": [[package, error]],
+                                "packages": [{package, version, split, order, tier, cumulative_bytes,
+                                  license, license_type, files, bytes, languages: {lang: bytes}, ...}]}
 
 Packages are ordered by a hash of their name; ``cumulative_bytes`` runs along that order and a
 package's ``tier`` is the smallest T with cumulative_bytes <= T * 1e9 (null beyond 2 GB: full
-corpus only). Tier boundaries start new shards, so each tier is a prefix of corpus/ shards.
+corpus only). Tier boundaries start new shards, so each tier is a prefix of corpus/ shards:
+``codecite index build $SCALE_DATA/tiers/0.5 --keep all`` indexes the 0.5 GB subset.
 Same lists and downloads -> same bytes (sorted walk, gzip mtime 0).
 """
 
