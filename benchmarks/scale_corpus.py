@@ -111,8 +111,37 @@ def eval_names(kit: ModuleType, eval_kit: Path) -> set[str]:
 # fetch + build
 
 
+def prefetch_sdist(kit: ModuleType, p: Pkg) -> None:
+    """Put a pinned sdist into the kit's download cache straight from PyPI (sha256-checked).
+
+    `pip download` of an sdist runs the project's build backend just to read its metadata, which
+    takes minutes for meson/CMake projects and fails without their toolchains; on any error here
+    the kit's pip path still runs."""
+    d = kit.DL / p["eco"] / f"{p['name']}-{p['version']}"
+    if not p["sdist"] or p["eco"] != "pypi" or (d.is_dir() and any(d.iterdir())):
+        return
+    doc = http_json(f"https://pypi.org/pypi/{urllib.parse.quote(p['name'])}/{p['version']}/json")
+    sdists = [u for u in (doc or {}).get("urls", []) if u["packagetype"] == "sdist" and not u.get("yanked")]
+    if not sdists:
+        return
+    u, target = sdists[0], d / sdists[0]["filename"]
+    req = urllib.request.Request(u["url"], headers={"User-Agent": "codecite-scale-corpus"})
+    with urllib.request.urlopen(req, timeout=300) as r:
+        data = r.read()
+    if hashlib.sha256(data).hexdigest() != u["digests"]["sha256"]:
+        raise RuntimeError(f"sha256 mismatch for {u['filename']}")
+    d.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + ".part")
+    part.write_bytes(data)
+    part.rename(target)
+
+
 def fetch_one(kit: ModuleType, p: Pkg) -> None:
     """Download and unpack `p` (sets p['root']); a broken cached download is fetched again once."""
+    try:
+        prefetch_sdist(kit, p)
+    except Exception as e:  # noqa: BLE001 - fall back to the kit's pip download
+        print("sdist prefetch failed, using pip:", p["package"], e, file=sys.stderr, flush=True)
     d = kit.download(p)
     try:
         p["root"] = kit.unpack(p, d)
