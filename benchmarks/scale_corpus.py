@@ -120,12 +120,14 @@ def prefetch_sdist(kit: ModuleType, p: Pkg) -> None:
     d = kit.DL / p["eco"] / f"{p['name']}-{p['version']}"
     if not p["sdist"] or p["eco"] != "pypi" or (d.is_dir() and any(d.iterdir())):
         return
-    doc = http_json(f"https://pypi.org/pypi/{urllib.parse.quote(p['name'])}/{p['version']}/json")
-    sdists = [u for u in (doc or {}).get("urls", []) if u["packagetype"] == "sdist" and not u.get("yanked")]
+    api = f"https://pypi.org/pypi/{urllib.parse.quote(p['name'])}/json"
+    doc = http_json(api) or {}
+    files = (doc.get("releases") or {}).get(p["version"], [])
+    sdists = [u for u in files if u["packagetype"] == "sdist" and not u.get("yanked")]
     if not sdists:
         return
     u, target = sdists[0], d / sdists[0]["filename"]
-    req = urllib.request.Request(u["url"], headers={"User-Agent": "codecite-scale-corpus"})
+    req = urllib.request.Request(urllib.parse.urljoin(api, u["url"]), headers={"User-Agent": "codecite-scale-corpus"})
     with urllib.request.urlopen(req, timeout=300) as r:
         data = r.read()
     if hashlib.sha256(data).hexdigest() != u["digests"]["sha256"]:
