@@ -65,9 +65,9 @@ LISTS = {"pypi": HERE / "scale-packages-pypi.txt", "npm": HERE / "scale-packages
 TIERS_GB = (0.25, 0.5, 1.0, 2.0)
 HELDOUT_PERCENT = 3
 SHARD_FILES = 5000
-FAMILY_CAP = 20              # at most this many packages per name family (azure-*, @types/...)
-MIN_DIST, MAX_DIST = 8_000, 30_000_000          # PyPI distribution size bounds (bytes)
-MIN_TGZ, MAX_TGZ = 20_000, 25_000_000              # npm tarball size bounds (bytes)
+FAMILY_CAP = 20  # at most this many packages per name family (azure-*, @types/...)
+MIN_DIST, MAX_DIST = 8_000, 30_000_000  # PyPI distribution size bounds (bytes)
+MIN_TGZ, MAX_TGZ = 20_000, 25_000_000  # npm tarball size bounds (bytes)
 # Rough kept-code bytes per byte of distribution, for the make-lists budget only.
 EST_FACTOR = {"wheel": 1.0, "sdist": 1.5, "npm": 1.5}
 PLATFORM_PKG = re.compile(r"(^|[/-])(linux|darwin|win32|windows|freebsd|android|sunos|openbsd)-")
@@ -103,7 +103,8 @@ def canonical(name: str) -> str:
 def eval_names(kit: ModuleType, eval_kit: Path) -> set[str]:
     """Package keys (``eco:name``, PyPI names normalised) listed by the eval kit."""
     pkgs = kit.parse_list(eval_kit / "packages-pypi.txt", "pypi") + kit.parse_list(
-        eval_kit / "packages-npm.txt", "npm")
+        eval_kit / "packages-npm.txt", "npm"
+    )
     return {f"{p['eco']}:{canonical(p['name']) if p['eco'] == 'pypi' else p['name']}" for p in pkgs}
 
 
@@ -127,7 +128,9 @@ def prefetch_sdist(kit: ModuleType, p: Pkg) -> None:
     if not sdists:
         return
     u, target = sdists[0], d / sdists[0]["filename"]
-    req = urllib.request.Request(urllib.parse.urljoin(api, u["url"]), headers={"User-Agent": "codecite-scale-corpus"})
+    req = urllib.request.Request(
+        urllib.parse.urljoin(api, u["url"]), headers={"User-Agent": "codecite-scale-corpus"}
+    )
     with urllib.request.urlopen(req, timeout=300) as r:
         data = r.read()
     if hashlib.sha256(data).hexdigest() != u["digests"]["sha256"]:
@@ -168,8 +171,10 @@ def fetch_all(kit: ModuleType, pkgs: list[Pkg], jobs: int) -> list[tuple[str, st
     with cf.ThreadPoolExecutor(jobs) as ex:
         for i, _ in enumerate(ex.map(fetch, pkgs), 1):
             if i % 100 == 0 or i == len(pkgs):
-                print(f"fetched {i}/{len(pkgs)} ({len(failed)} failed) {time.monotonic() - start:.0f}s",
-                      flush=True)
+                print(
+                    f"fetched {i}/{len(pkgs)} ({len(failed)} failed) {time.monotonic() - start:.0f}s",
+                    flush=True,
+                )
     return sorted(failed)
 
 
@@ -184,11 +189,20 @@ def package_rows(kit: ModuleType, p: Pkg) -> list[dict[str, Any]]:
         text = kit.keep_file(f, raw)
         if text is None:
             continue
-        rows.append({"blob_id": hashlib.sha1(raw).hexdigest(), "repo_name": p["repo_name"],
-                     "path": f.relative_to(p["root"]).as_posix(), "language": lang,
-                     "license_type": p["license_type"], "detected_licenses": p["detected_licenses"],
-                     "package": p["package"], "version": p["version"], "length_bytes": len(raw),
-                     "content": text})
+        rows.append(
+            {
+                "blob_id": hashlib.sha1(raw).hexdigest(),
+                "repo_name": p["repo_name"],
+                "path": f.relative_to(p["root"]).as_posix(),
+                "language": lang,
+                "license_type": p["license_type"],
+                "detected_licenses": p["detected_licenses"],
+                "package": p["package"],
+                "version": p["version"],
+                "length_bytes": len(raw),
+                "content": text,
+            }
+        )
     return rows
 
 
@@ -230,12 +244,16 @@ def manifest_entry(p: Pkg, rows: list[dict[str, Any]]) -> Pkg:
     for r in rows:
         langs[r["language"]] += r["length_bytes"]
     keys = ("package", "version", "repo_name", "license", "license_source", "license_type", "dist_file")
-    return {k: p[k] for k in keys} | {"files": len(rows), "bytes": sum(langs.values()),
-                                      "languages": dict(sorted(langs.items()))}
+    return {k: p[k] for k in keys} | {
+        "files": len(rows),
+        "bytes": sum(langs.values()),
+        "languages": dict(sorted(langs.items())),
+    }
 
 
-def write_split(kit: ModuleType, pkgs: list[Pkg], out: Path, tiered: bool,
-                failed: list[tuple[str, str]]) -> tuple[list[Pkg], dict[str, list[str]]]:
+def write_split(
+    kit: ModuleType, pkgs: list[Pkg], out: Path, tiered: bool, failed: list[tuple[str, str]]
+) -> tuple[list[Pkg], dict[str, list[str]]]:
     """Write `pkgs` in order to shards under `out`; return manifest entries and shards per tier."""
     writer, entries = ShardWriter(out), []
     tier_shards: dict[str, list[str]] = defaultdict(list)
@@ -255,10 +273,19 @@ def write_split(kit: ModuleType, pkgs: list[Pkg], out: Path, tiered: bool,
             current = tier
         shards = {writer.write(r) for r in rows}
         tier_shards[str(tier)].extend(s for s in sorted(shards) if s not in tier_shards[str(tier)])
-        entries.append(entry | {"split": "index" if tiered else "heldout", "tier": tier,
-                                "cumulative_bytes": cumulative if tiered else None})
-        print(f"{p['package']:50s} {entry['license_type']:14s} {entry['files']:6d} "
-              f"{entry['bytes'] / 1e6:8.2f} MB  cum {cumulative / 1e9:6.3f} GB", flush=True)
+        entries.append(
+            entry
+            | {
+                "split": "index" if tiered else "heldout",
+                "tier": tier,
+                "cumulative_bytes": cumulative if tiered else None,
+            }
+        )
+        print(
+            f"{p['package']:50s} {entry['license_type']:14s} {entry['files']:6d} "
+            f"{entry['bytes'] / 1e6:8.2f} MB  cum {cumulative / 1e9:6.3f} GB",
+            flush=True,
+        )
     writer.cut()
     return entries, tier_shards
 
@@ -271,8 +298,11 @@ def tier_summary(entries: list[Pkg], tier_shards: dict[str, list[str]]) -> dict[
         shards = shards + tier_shards.get(str(t), [])
         inside = [e for e in entries if t is None or (e["tier"] is not None and e["tier"] <= t)]
         summary["all" if t is None else str(t)] = {
-            "shards": shards, "packages": len(inside), "files": sum(e["files"] for e in inside),
-            "bytes": sum(e["bytes"] for e in inside)}
+            "shards": shards,
+            "packages": len(inside),
+            "files": sum(e["files"] for e in inside),
+            "bytes": sum(e["bytes"] for e in inside),
+        }
     return summary
 
 
@@ -293,8 +323,10 @@ def build(kit: ModuleType, data: Path, pkgs: list[Pkg], failed: list[tuple[str, 
         for old in (data / d).glob("shard-*.jsonl.gz"):
             old.unlink()
     fetched = [p for p in pkgs if "root" in p]
-    index = sorted((p for p in fetched if not is_heldout(p["package"])),
-                   key=lambda p: name_hash("scale-order", p["package"]))
+    index = sorted(
+        (p for p in fetched if not is_heldout(p["package"])),
+        key=lambda p: name_hash("scale-order", p["package"]),
+    )
     held = sorted((p for p in fetched if is_heldout(p["package"])), key=lambda p: p["package"])
     entries, tier_shards = write_split(kit, index, data / "corpus", True, failed)
     for order, e in enumerate(entries):
@@ -302,10 +334,16 @@ def build(kit: ModuleType, data: Path, pkgs: list[Pkg], failed: list[tuple[str, 
     held_entries, held_shards = write_split(kit, held, data / "heldout", False, failed)
     tiers = tier_summary(entries, tier_shards)
     link_tiers(data, tiers)
-    manifest = {"tiers": tiers, "heldout": {"shards": held_shards.get("None", []),
-                                            "packages": len(held_entries),
-                                            "bytes": sum(e["bytes"] for e in held_entries)},
-                "packages": entries + held_entries, "failed": sorted(failed)}
+    manifest = {
+        "tiers": tiers,
+        "heldout": {
+            "shards": held_shards.get("None", []),
+            "packages": len(held_entries),
+            "bytes": sum(e["bytes"] for e in held_entries),
+        },
+        "packages": entries + held_entries,
+        "failed": sorted(failed),
+    }
     (data / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
 
@@ -314,18 +352,24 @@ def report(manifest: dict[str, Any]) -> None:
     """Progress-style summary of a built corpus: tiers, licenses, languages, failures."""
     pkgs = manifest["packages"]
     for name, t in manifest["tiers"].items():
-        print(f"tier {name:5s}: {t['packages']:5d} packages {t['files']:8d} files "
-              f"{t['bytes'] / 1e9:7.3f} GB {len(t['shards']):4d} shards")
-    print(f"heldout   : {manifest['heldout']['packages']:5d} packages "
-          f"{manifest['heldout']['bytes'] / 1e9:7.3f} GB")
+        print(
+            f"tier {name:5s}: {t['packages']:5d} packages {t['files']:8d} files "
+            f"{t['bytes'] / 1e9:7.3f} GB {len(t['shards']):4d} shards"
+        )
+    print(
+        f"heldout   : {manifest['heldout']['packages']:5d} packages "
+        f"{manifest['heldout']['bytes'] / 1e9:7.3f} GB"
+    )
     licenses, langs = Counter[str](), Counter[str]()
     for p in pkgs:
         licenses[p["license_type"]] += 1
         langs.update(p["languages"])
     print("license_type (packages):", dict(licenses.most_common()))
     print("languages (GB):", {k: round(v / 1e9, 3) for k, v in langs.most_common()})
-    print(f"total: {len(pkgs)} packages, {sum(p['files'] for p in pkgs)} files, "
-          f"{sum(p['bytes'] for p in pkgs)} bytes; {len(manifest['failed'])} failed")
+    print(
+        f"total: {len(pkgs)} packages, {sum(p['files'] for p in pkgs)} files, "
+        f"{sum(p['bytes'] for p in pkgs)} bytes; {len(manifest['failed'])} failed"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,7 +378,9 @@ def report(manifest: dict[str, Any]) -> None:
 
 def http_json(url: str) -> Any:
     """GET a JSON document (None on 404), retrying transient errors."""
-    req = urllib.request.Request(url, headers={"User-Agent": "codecite-scale-corpus", "Accept": "application/json"})
+    req = urllib.request.Request(
+        url, headers={"User-Agent": "codecite-scale-corpus", "Accept": "application/json"}
+    )
     for attempt in range(4):
         try:
             with urllib.request.urlopen(req, timeout=60) as r:
@@ -345,7 +391,7 @@ def http_json(url: str) -> Any:
             err: Exception = e
         except (urllib.error.URLError, TimeoutError, ValueError) as e:
             err = e
-        time.sleep(2 ** attempt)
+        time.sleep(2**attempt)
     print("lookup failed:", url, err, file=sys.stderr, flush=True)
     return None
 
@@ -382,8 +428,11 @@ def spdx_hint(kit: ModuleType, info: dict[str, Any]) -> str:
     for value in (info.get("license_expression"), info.get("license")):
         if value and "\n" not in value and (norm := kit.normalise(value)):
             return str(norm)
-    found = {kit.CLASSIFIER_SPDX.get(c.split(" :: ")[-1]) for c in info.get("classifiers") or []
-             if c.startswith("License ::")}
+    found = {
+        kit.CLASSIFIER_SPDX.get(c.split(" :: ")[-1])
+        for c in info.get("classifiers") or []
+        if c.startswith("License ::")
+    }
     return str(found.pop()) if len(found) == 1 and None not in found else "?"
 
 
@@ -408,8 +457,9 @@ def newest_release(doc: dict[str, Any]) -> tuple[str, list[dict[str, Any]]] | No
             return Version("0.0.0.dev0")
 
     for version in sorted(doc.get("releases") or {}, key=key, reverse=True):
-        files = [u for u in doc["releases"][version]
-                 if not u.get("yanked") and python_ok(u.get("requires_python"))]
+        files = [
+            u for u in doc["releases"][version] if not u.get("yanked") and python_ok(u.get("requires_python"))
+        ]
         if files and not key(version).is_prerelease:
             return version, files
     return None
@@ -430,8 +480,14 @@ def pypi_candidate(kit: ModuleType, name: str) -> Pkg | None:
     if not MIN_DIST <= size <= MAX_DIST:
         return None
     est = size * EST_FACTOR["sdist" if use_sdist else "wheel"]
-    return {"eco": "pypi", "name": canonical(doc["info"]["name"]), "version": version,
-            "sdist": use_sdist, "hint": spdx_hint(kit, doc["info"]), "est": est}
+    return {
+        "eco": "pypi",
+        "name": canonical(doc["info"]["name"]),
+        "version": version,
+        "sdist": use_sdist,
+        "hint": spdx_hint(kit, doc["info"]),
+        "est": est,
+    }
 
 
 def npm_candidate(kit: ModuleType, name: str) -> Pkg | None:
@@ -447,8 +503,14 @@ def npm_candidate(kit: ModuleType, name: str) -> Pkg | None:
     lic = doc.get("license")
     lic = lic.get("type") if isinstance(lic, dict) else lic
     hint = kit.normalise(lic) if isinstance(lic, str) else None
-    return {"eco": "npm", "name": doc.get("name", name), "version": doc["version"], "sdist": False,
-            "hint": hint or "?", "est": size * EST_FACTOR["npm"]}
+    return {
+        "eco": "npm",
+        "name": doc.get("name", name),
+        "version": doc["version"],
+        "sdist": False,
+        "hint": hint or "?",
+        "est": size * EST_FACTOR["npm"],
+    }
 
 
 def family(eco: str, name: str) -> str:
@@ -458,8 +520,9 @@ def family(eco: str, name: str) -> str:
     return eco + ":" + re.split(r"[-_.]", name)[0]
 
 
-def choose(names: list[str], lookup: Callable[[str], Pkg | None], budget: float, exclude: set[str],
-           jobs: int) -> list[Pkg]:
+def choose(
+    names: list[str], lookup: Callable[[str], Pkg | None], budget: float, exclude: set[str], jobs: int
+) -> list[Pkg]:
     """Look names up in popularity order, keeping suitable ones until the estimated budget is met."""
     chosen: list[Pkg] = []
     seen: set[str] = set()
@@ -467,9 +530,14 @@ def choose(names: list[str], lookup: Callable[[str], Pkg | None], budget: float,
     total = 0.0
     with cf.ThreadPoolExecutor(jobs) as ex:
         for start in range(0, len(names), 200):
-            for c in ex.map(lookup, names[start:start + 200]):
+            for c in ex.map(lookup, names[start : start + 200]):
                 key = f"{c['eco']}:{c['name']}" if c else ""
-                if not c or key in exclude or key in seen or families[family(c["eco"], c["name"])] >= FAMILY_CAP:
+                if (
+                    not c
+                    or key in exclude
+                    or key in seen
+                    or families[family(c["eco"], c["name"])] >= FAMILY_CAP
+                ):
                     continue
                 seen.add(key)
                 families[family(c["eco"], c["name"])] += 1
@@ -484,26 +552,35 @@ def choose(names: list[str], lookup: Callable[[str], Pkg | None], budget: float,
 def write_list(path: Path, eco: str, pkgs: Iterable[Pkg]) -> None:
     """Write a pinned list in the eval kit's format, sorted by name."""
     sep = "==" if eco == "pypi" else "@"
-    head = (f"# {'name==version  [sdist]' if eco == 'pypi' else 'name@version'}   # SPDX hint from the "
-            "registry (fallback only; package metadata wins)\n# generated by scale_corpus.py --make-lists\n")
-    lines = [f"{p['name'] + sep + p['version'] + ('  sdist' if p['sdist'] else ''):60s}  # {p['hint']}"
-             for p in sorted(pkgs, key=lambda p: p["name"])]
+    head = (
+        f"# {'name==version  [sdist]' if eco == 'pypi' else 'name@version'}   # SPDX hint from the "
+        "registry (fallback only; package metadata wins)\n# generated by scale_corpus.py --make-lists\n"
+    )
+    lines = [
+        f"{p['name'] + sep + p['version'] + ('  sdist' if p['sdist'] else ''):60s}  # {p['hint']}"
+        for p in sorted(pkgs, key=lambda p: p["name"])
+    ]
     path.write_text(head + "\n".join(lines) + "\n")
 
 
 def make_lists(kit: ModuleType, eval_kit: Path, args: argparse.Namespace) -> None:
     """Regenerate the pinned lists from seed popularity + one registry lookup per chosen name."""
     exclude = eval_names(kit, eval_kit)
-    seeds = {"pypi": (args.pypi_seed, pypi_candidate, args.pypi_gb), "npm": (args.npm_seed, npm_candidate,
-                                                                             args.npm_gb)}
+    seeds = {
+        "pypi": (args.pypi_seed, pypi_candidate, args.pypi_gb),
+        "npm": (args.npm_seed, npm_candidate, args.npm_gb),
+    }
     for eco, (seed, lookup, gb) in seeds.items():
         if seed is None:
             continue
         names = [n for n in read_seed(seed) if not PLATFORM_PKG.search(n)]
         chosen = choose(names, lambda n, f=lookup: f(kit, n), gb * 1e9, exclude, args.jobs)  # type: ignore[misc]
         write_list(LISTS[eco], eco, chosen)
-        print(f"{eco}: {len(chosen)} packages, ~{sum(c['est'] for c in chosen) / 1e9:.2f} GB estimated "
-              f"-> {LISTS[eco]}", flush=True)
+        print(
+            f"{eco}: {len(chosen)} packages, ~{sum(c['est'] for c in chosen) / 1e9:.2f} GB estimated "
+            f"-> {LISTS[eco]}",
+            flush=True,
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from indexer.backends.base import BuildResult
 from indexer.backends.embedded.directory import IndexDirectory
 from indexer.backends.manifest import SegmentInfo, merge_ingest_stats
 from indexer.distributed.clusters import Placed, replay
-from indexer.distributed.shards import plan_shards
+from indexer.distributed.shards import ShardSpec, plan_shards
 from indexer.distributed.shuffle import ShardSummary, fingerprint_shard, reduce_partition
 from indexer.distributed.write import representative_hashes, segment_plan, write_segment
 from indexer.options import IndexOptions
@@ -54,14 +54,22 @@ def build_with_ray(
     with directory.writing():
         reducers = max(1, min(len(shards), int(ray.cluster_resources().get("CPU", 1))))
         fingerprint = ray.remote(_fingerprint_task).options(num_returns=2 + reducers)
-        mapped = [fingerprint.remote(s, ingest, options, settings.keep, reducers) for s in shards]
-        summaries: list[ShardSummary] = ray.get([refs[0] for refs in mapped])
+        submitted = {  # largest shards first: the last to finish is a small one
+            s.number: fingerprint.remote(s, ingest, options, settings.keep, reducers)
+            for s in sorted(shards, key=_shard_bytes, reverse=True)
+        }
+        mapped = [submitted[s.number] for s in shards]
         reduce = ray.remote(reduce_partition)
-        reduced = ray.get([reduce.remote(*[refs[2 + r] for refs in mapped]) for r in range(reducers)])
+        reducing = [reduce.remote(*[refs[2 + r] for refs in mapped]) for r in range(reducers)]
+        summaries: list[ShardSummary] = ray.get([refs[0] for refs in mapped])
+        log.info("fingerprinted %d shards: %.1f s", len(shards), time.perf_counter() - started)
+        reduced = ray.get(reducing)
         sizes = [s.documents for s in summaries]
         clustering = replay(sizes, reduced, options, settings.cached_representatives)
+        log.info("clustered %d documents: %.1f s", sum(sizes), time.perf_counter() - started)
         bases = [sum(sizes[:i]) for i in range(len(sizes) + 1)]
         infos = _write(ray, mapped, summaries, clustering.placed, bases, str(index_path), options, settings)
+        log.info("wrote %d segments: %.1f s", len(infos), time.perf_counter() - started)
         manifest = directory.new_manifest(options)
         manifest.segments = sorted(infos, key=lambda info: info.doc_base)
         manifest.sources = list(dict.fromkeys(sources))
@@ -71,6 +79,13 @@ def build_with_ray(
     skips = [skip for s in summaries for skip in s.skips][:10_000]
     seconds = time.perf_counter() - started
     return BuildResult(manifest, stats, seconds, clustering.identical, clustering.near, skips)
+
+
+def _shard_bytes(shard: ShardSpec) -> int:
+    try:
+        return Path(shard.file or shard.spec).stat().st_size
+    except OSError:
+        return 0
 
 
 def _fingerprint_task(*args: Any) -> tuple[Any, ...]:
