@@ -2,7 +2,7 @@
 """Build rate of the Ray executor with 1 and 2 workers (local clusters), beside the single-process
 build, on the same input files, in one run.
 
-    python benchmarks/bench_ray.py SHARD_OR_DIR... --work /path/to/work [--segment-mb 64]
+    python benchmarks/bench_ray.py SHARD_OR_DIR... --work /path/to/work [--segment-mb 64] [--repeat 3]
 
 Every build uses the same `--segment-mb` (Ray writes one segment per task, as a single-process
 build would lay them out: with one segment per input there is nothing to write in parallel).
@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -55,35 +56,34 @@ def main() -> None:
     parser.add_argument("sources", nargs="+")
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--segment-mb", type=int, default=64)
+    parser.add_argument("--repeat", type=int, default=3, help="Rounds; the table gives medians.")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     runs = [("local", 2), ("ray", 1), ("ray", 2)]
+    measured: dict[tuple[str, int], list[dict]] = {run: [] for run in runs}
+    for _ in range(args.repeat):  # rounds interleave the runs, so load drifts hit them alike
+        for executor, workers in runs:
+            measured[(executor, workers)].append(_build(args, executor, workers))
+            print(json.dumps(measured[(executor, workers)][-1]), flush=True)
     rows = []
-    for executor, workers in runs:
-        index = args.work / f"index-{executor}-{workers}"
-        shutil.rmtree(index, ignore_errors=True)
-        command = [
-            sys.executable,
-            "-c",
-            _BUILD,
-            executor,
-            str(workers),
-            str(args.segment_mb << 20),
-            str(index),
-        ]
-        done = subprocess.run([*command, *args.sources], check=True, capture_output=True, text=True)
-        result = json.loads(done.stdout.strip().splitlines()[-1])
-        result |= {
-            "executor": executor,
-            "workers": workers,
-            "mb_s": round(result["bytes"] / 1e6 / result["seconds"], 2),
-        }
-        rows.append(result)
-        print(json.dumps(result), flush=True)
+    for (executor, workers), results in measured.items():
+        row = min(results, key=lambda r: r["seconds"]) | {"executor": executor, "workers": workers}
+        row["seconds"] = statistics.median(r["seconds"] for r in results)
+        row["with_start_s"] = statistics.median(r["with_start_s"] for r in results)
+        row["mb_s"] = round(row["bytes"] / 1e6 / row["seconds"], 2)
+        rows.append(row)
     one = next(r for r in rows if r["executor"] == "ray" and r["workers"] == 1)
     for row in rows:
         row["speedup_vs_ray_1"] = round(one["seconds"] / row["seconds"], 2)
     _save(rows, args)
+
+
+def _build(args: argparse.Namespace, executor: str, workers: int) -> dict:
+    index = args.work / f"index-{executor}-{workers}"
+    shutil.rmtree(index, ignore_errors=True)
+    command = [sys.executable, "-c", _BUILD, executor, str(workers), str(args.segment_mb << 20), str(index)]
+    done = subprocess.run([*command, *args.sources], check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1]) | {"executor": executor, "workers": workers}
 
 
 def _save(rows: list[dict], args: argparse.Namespace) -> None:
@@ -100,7 +100,10 @@ def _save(rows: list[dict], args: argparse.Namespace) -> None:
     lines = [
         f"# Ray build benchmark ({meta['date']}, {meta['cpus']} cores, load average {load[0]:.1f} at the end)",
         "",
-        f"{rows[0]['documents']:,} documents, {rows[0]['bytes'] / 1e6:.0f} MB, segments of {args.segment_mb} MB.",
+        (
+            f"{rows[0]['documents']:,} documents, {rows[0]['bytes'] / 1e6:.0f} MB, segments of {args.segment_mb} MB; "
+            f"medians of {args.repeat} interleaved rounds."
+        ),
         "",
         "| executor | workers | build s | with cluster start s | MB/s | segments | speed-up vs Ray with 1 worker |",
         "|---|---|---|---|---|---|---|",

@@ -1,5 +1,5 @@
 """How documents fall into segments changes no answer: postings too common to use are judged on
-their count in the whole index, and a query lexes a source window alone exactly as the whole."""
+their count in the whole index, not in each segment."""
 
 from __future__ import annotations
 
