@@ -13,8 +13,9 @@ import numpy as np
 from numba import njit
 
 from indexer.analysis.channels import code_channel, normalized_channel, text_channel
-from indexer.analysis.lexer import encode, lex, line_starts, lines_of, multiline_tokens
+from indexer.analysis.lexer import encode, lex, line_starts, lines_of
 from indexer.analysis.minhash import signature
+from indexer.analysis.windows import multiline_tokens
 from indexer.analysis.winnowing import kgram_hashes, winnow
 from indexer.options import IndexOptions
 

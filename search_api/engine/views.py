@@ -22,7 +22,8 @@ from indexer.analysis.channels import (
     text_channel,
 )
 from indexer.analysis.languages import Family, family_of
-from indexer.analysis.lexer import StartState, Tokens, encode, lex, lex_lines, line_starts
+from indexer.analysis.lexer import StartState, Tokens, encode, lex, line_starts
+from indexer.analysis.windows import lex_lines
 from indexer.analysis.winnowing import kgram_hashes
 from indexer.options import IndexOptions
 from search_api.engine.align import sort_kgrams

@@ -17,16 +17,8 @@ from hypothesis import strategies as st
 from indexer.analysis.channels import code_channel, normalized_channel, text_channel
 from indexer.analysis.keywords import keywords
 from indexer.analysis.languages import Family, family_of
-from indexer.analysis.lexer import (
-    StartState,
-    TokenKind,
-    Tokens,
-    encode,
-    lex,
-    lex_lines,
-    line_starts,
-    multiline_tokens,
-)
+from indexer.analysis.lexer import StartState, TokenKind, Tokens, encode, lex, line_starts
+from indexer.analysis.windows import lex_lines, multiline_tokens
 
 # One language of each lexical family (None: the generic family).
 FAMILY_LANGUAGE = {
