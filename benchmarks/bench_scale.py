@@ -50,7 +50,10 @@ for line in open(sys.argv[2]):
     report = searcher.attribute(q["text"], q["language"])
     out.append([q["kind"], (time.perf_counter() - started) * 1000.0, len(report.matches)])
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"queries": out, "serve_peak_rss_mb": rss}))
+status = dict(line.split(":", 1) for line in open("/proc/self/status") if line.startswith("Rss"))
+kinds = {k: int(v.split()[0]) / 1024 for k, v in status.items()}  # anonymous vs file-backed (mapped index)
+print(json.dumps({"queries": out, "serve_peak_rss_mb": rss, "rss_anon_mb": kinds.get("RssAnon", 0),
+                  "rss_file_mb": kinds.get("RssFile", 0)}))
 """
 
 _TANTIVY = r"""
@@ -218,6 +221,8 @@ def _codecite(args: argparse.Namespace, tier: str, files: list[Path], queries: P
         "build_peak_rss_mb": round(summary["peak_rss_mb"]),
         "index_mb": round(index_bytes / 1e6, 1),
         "serve_peak_rss_mb": round(served["serve_peak_rss_mb"]),
+        "serve_rss_anon_mb": round(served.get("rss_anon_mb", 0)),  # at the end: private memory
+        "serve_rss_file_mb": round(served.get("rss_file_mb", 0)),  # mapped index and libraries
         **_latencies(served["queries"]),
     }
 
