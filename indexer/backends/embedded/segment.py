@@ -136,7 +136,10 @@ class SegmentWriter:
     def finish(self) -> SegmentInfo:
         self._content.close(self.directory / "content_blocks.npy")
         table = pa.table({c: self._rows[c] for c in _TEXT_COLUMNS + _INT_COLUMNS})
-        feather.write_feather(table, self.directory / "docs.arrow", compression="zstd")
+        # uncompressed and one record batch: readers map it and read values in place (no copy in memory)
+        feather.write_feather(
+            table, self.directory / "docs.arrow", compression="uncompressed", chunksize=max(table.num_rows, 1)
+        )
         dtype = storage_dtype(self.options)
         sigs = (
             np.stack(self._signatures)
@@ -174,7 +177,7 @@ class Segment:
         try:
             table = feather.read_table(directory / "docs.arrow", memory_map=True)
             # Arrow arrays, not Python strings: a few bytes a value, so serving memory stays small
-            self._text = {c: table.column(c).combine_chunks() for c in _TEXT_COLUMNS}
+            self._text = {c: _one_array(table.column(c)) for c in _TEXT_COLUMNS}
             self._ints = {c: table.column(c).to_numpy().astype(np.int64) for c in _INT_COLUMNS}
             self.postings = {c: PostingTable(directory / c) for c in PostingChannel}
             self.signatures = np.load(
@@ -253,9 +256,35 @@ class Segment:
     def content_keys(self) -> tuple[np.ndarray, np.ndarray]:
         """(sorted 64-bit prefixes of the content hashes, local ids in that order): finds a
         document by content with a binary search instead of a dictionary of every hash."""
-        keys = np.array([int(h[:16], 16) for h in self.column("content_hash")], dtype=np.uint64)
+        keys = _hex_prefixes(self._text["content_hash"])
         order = np.argsort(keys, kind="stable")
         return keys[order], order
+
+
+def _one_array(column: pa.ChunkedArray) -> pa.Array:
+    """The column as one array: the mapped chunk itself when there is one (no copy)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+_HEX = np.full(256, 255, dtype=np.uint8)
+_HEX[np.frombuffer(b"0123456789abcdef", np.uint8)] = np.arange(16, dtype=np.uint8)
+
+
+def _hex_prefixes(hashes: pa.Array) -> np.ndarray:
+    """The first 16 hex digits of each 32-digit hash as a uint64, read from the Arrow buffers
+    (no Python string per document)."""
+    n = len(hashes)
+    offsets = np.frombuffer(hashes.buffers()[1], dtype=np.int32)[hashes.offset : hashes.offset + n + 1]
+    if n == 0 or hashes.null_count or not np.all(np.diff(offsets) == 32):
+        return np.array([int(str(h)[:16], 16) for h in hashes.to_pylist()], dtype=np.uint64)
+    data = np.frombuffer(hashes.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(n, 32)
+    digits = _HEX[data[:, :16]].astype(np.uint64)
+    if np.any(digits == 255):
+        return np.array([int(str(h)[:16], 16) for h in hashes.to_pylist()], dtype=np.uint64)
+    keys = np.zeros(n, dtype=np.uint64)
+    for i in range(16):
+        keys = (keys << np.uint64(4)) | digits[:, i]
+    return keys
 
 
 def _verify_files(directory: Path, info: SegmentInfo) -> None:
