@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from indexer.analysis.channels import PostingChannel
 from indexer.analysis.lexer import lines_of
@@ -109,21 +110,37 @@ def _strongest(regions: _Chains, options: QueryOptions) -> list[int]:
     """The best chains (indexes into `regions.order`): at most `max_candidates`; each either not
     far weaker than the best one, or the best for a part of the query no stronger candidate
     points at (a query can hold code from several sources)."""
-    kept: list[int] = []
     if regions.order.shape[0] == 0:
-        return kept
+        return []
     considered = regions.order[:MAX_CONSIDERED]
-    scores = regions.score[considered].tolist()
-    lows, highs = regions.q_lo[considered].tolist(), (regions.q_hi[considered] + 1).tolist()
-    covered = np.zeros(max(highs) + 1, dtype=bool)
-    floor = scores[0] * options.candidate_ratio
-    for rank, (score, lo, hi) in enumerate(zip(scores, lows, highs, strict=True)):
-        if len(kept) == options.max_candidates:
+    kept = _pick_strongest(
+        regions.score[considered],
+        regions.q_lo[considered].astype(np.int64),
+        regions.q_hi[considered].astype(np.int64) + 1,
+        options.candidate_ratio,
+        options.max_candidates,
+    )
+    return kept.tolist()
+
+
+@njit(cache=True, nogil=True)
+def _pick_strongest(scores, lows, highs, ratio, limit):
+    covered = np.zeros(highs.max() + 1, dtype=np.bool_)
+    floor = scores[0] * ratio
+    kept = np.empty(min(limit, scores.shape[0]), dtype=np.int64)
+    count = 0
+    for rank in range(scores.shape[0]):
+        if count == limit:
             break
-        if score >= floor or np.count_nonzero(covered[lo:hi]) <= 0.5 * (hi - lo):
-            kept.append(rank)
+        lo, hi = lows[rank], highs[rank]
+        seen = 0
+        for i in range(lo, hi):
+            seen += covered[i]
+        if scores[rank] >= floor or seen <= 0.5 * (hi - lo):
+            kept[count] = rank
+            count += 1
             covered[lo:hi] = True
-    return kept
+    return kept[:count]
 
 
 def _rarity(frequency: np.ndarray) -> np.ndarray:

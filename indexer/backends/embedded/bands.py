@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from numba import njit
 
 from indexer.analysis.minhash import band_keys, lsh_bands
 from indexer.options import IndexOptions
@@ -45,20 +46,33 @@ class BandTable:
             self._rows = np.argsort(keys, axis=1, kind="stable").astype(np.int32)
             self._keys = np.take_along_axis(keys, self._rows, axis=1)
 
-    def rows_colliding(self, signature: np.ndarray) -> np.ndarray:
-        """Signature rows that share at least one whole band with `signature`, sorted."""
+    def rows_colliding(self, signature: np.ndarray, keys: np.ndarray | None = None) -> np.ndarray:
+        """Signature rows that share at least one whole band with `signature`, sorted (`keys`:
+        its band keys, when the caller has them)."""
         if self._signatures.shape[0] == 0:
             return np.zeros(0, dtype=np.int64)
-        wanted = band_keys(signature, self._options)[0]
-        sig = np.asarray(signature, dtype=np.uint32)
-        found: set[int] = set()
-        for band, (start, end) in enumerate(self._bands):
-            keys = self._keys[band]
-            lo = int(np.searchsorted(keys, wanted[band], side="left"))
-            hi = int(np.searchsorted(keys, wanted[band], side="right"))
-            for row in self._rows[band, lo:hi].tolist():
-                if row not in found and np.array_equal(
-                    np.asarray(self._signatures[row, start:end], dtype=np.uint32), sig[start:end]
-                ):
-                    found.add(row)
-        return np.array(sorted(found), dtype=np.int64)
+        wanted = band_keys(signature, self._options)[0] if keys is None else keys
+        ranges = np.array(self._bands, dtype=np.int64)
+        found = _colliding(
+            self._keys, self._rows, wanted, self._signatures, np.asarray(signature, dtype=np.uint32), ranges
+        )
+        return np.unique(found)
+
+
+@njit(cache=True, nogil=True)
+def _colliding(keys, rows, wanted, signatures, signature, ranges):
+    out = []
+    for band in range(ranges.shape[0]):
+        start, end = ranges[band, 0], ranges[band, 1]
+        lo = np.searchsorted(keys[band], wanted[band], side="left")
+        hi = np.searchsorted(keys[band], wanted[band], side="right")
+        for j in range(lo, hi):
+            row = rows[band, j]
+            same = True
+            for slot in range(start, end):
+                if np.uint32(signatures[row, slot]) != signature[slot]:
+                    same = False
+                    break
+            if same:
+                out.append(np.int64(row))
+    return np.array(out, dtype=np.int64)

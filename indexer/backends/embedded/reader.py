@@ -16,7 +16,7 @@ from cachetools import LRUCache
 from datasketch import MinHashLSH
 
 from indexer.analysis.channels import PostingChannel
-from indexer.analysis.minhash import lean, new_lsh
+from indexer.analysis.minhash import band_keys, lean, new_lsh
 from indexer.backends.base import DocumentInfo, IndexReader, PostingHits
 from indexer.backends.embedded.directory import IndexDirectory
 from indexer.backends.embedded.segment import Segment
@@ -235,7 +235,8 @@ class EmbeddedIndex(IndexReader):
         """Representatives sharing an LSH band with `signature`, from the segments' persisted
         band tables (the same answer as `lsh.query`, without building it)."""
         sig = np.asarray(signature, dtype=np.uint32)
-        return sorted(int(d) for seg in self.segments for d in seg.near_duplicates(sig).tolist())
+        keys = band_keys(sig, self.options)[0]
+        return sorted(int(d) for seg in self.segments for d in seg.near_duplicates(sig, keys).tolist())
 
     def multiline_tokens(self, doc_id: int) -> np.ndarray | None:
         return self._segment(doc_id).multiline_tokens(doc_id)

@@ -225,9 +225,10 @@ class Segment:
         """Byte ranges of the document's tokens that span lines (None: not stored)."""
         return self._multiline.of(doc_id - self.doc_base)
 
-    def near_duplicates(self, signature: np.ndarray) -> np.ndarray:
-        """Global ids of the representatives whose LSH bands collide with `signature`."""
-        return self.representatives[self.bands.rows_colliding(signature)] + self.doc_base
+    def near_duplicates(self, signature: np.ndarray, keys: np.ndarray | None = None) -> np.ndarray:
+        """Global ids of the representatives whose LSH bands collide with `signature` (`keys`:
+        its band keys)."""
+        return self.representatives[self.bands.rows_colliding(signature, keys)] + self.doc_base
 
     def document(self, doc_id: int, with_content: bool = True) -> Document:
         i = doc_id - self.doc_base
