@@ -26,7 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 
 _BUILD = r"""
-import json, sys, time
+import json, logging, sys, time
+phases = []  # the Ray build logs when each phase ends: "fingerprinted ...: 16.5 s"
+class Phases(logging.Handler):
+    def emit(self, record):
+        phases.append(record.getMessage())
+logging.getLogger("indexer.distributed.ray_build").addHandler(Phases())
+logging.getLogger("indexer.distributed.ray_build").setLevel(logging.INFO)
 from indexer.licenses.expressions import parse_keep
 from indexer.placement import BuildSettings
 executor, workers, segment, index, *sources = sys.argv[1:]
@@ -45,7 +51,8 @@ else:
     result = open_writer(index).build(items, settings=settings, sources=sources)
 seconds = time.perf_counter() - started
 print(json.dumps({"seconds": result.seconds, "with_start_s": seconds, "bytes": result.stats.bytes,
-                  "documents": result.stats.documents, "segments": len(result.manifest.segments)}))
+                  "documents": result.stats.documents, "segments": len(result.manifest.segments),
+                  "phases": [p for p in phases if p.endswith(" s")]}))
 """
 
 
