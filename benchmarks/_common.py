@@ -3,6 +3,7 @@ and one definition of a percentile. Scripts import it as `_common` (run from any
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import statistics
 import subprocess
@@ -51,3 +52,9 @@ def document_count(index: Path) -> int:
         return opened.document_count
     finally:
         opened.close()
+
+
+def half_of(package: str) -> str:
+    """The eval package's half, by a hash of its name: thresholds and models are fitted on
+    "calibration" and reported on "report" (a query's package is its `origin` up to the first /)."""
+    return "calibration" if int(hashlib.sha1(package.encode()).hexdigest(), 16) % 2 == 0 else "report"

@@ -2,6 +2,7 @@
 """Benchmark the attribution engine on ../shared/eval's corpus and queries, beside a baseline.
 
     python benchmarks/bench_engine.py --data $EVAL_DATA [--eval-kit ../shared/eval] [--no-baseline]
+        [--before CHECKOUT] [--half report]
 
 Measures, in one run on this machine: build time and MB/s, index bytes per corpus byte, peak RSS
 of the build and of a process serving queries, in-process query latency p50/p95, recall per
@@ -10,6 +11,11 @@ category and size, false claims on clean negatives, line-span accuracy (the eval
 datasketch MinHashLSH baseline with BigCode's near-dedup settings (5-gram shingles of
 [A-Za-z_0-9]+ tokens, 256 permutations, Jaccard 0.7, whole files). Saves JSON and Markdown
 tables under benchmarks/results/.
+
+`--before CHECKOUT` (a worktree of an earlier commit: `git worktree add /tmp/before REF`) builds
+and serves the same corpus and queries with that code too, in the same run, so a change is
+quoted beside what it replaced. `--half report` scores only the queries of the eval's report
+half (the packages no threshold was fitted on; see `_common.half_of`).
 """
 
 from __future__ import annotations
@@ -21,7 +27,6 @@ import importlib.util
 import json
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -29,15 +34,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import percentile
+from _common import half_of, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 
 _SERVE = r"""
 import json, resource, sys, time
-from indexer.backends import open_index
-from search_api.engine.searcher import Searcher
+try:
+    from indexer.backends import open_index
+    from search_api.engine.searcher import Searcher
+except ImportError:  # a --before checkout from before the indexer/search_api layout
+    from indexer.backend import open_index
+    from search_api.query import Searcher
 index = open_index(sys.argv[1]); searcher = Searcher(index)
 searcher.attribute("def warm_up(x):\n    return x + 1\n", "Python")
 latencies = []
@@ -61,23 +70,62 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--no-baseline", action="store_true", help="Skip the MinHashLSH baseline.")
     parser.add_argument("--keep-index", type=Path, default=None, help="Build the index here and keep it.")
+    parser.add_argument(
+        "--before", type=Path, default=None, help="A checkout of earlier code to measure beside this one."
+    )
+    parser.add_argument(
+        "--half", choices=("all", "calibration", "report"), default="all", help="Score only this half."
+    )
     args = parser.parse_args()
-    queries = args.data / "queries.jsonl"
-    if not queries.exists():
-        sys.exit(f"no {queries}: build the eval data first (see {args.eval_kit}/README.md)")
+    if not (args.data / "queries.jsonl").exists():
+        sys.exit(
+            f"no {args.data / 'queries.jsonl'}: build the eval data first (see {args.eval_kit}/README.md)"
+        )
     scorer = _load_scorer(args.eval_kit)
     work = Path(tempfile.mkdtemp(prefix="bench-engine-"))
-    index_dir = args.keep_index or work / "index"
+    data = _half_data(args.data, args.half, work)
     try:
-        build = _build(args.data / "corpus" / "index", index_dir, args.workers)
-        serve = _serve(index_dir, queries, work / "codecite.jsonl")
-        codecite = _scored(scorer, args.data, work / "codecite.jsonl") | build | serve
-        rows = {"codecite": codecite}
+        rows = {}
+        if args.before is not None:
+            rows["before"] = _measured(args.before, data, work / "before", None, args.workers, scorer)
+        rows["codecite"] = _measured(ROOT, data, work / "codecite", args.keep_index, args.workers, scorer)
+        if args.before is not None:
+            rows["codecite"] |= _ratios(rows["codecite"], rows["before"])
         if not args.no_baseline:
-            rows["minhash-lsh (BigCode)"] = _baseline(args.data, work / "baseline.jsonl", scorer)
+            rows["minhash-lsh (BigCode)"] = _baseline(data, work / "baseline.jsonl", scorer)
         _save(rows, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _measured(code: Path, data: Path, work: Path, keep_index: Path | None, workers: int, scorer) -> dict:
+    """Build, serve and score with the code of checkout `code`."""
+    work.mkdir(parents=True)
+    index_dir = keep_index or work / "index"
+    build = _build(data / "corpus" / "index", index_dir, workers, code)
+    serve = _serve(index_dir, data / "queries.jsonl", work / "reports.jsonl", code)
+    return _scored(scorer, data, work / "reports.jsonl") | build | serve
+
+
+def _ratios(now: dict, before: dict) -> dict:
+    keys = ("query_p50_ms", "query_p95_ms", "build_s", "serve_peak_rss_mb")
+    return {f"{k}_vs_before": round(now[k] / before[k], 3) for k in keys if before.get(k)}
+
+
+def _half_data(data: Path, half: str, work: Path) -> Path:
+    """`data`, or a view of it whose queries.jsonl holds only the queries of one half."""
+    if half == "all":
+        return data
+    view = work / "data"
+    view.mkdir()
+    (view / "corpus").symlink_to((data / "corpus").resolve())
+    if (data / "near_copies.json").exists():
+        (view / "near_copies.json").symlink_to((data / "near_copies.json").resolve())
+    with open(data / "queries.jsonl") as src, open(view / "queries.jsonl", "w") as out:
+        for line in src:
+            if half_of(json.loads(line)["origin"].split("/")[0]) == half:
+                out.write(line)
+    return view
 
 
 def _load_scorer(kit: Path):
@@ -89,12 +137,23 @@ def _load_scorer(kit: Path):
     return module
 
 
-def _build(corpus: Path, index_dir: Path, workers: int) -> dict:
-    """Build with the CLI in a child process: wall time, MB/s, size ratio, peak RSS."""
+# Runs a command and prints the peak RSS (KB) of it and its workers last on stderr: a fresh
+# process for each build, so one build's peak is not another's.
+_PEAK_RSS = (
+    "import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(done.returncode)"
+)
+
+
+def _build(corpus: Path, index_dir: Path, workers: int, code: Path = ROOT) -> dict:
+    """Build with the CLI of checkout `code` in a child process: wall time, MB/s, size ratio, peak RSS."""
     shutil.rmtree(index_dir, ignore_errors=True)
     started = time.perf_counter()
     done = subprocess.run(
         [
+            sys.executable,
+            "-c",
+            _PEAK_RSS,
             sys.executable,
             "-m",
             "search_api.cli",
@@ -112,32 +171,34 @@ def _build(corpus: Path, index_dir: Path, workers: int) -> dict:
         ],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=code,
         check=False,
     )
     seconds = time.perf_counter() - started
     if done.returncode:
         sys.exit(f"index build failed:\n{done.stderr}")
     summary = json.loads(done.stdout)
+    peak_kb = int(done.stderr.strip().splitlines()[-1])
     index_bytes = sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file())
     return {
         "documents": summary["documents"],
         "corpus_mb": round(summary["bytes"] / 1e6, 1),
         "build_s": round(seconds, 2),
         "build_mb_s": round(summary["bytes"] / 1e6 / seconds, 1),
-        "build_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 0),
+        "build_peak_rss_mb": round(peak_kb / 1024, 0),
         "index_mb": round(index_bytes / 1e6, 1),
         "index_per_corpus_byte": round(index_bytes / summary["bytes"], 3),
     }
 
 
-def _serve(index_dir: Path, queries: Path, out: Path) -> dict:
-    """Answer every query in one child process: latency and the RSS of serving."""
+def _serve(index_dir: Path, queries: Path, out: Path, code: Path = ROOT) -> dict:
+    """Answer every query in one child process with the code of checkout `code`: latency and the
+    RSS of serving."""
     done = subprocess.run(
         [sys.executable, "-c", _SERVE, str(index_dir), str(queries), str(out)],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=code,
         check=False,
     )
     if done.returncode:
@@ -156,7 +217,7 @@ def _latency(values: list[float]) -> dict:
 
 
 def _scored(scorer, data: Path, out: Path) -> dict:
-    per_cat, ious, missing, _total = scorer.score(data, out)
+    per_cat, ious, missing, _total, as_notice = scorer.score(data, out)
     variants: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
     for cat, (hits, n) in per_cat.items():
         variants[cat.split("/")[0]][0] += hits
@@ -172,6 +233,7 @@ def _scored(scorer, data: Path, out: Path) -> dict:
     result["span_ok"] = pct(sum(i >= 0.8 for i in ious), len(ious))
     result["per_category"] = {cat: pct(h, n) for cat, (h, n) in sorted(per_cat.items())}
     result["unanswered"] = missing
+    result["answered_as_notice"] = as_notice  # license-text queries answered by the Report's notices
     return result
 
 
@@ -231,6 +293,8 @@ def _save(rows: dict[str, dict], args: argparse.Namespace) -> None:
         "date": time.strftime("%Y-%m-%d"),
         "data": str(args.data),
         "workers": args.workers,
+        "half": args.half,
+        "before": str(args.before) if args.before else None,
     }
     (RESULTS / "engine.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     keys = [
@@ -249,17 +313,27 @@ def _save(rows: dict[str, dict], args: argparse.Namespace) -> None:
         "index_per_corpus_byte",
         "build_peak_rss_mb",
         "serve_peak_rss_mb",
+        "query_p50_ms_vs_before",
+        "query_p95_ms_vs_before",
+        "build_s_vs_before",
+        "serve_peak_rss_mb_vs_before",
     ]
+    half = "" if args.half == "all" else f", {args.half} half"
     lines = [
-        f"# Engine benchmark ({meta['date']}, {meta['machine']}, {rows['codecite'].get('queries')} queries)",
+        f"# Engine benchmark ({meta['date']}, {meta['machine']}, {rows['codecite'].get('queries')} queries{half})",
         "",
         "| metric | " + " | ".join(rows) + " |",
         "|---|" + "---|" * len(rows),
     ]
     for key in keys:
         lines.append(f"| {key} | " + " | ".join(str(r.get(key, "")) for r in rows.values()) + " |")
-    lines += ["", "Recall per category (codecite):", "", "| category | % |", "|---|---|"]
-    lines += [f"| {c} | {v} |" for c, v in rows["codecite"]["per_category"].items()]
+    scored = {name: row["per_category"] for name, row in rows.items() if "per_category" in row}
+    lines += ["", "Per category, % matched (negative/*: false claims):", ""]
+    lines += ["| category | " + " | ".join(scored) + " |", "|---|" + "---|" * len(scored)]
+    for category in rows["codecite"]["per_category"]:
+        lines.append(
+            f"| {category} | " + " | ".join(str(c.get(category, "")) for c in scored.values()) + " |"
+        )
     table = "\n".join(lines) + "\n"
     (RESULTS / "engine.md").write_text(table)
     print(table)

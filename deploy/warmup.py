@@ -1,7 +1,9 @@
-"""Compile and cache codecite's numba kernels (run at image build time; see deploy/Dockerfile).
+"""Compile and cache codecite's numba kernels, and build the license notice table (run at image
+build time; see deploy/Dockerfile).
 
 Builds a one-file index in a temporary directory and queries it, which runs every kernel the
-API uses, so their compiled code lands in NUMBA_CACHE_DIR before the first request.
+API uses, so their compiled code lands in NUMBA_CACHE_DIR, and the notice table in
+CODECITE_CACHE, before the first request.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from indexer.backends import open_index, open_writer
 from indexer.licenses.expressions import license_category
 from indexer.records import Document, git_blob_id
+from search_api.engine.notices import warm_up
 from search_api.engine.searcher import Searcher
 
 log = logging.getLogger("codecite.warmup")
@@ -23,6 +26,7 @@ SAMPLE = "\n".join(
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO)
+    warm_up()
     with tempfile.TemporaryDirectory() as tmp:
         doc = Document(
             git_blob_id(SAMPLE.encode()),

@@ -19,7 +19,8 @@ from generator.options import OutputMode, SamplingOptions
 from generator.streaming import Completion, CompletionStream
 from search_api.engine.language_guess import resolve_language
 from search_api.engine.results import Report
-from search_api.gate.policy import Decision, Outcome, Policy, decide
+from search_api.gate.decision import Decision, decide
+from search_api.gate.policy import Outcome, Policy
 from search_api.gate.policy_file import default_policy
 
 # Attributes code: (text, language or None) -> Report. `Searcher.attribute` and the web
@@ -222,7 +223,7 @@ def withheld_notice(decision: Decision) -> str:
 
 def attribution_notice(decision: Decision) -> str | None:
     """The credit the matched sources' licenses ask for (None when nothing needs credit)."""
-    findings = decision.notices
+    findings = decision.attributions
     if not findings:
         return None
     lines = ["This completion contains code from other projects; keep this notice with it:"]

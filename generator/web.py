@@ -25,7 +25,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import marshmallow as ma
@@ -154,8 +154,15 @@ _ANSWER = {
 }
 
 
-def blueprint() -> Blueprint:
-    """The ``generate`` feature's blueprint (raises GeneratorExtraMissing without torch/transformers)."""
+def blueprint(config: Mapping[str, Any] | None = None) -> Blueprint | None:
+    """The ``generate`` feature's blueprint (raises GeneratorExtraMissing without torch/transformers).
+
+    With the app's `config` and no model in it (``GENERATOR_MODEL``, env CODECITE_GENERATOR_MODEL),
+    None: /v1/generate is then neither served nor advertised (not in /openapi.json nor in the
+    features of GET /v1/stats), and torch is not even imported."""
+    if config is not None and not config.get("GENERATOR_MODEL"):
+        log.info("web feature 'generate' is off: no model is configured (set CODECITE_GENERATOR_MODEL)")
+        return None
     require_generator_extra()
     blp = Blueprint("generate", __name__, url_prefix="/v1", description="Attributed code generation")
     blp.record_once(lambda state: _install(state.app))

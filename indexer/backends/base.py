@@ -17,6 +17,7 @@ import numpy as np
 
 from indexer.analysis.channels import PostingChannel
 from indexer.backends.manifest import Manifest
+from indexer.backends.removal import RemovalSpec
 from indexer.options import IndexOptions
 from indexer.placement import BuildSettings
 from indexer.records import Document, IngestStats, Skip
@@ -69,6 +70,11 @@ class IndexReader(abc.ABC):
     @abc.abstractmethod
     def document_count(self) -> int:
         """Documents that can be reported (removed ones excluded)."""
+
+    @property
+    def repository_count(self) -> int:
+        """Repositories with a document that can be reported (backends with a cheaper way override)."""
+        return int(self.stats()["repos"])
 
     @abc.abstractmethod
     def lookup(self, channel: PostingChannel, hashes: np.ndarray, max_postings: int) -> PostingHits:
@@ -154,10 +160,11 @@ class BuildResult:
 
 @dataclass(frozen=True, slots=True)
 class Removal:
-    """What an opt-out did: the manifest it committed and how many documents went."""
+    """What an opt-out did: the manifest it committed, how many documents went, and the spec."""
 
     manifest: Manifest
     documents: int
+    spec: RemovalSpec = field(default_factory=RemovalSpec)
 
 
 class IndexWriter(abc.ABC):
@@ -191,7 +198,12 @@ class IndexWriter(abc.ABC):
         """`items` appended to the index (its options are kept; nothing is rebuilt)."""
 
     @abc.abstractmethod
-    def remove_repos(self, repos: list[str]) -> Removal:
-        """Opt repositories out: their documents are never reported again (no rebuild).
+    def remove(self, spec: RemovalSpec) -> Removal:
+        """Opt out what `spec` names — repositories, and every repository of its owners — in one
+        new generation: their documents are never reported again (no rebuild).
 
         Their postings stay as evidence for copies of the same code in other repositories."""
+
+    def remove_repos(self, repos: list[str]) -> Removal:
+        """Opt repositories (``owner/name``) out; see `remove`."""
+        return self.remove(RemovalSpec.of(repos=repos))

@@ -8,15 +8,21 @@ read. A manifest of another format or other options is an error that names the f
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from indexer.backends.errors import IndexOptionsError, IndexVersionError
+from indexer.backends.removal import RemovalSpec
 from indexer.options import IndexOptions
 from indexer.records import IngestStats
 
 FORMAT = "codecite-index"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: provenance.arrow in every segment; removed_owners
+
+# A segment's name is one path component the index itself made (seg-..., batch-...): never a path
+# that could lead out of the index directory.
+_SEGMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
 @dataclass(slots=True)
@@ -42,8 +48,12 @@ class SegmentInfo:
 
     @classmethod
     def from_dict(cls, raw: dict) -> SegmentInfo:
+        """Raises ValueError for a name that is not a plain segment name (``../x``, ``a/b``)."""
+        name = raw["name"]
+        if not isinstance(name, str) or not _SEGMENT_NAME.fullmatch(name) or ".." in name:
+            raise ValueError(f"segment name {str(name)[:80]!r} is not a plain segment name")
         return cls(
-            raw["name"],
+            name,
             int(raw["doc_base"]),
             int(raw["documents"]),
             int(raw["lines"]),
@@ -65,10 +75,16 @@ class Manifest:
     removed_documents: list[int] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     ingest: dict[str, Any] = field(default_factory=dict)
+    removed_owners: list[str] = field(default_factory=list)
 
     @property
     def next_doc_base(self) -> int:
         return max((s.doc_base + s.documents for s in self.segments), default=0)
+
+    def record_removal(self, spec: RemovalSpec) -> None:
+        """Remember what an opt-out named (the documents it flagged are recorded by the backend)."""
+        self.removed_repos = sorted(set(self.removed_repos) | spec.repos)
+        self.removed_owners = sorted(set(self.removed_owners) | spec.owners)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -81,6 +97,7 @@ class Manifest:
             "options_hash": self.options.options_hash,
             "segments": [s.to_dict() for s in self.segments],
             "removed_repos": self.removed_repos,
+            "removed_owners": self.removed_owners,
             "removed_documents": self.removed_documents,
             "sources": self.sources,
             "ingest": self.ingest,
@@ -90,6 +107,10 @@ class Manifest:
     def from_dict(cls, raw: dict, where: str, rebuild: str) -> Manifest:
         """The manifest `raw` records, if this codecite reads it the same way. Errors name the
         index as `where` ("the index at PATH") and end with `rebuild`, the command that fixes it."""
+        if not isinstance(raw, dict):
+            raise IndexVersionError(
+                f"{where} has a damaged manifest (a JSON {type(raw).__name__}, not an object): {rebuild}"
+            )
         if raw.get("format") != FORMAT:
             raise IndexVersionError(f"{where} has no codecite index manifest: {rebuild}")
         version = raw.get("format_version")
@@ -117,11 +138,12 @@ class Manifest:
                 options=options,
                 segments=[SegmentInfo.from_dict(s) for s in raw["segments"]],
                 removed_repos=list(raw.get("removed_repos", [])),
+                removed_owners=list(raw.get("removed_owners", [])),
                 removed_documents=[int(d) for d in raw.get("removed_documents", [])],
                 sources=list(raw.get("sources", [])),
                 ingest=dict(raw.get("ingest", {})),
             )
-        except (KeyError, TypeError, ValueError) as err:
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise IndexVersionError(f"{where} has a damaged manifest ({err!r}): {rebuild}") from err
 
 

@@ -153,12 +153,30 @@ def license_from_name(name: str | None, *, guess_family: bool = False) -> str | 
     found = _ALIASES.get(key) or _gnu_license(key) or normalize_expression(key)
     if found:
         return found
+    alternatives = _alternatives(name)
+    if alternatives:
+        return alternatives
     inner = re.search(r"\(([^()]+)\)\s*$", name)
     if inner and (found := license_from_name(inner.group(1))):
         return found
     if guess_family:
         return _FAMILY_GUESSES.get(key)
     return None
+
+
+# "MIT/Apache-2.0" (Cargo's deprecated separator, which meant OR) and "Apache 2.0 or MIT".
+_ALTERNATIVE_SEPARATOR = re.compile(r"\s*/\s*|\s+or\s+", re.IGNORECASE)
+
+
+def _alternatives(name: str) -> str | None:
+    """``A/B`` or ``A or B`` with every part a license name: the SPDX ``A OR B``; else None."""
+    parts = [p for p in _ALTERNATIVE_SEPARATOR.split(name.strip()) if p]
+    if len(parts) < 2:
+        return None
+    found = [license_from_name(p) for p in parts]
+    if not all(found):
+        return None
+    return normalize_expression(" OR ".join(f"({f})" if " " in str(f) else str(f) for f in found))
 
 
 def license_from_classifier(classifier: str, *, guess_family: bool = False) -> str | None:

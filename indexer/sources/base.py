@@ -5,9 +5,13 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from indexer.analysis.languages import NON_CODE, canonical_language, known_languages
 from indexer.records import Document, Skip
+
+if TYPE_CHECKING:
+    from indexer.sources.blob_store import BlobStoreSettings
 
 
 class SourceError(Exception):
@@ -25,13 +29,16 @@ class IngestOptions:
     `max_line_chars` characters, or with a mean line length above `max_mean_line_chars`
     characters, is skipped as minified. `languages` lists the languages to keep, in The Stack's
     spelling (see `indexer.analysis.languages.known_languages()`); None keeps every language codecite knows
-    except prose and data (`indexer.analysis.languages.NON_CODE`).
+    except prose and data (`indexer.analysis.languages.NON_CODE`). `blob_store` says where
+    datasets that list files by blob id (The Stack v2) have their contents fetched from; None:
+    Software Heritage's bucket, or what ``CODECITE_S3_*`` variables say.
     """
 
     max_file_bytes: int = 1_000_000
     max_line_chars: int = 1000
     max_mean_line_chars: int = 100
     languages: frozenset[str] | None = None
+    blob_store: BlobStoreSettings | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_file_bytes", "max_line_chars", "max_mean_line_chars"):

@@ -19,8 +19,10 @@ import pyarrow.parquet as pq
 from indexer.analysis.languages import NON_CODE, language_for_path
 from indexer.records import Document, Skip, SkipReason
 from indexer.sources.base import IngestOptions, Source, SourceError
+from indexer.sources.blob_store import require_s3
 from indexer.sources.filters import is_dependency_dir
-from indexer.sources.stack_columns import ColumnMap, RowMapper, column_map
+from indexer.sources.stack_columns import ColumnMap, column_map
+from indexer.sources.stack_rows import row_documents
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +202,8 @@ class DatasetFiles(Source):
         self.options = options
         names, _ = open_rows(files[0])  # fail now, not mid-build, on a dataset we cannot read
         self.columns = column_map(names, str(files[0]))
+        if self.columns.fetch:
+            require_s3()
         kinds = sorted({data_suffix(f.name) or "?" for f in files})
         self.description = (
             f"{len(files)} dataset file(s) ({', '.join(kinds)}; {self.columns.layout} columns) in {origin}"
@@ -220,17 +224,21 @@ class DatasetFiles(Source):
             log.error("%s", err)
             yield Skip(SkipReason.UNREADABLE, path.name, f"file not read: {err}")
             return
-        mapper = RowMapper(columns, self.options, self.spec)
-        number = 0
-        try:
-            for batch in read(columns.columns):
-                for row in batch:
-                    where = f"{path.name}#{number}"
-                    number += 1
-                    if isinstance(row, str):
-                        yield Skip(SkipReason.UNREADABLE, where, row)
-                    else:
-                        yield mapper.document(row, where)
-        except (OSError, pa.ArrowException, EOFError) as err:
-            log.error("stopped reading %s at row %d: %s", path, number, err)
-            yield Skip(SkipReason.UNREADABLE, f"{path.name}#{number}", f"rest of file unreadable: {err}")
+        stopped: list[Skip] = []
+        yield from row_documents(_rows(path, read, columns, stopped), columns, self.options, self.spec)
+        yield from stopped
+
+
+def _rows(path: Path, read: RowReader, columns: ColumnMap, stopped: list[Skip]) -> Iterator[tuple[str, Any]]:
+    """(where, row) for every row of the file; a read error ends the rows and is put in `stopped`."""
+    number = 0
+    try:
+        for batch in read(columns.columns):
+            for row in batch:
+                yield f"{path.name}#{number}", row
+                number += 1
+    except (OSError, pa.ArrowException, EOFError) as err:
+        log.error("stopped reading %s at row %d: %s", path, number, err)
+        stopped.append(
+            Skip(SkipReason.UNREADABLE, f"{path.name}#{number}", f"rest of file unreadable: {err}")
+        )

@@ -2,21 +2,26 @@
 
 Shared by the sources that read files: local repositories, installed Python distributions and
 ``node_modules`` trees. A file's license is, in order: its ``SPDX-License-Identifier`` header,
-else a license notice in its first lines, else the license of the tree it lives in.
+else a license notice in its first lines, else the license of the tree it lives in (a manifest's
+expression, else its license files: see `indexer.licenses.readings`). The reading's basis is kept
+in the document's provenance.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import stat
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from indexer.licenses.expressions import combine_expressions, license_category, spdx_header_expressions
+from indexer.licenses.manifests import MANIFEST_NAMES, manifest_reading
+from indexer.licenses.readings import LicenseReading, header_reading
 from indexer.licenses.text import is_license_file_name, recognize_license
-from indexer.records import Document, Skip, SkipReason, git_blob_id
+from indexer.records import EMPTY_PROVENANCE, Document, Provenance, Skip, SkipReason, git_blob_id
 from indexer.sources.base import IngestOptions
 from indexer.sources.filters import check_name, check_size, check_text, decode
 from indexer.sources.repo_urls import RepoRef
@@ -37,13 +42,26 @@ class RepoContext:
 
     `name` is the repository (``owner/name``, else a package or folder name); `forge` is set only
     when file paths are the repository's own paths, so that file URLs can be written; `license` is
-    the tree's SPDX expression (None: no license found); `revision` a commit id or a version.
+    the tree's SPDX expression (None: no license found) and `license_basis` where it was read;
+    `revision` a commit id or a version; `provenance` what is known of the whole tree (a
+    repository's head commit dates) and `first_added` the author date of the commit that first
+    added each file (repository-relative path -> date; empty without git history).
     """
 
     name: str
     license: str | None
     revision: str | None = None
     forge: RepoRef | None = None
+    license_basis: str | None = None
+    provenance: Provenance = EMPTY_PROVENANCE
+    first_added: Mapping[str, dt.datetime] = field(default_factory=dict)
+
+    def with_reading(self, reading: LicenseReading | None) -> RepoContext:
+        """This context with the license of a subtree that states its own (None, or a reading
+        without an expression: unchanged)."""
+        if reading is None or reading.expression is None:
+            return self
+        return replace(self, license=reading.expression, license_basis=reading.basis)
 
 
 def license_of_files(paths: Iterable[Path]) -> str | None:
@@ -79,6 +97,38 @@ def license_of_directory(directory: Path) -> str | None:
     return license_of_files(license_files_in(directory, names))
 
 
+def tree_reading(directory: Path, names: Iterable[str]) -> LicenseReading | None:
+    """The license the root of a tree states (`names`: its entries): a package manifest's
+    expression (``Cargo.toml``, ``package.json``, ``pyproject.toml``), else its license files;
+    None when it states none."""
+    names = set(names)
+    for name in MANIFEST_NAMES:
+        path = directory / name
+        if name in names and path.is_file() and not path.is_symlink():
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError as err:
+                log.warning("cannot read %s: %s", path, err)
+                continue
+            reading = manifest_reading(name, text)
+            if reading is not None:
+                return reading
+    files = license_files_in(directory, names)
+    if not files:
+        return None
+    listed = ", ".join(sorted(f.name for f in files))
+    return LicenseReading(license_of_files(files), f"license files ({listed})")
+
+
+def reading_of_directory(directory: Path) -> LicenseReading | None:
+    """`tree_reading` of `directory`; None when it states no license or cannot be listed."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return None
+    return tree_reading(directory, names)
+
+
 def license_files_in(directory: Path, names: Iterable[str]) -> list[Path]:
     """The license files among `names` (entries of `directory`)."""
     return [directory / n for n in names if is_license_file_name(n) and (directory / n).is_file()]
@@ -87,10 +137,19 @@ def license_files_in(directory: Path, names: Iterable[str]) -> list[Path]:
 def file_license(text: str, default: str | None) -> str | None:
     """A file's license: its SPDX-License-Identifier header(s), else a license notice in its
     first `_NOTICE_CHARS` characters, else `default` (its tree's license)."""
-    headers = spdx_header_expressions(text)
-    if headers:
-        return combine_expressions(headers)
-    return recognize_license(text[:_NOTICE_CHARS]) or default
+    return file_reading(text, LicenseReading(default, "")).expression
+
+
+def file_reading(text: str, tree: LicenseReading) -> LicenseReading:
+    """A file's license reading: its SPDX-License-Identifier header(s), else a license notice in
+    its first `_NOTICE_CHARS` characters, else `tree` (the reading of the tree it lives in)."""
+    header = header_reading(spdx_header_expressions(text))
+    if header is not None:
+        return header
+    notice = recognize_license(text[:_NOTICE_CHARS])
+    if notice:
+        return LicenseReading(notice, "license notice in the file's first lines")
+    return tree
 
 
 def read_document(
@@ -123,16 +182,21 @@ def read_document(
     rejected = check_text(text, where, options)
     if rejected:
         return rejected
-    license_expr = file_license(text, context.license)
+    reading = file_reading(text, LicenseReading(context.license, context.license_basis or "no license found"))
     return Document(
         blob_id=git_blob_id(raw),
         repo=context.name,
         path=rel_path,
         language=language,
         content=text,
-        license=license_expr,
-        license_category=license_category(license_expr),
+        license=reading.expression,
+        license_category=license_category(reading.expression),
         source=source,
         url=context.forge.file_url(rel_path, context.revision) if context.forge else None,
         revision=context.revision,
+        provenance=replace(
+            context.provenance,
+            first_commit_date=context.first_added.get(rel_path),
+            license_basis=reading.basis,
+        ),
     )

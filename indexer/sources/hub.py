@@ -7,13 +7,16 @@ NAME may also be a local directory of dataset files, which ``datasets`` reads th
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator
 from typing import Any
 
 from indexer.records import Document, Skip
 from indexer.sources.base import IngestOptions, Source, SourceError
-from indexer.sources.stack_columns import RowMapper, column_map
+from indexer.sources.blob_store import require_s3
+from indexer.sources.stack_columns import column_map
+from indexer.sources.stack_rows import row_documents
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,8 @@ class HubDataset(Source):
         self._dataset = _load(self.name, self.config, self.split)
         names = getattr(self._dataset, "column_names", None)
         self.columns = column_map(names, spec) if names else None
+        if self.columns is not None and self.columns.fetch:
+            require_s3()
         info = getattr(self._dataset, "info", None)
         self.estimated_bytes = getattr(info, "dataset_size", None) or None
         layout = self.columns.layout if self.columns else "unknown"
@@ -72,20 +77,25 @@ class HubDataset(Source):
         )
 
     def __iter__(self) -> Iterator[Document | Skip]:
-        dataset, mapper = self._dataset, None
-        if self.columns is not None:
-            dataset = dataset.select_columns(self.columns.columns)
-            mapper = RowMapper(self.columns, self.options, self.spec)
-        number = 0
+        dataset, columns = self._dataset, self.columns
+        if columns is not None:
+            dataset = dataset.select_columns(columns.columns)
+        rows = iter(dataset)
         try:
-            for number, row in enumerate(dataset):
-                if mapper is None:  # a stream that announced no columns: take them from its first row
-                    mapper = RowMapper(column_map(list(row), self.spec), self.options, self.spec)
-                yield mapper.document(row, f"{self.name}#{number}")
+            if columns is None:  # a stream that announced no columns: take them from its first row
+                first = next(rows, None)
+                if first is None:
+                    return
+                columns = column_map(list(first), self.spec)
+                rows = itertools.chain([first], rows)
+            yield from row_documents(self._numbered(rows), columns, self.options, self.spec)
         except SourceError:
             raise
         except Exception as err:
             raise SourceError(
-                f"reading {self.spec} stopped after {number} rows: {err}; run again, or download the files "
-                f"and pass their path"
+                f"reading {self.spec} stopped: {err}; run again, or download the files and pass their path"
             ) from err
+
+    def _numbered(self, rows: Iterator[Any]) -> Iterator[tuple[str, Any]]:
+        for number, row in enumerate(rows):
+            yield f"{self.name}#{number}", row

@@ -8,6 +8,9 @@ reading), the license files the distribution ships (recognised by their text), a
 name such as "BSD" taken as its most common member. The repository comes from the project URLs
 (a github.com / gitlab.com / ... URL), else it is the distribution's name. File URLs are not
 given: an installed file's path in its repository (``src/`` layouts, build steps) is not known.
+Provenance: the version is the document's revision; a distribution's metadata (METADATA, WHEEL,
+RECORD) records no upload or build date, so there is none; files under ``_vendor/`` (pip's) are
+vendored copies by their path.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 
 from indexer.licenses.expressions import combine_expressions
 from indexer.licenses.names import license_from_classifier, license_from_name
+from indexer.licenses.readings import LicenseReading
 from indexer.licenses.text import is_license_file_name
 from indexer.records import Document, Skip, SkipReason
 from indexer.sources.base import IngestOptions, Source, SourceError
@@ -43,21 +47,29 @@ def _field(meta: PackageMetadata, name: str) -> str | None:
 
 def distribution_license(dist: importlib.metadata.Distribution) -> str | None:
     """The SPDX expression of an installed distribution's license, or None when none is stated."""
+    return distribution_reading(dist).expression
+
+
+def distribution_reading(dist: importlib.metadata.Distribution) -> LicenseReading:
+    """An installed distribution's license and where in its metadata it was read."""
     meta = dist.metadata
     for field in ("License-Expression", "License"):
         found = license_from_name(_field(meta, field))
         if found:
-            return found
+            return LicenseReading(found, f"package metadata {field}")
     classifiers = [c for c in meta.get_all("Classifier") or [] if c.startswith("License ::")]
     named = [spdx for c in classifiers if (spdx := license_from_classifier(c))]
     if named:
-        return combine_expressions(named)
+        return LicenseReading(combine_expressions(named), "package metadata License classifiers (AND)")
     shipped = license_of_files(_license_files(dist))
     if shipped:
-        return shipped
+        return LicenseReading(shipped, "license files in the package metadata")
     guesses = [license_from_name(_field(meta, "License"), guess_family=True)]
     guesses += [license_from_classifier(c, guess_family=True) for c in classifiers]
-    return combine_expressions(g for g in guesses if g)
+    guessed = combine_expressions(g for g in guesses if g)
+    if guessed:
+        return LicenseReading(guessed, "package metadata names a license family; its most common member")
+    return LicenseReading(None, "package metadata states no license")
 
 
 def _license_files(dist: importlib.metadata.Distribution) -> list[Path]:
@@ -122,7 +134,14 @@ class InstalledDistributions(Source):
             log.warning("%s %s lists no files (no RECORD); its files are not read", name, dist.version)
             return
         ref = distribution_repo(dist)
-        context = RepoContext(ref.name if ref else name, distribution_license(dist), dist.version, forge=None)
+        reading = distribution_reading(dist)
+        context = RepoContext(
+            ref.name if ref else name,
+            reading.expression,
+            dist.version,
+            forge=None,
+            license_basis=reading.basis,
+        )
         log.debug(
             "distribution %s %s: repo %s, license %s", name, dist.version, context.name, context.license
         )

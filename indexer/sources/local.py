@@ -4,8 +4,10 @@ The tree is walked in name order without following symbolic links. Every directo
 ``.git`` (a directory, or a submodule's ``.git`` file) starts a repository of its own, named from
 its ``origin`` remote (``owner/name``) or else after its folder, so a folder of clones needs no
 special case. ``.gitignore`` files (nested ones too) and ``.git/info/exclude`` are respected;
-dependency and cache directories (`filters.DEPENDENCY_DIRS`) are not walked. A LICENSE file in a
-subdirectory (a vendored library's) decides the license of that subtree.
+dependency and cache directories (`filters.DEPENDENCY_DIRS`) are not walked. A LICENSE file or a
+manifest stating a license (``Cargo.toml``, ``package.json``, ``pyproject.toml``) in a
+subdirectory, a vendored library's, decides the license of that subtree. Each repository's git
+history gives every file the date of the commit that first added it (`git_history`).
 """
 
 from __future__ import annotations
@@ -18,17 +20,12 @@ from pathlib import Path
 
 import pathspec
 
-from indexer.records import Document, Skip, SkipReason
+from indexer.records import Document, Provenance, Skip, SkipReason
 from indexer.sources.base import IngestOptions, Source
-from indexer.sources.files import (
-    RepoContext,
-    license_files_in,
-    license_of_directory,
-    license_of_files,
-    read_document,
-)
+from indexer.sources.files import RepoContext, read_document, reading_of_directory, tree_reading
 from indexer.sources.filters import is_dependency_dir
-from indexer.sources.repo_urls import git_dir, head_revision, remote_url, repo_from_url
+from indexer.sources.git_history import read_history
+from indexer.sources.repo_urls import git_dir, read_checkout, repo_from_url
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +50,22 @@ class _Walk:
 
 
 def repo_context(root: Path, license_default: str | None = None) -> RepoContext:
-    """Name, revision, forge and license of the repository (or plain folder) at `root`.
+    """Name, revision, forge, license and commit dates of the repository (or plain folder) at `root`.
 
-    The license is that of the license files at `root`, else `license_default`.
+    The license is the one `root` states (a manifest's expression, else its license files), else
+    `license_default`.
     """
-    gitdir = git_dir(root)
-    ref = repo_from_url(remote_url(gitdir)) if gitdir else None
-    license_expr = license_of_directory(root) or license_default
+    checkout = read_checkout(root)
+    ref = repo_from_url(checkout.remote_url) if checkout else None
     name = ref.name if ref else root.resolve().name
-    return RepoContext(name, license_expr, head_revision(gitdir) if gitdir else None, ref)
+    context = RepoContext(name, license_default, checkout.revision if checkout else None, ref)
+    context = context.with_reading(reading_of_directory(root))
+    gitdir = git_dir(root)
+    if gitdir is None:
+        return context
+    history = read_history(root, gitdir)
+    dates = Provenance(revision_date=history.head_author, committer_date=history.head_committer)
+    return replace(context, provenance=dates, first_added=history.first_added)
 
 
 def walk_tree(
@@ -90,9 +94,8 @@ def _walk_dir(
     names = [e.name for e in entries]
     if ".gitignore" in names:
         ignores = ignores + _load_ignores(directory / ".gitignore", rel)
-    license_files = license_files_in(directory, names) if rel else []
-    if license_files:
-        context = replace(context, license=license_of_files(license_files))
+    if rel:
+        context = context.with_reading(tree_reading(directory, names))
     for entry in entries:
         if entry.name == ".git":
             continue
@@ -129,9 +132,9 @@ def _walk_subdir(
 
 
 def _repo_ignores(repo_root: Path) -> tuple[_Ignore, ...]:
-    """The repository-wide ignore patterns: ``.git/info/exclude``."""
-    gitdir = git_dir(repo_root)
-    return _load_ignores(gitdir / "info" / "exclude", "") if gitdir else ()
+    """The repository-wide ignore patterns: ``info/exclude`` of the git directory (shared by worktrees)."""
+    checkout = read_checkout(repo_root)
+    return _load_ignores(checkout.common_dir / "info" / "exclude", "") if checkout else ()
 
 
 def _load_ignores(path: Path, base: str) -> tuple[_Ignore, ...]:

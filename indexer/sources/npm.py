@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.licenses.expressions import join_expressions, normalize_expression
+from indexer.licenses.manifests import package_json_reading
 from indexer.licenses.names import PROPRIETARY, license_from_name
 from indexer.records import Document, Skip, SkipReason
 from indexer.sources.base import IngestOptions, Source, SourceError
@@ -140,7 +141,11 @@ class NodeModules(Source):
         name = ref.name if ref else str(manifest.get("name") or package_dir.name)
         revision = manifest.get("gitHead") or manifest.get("version")
         license_expr = package_license(manifest, package_dir)
-        context = RepoContext(name, license_expr, str(revision) if revision else None)
+        stated = package_json_reading(manifest)
+        basis = (
+            stated.basis if stated and stated.expression == license_expr else "the package's license files"
+        )
+        context = RepoContext(name, license_expr, str(revision) if revision else None, license_basis=basis)
         nested = frozenset({"node_modules"})  # read as packages of their own
         for item in walk_tree(package_dir, context, self.options, self.spec, prune=nested):
             yield item if isinstance(item, Document) else _relocated(item, where)

@@ -1,12 +1,19 @@
 """Repository names and links: ``owner/name`` from a git remote or project URL, a file's web URL,
-and a checkout's remote and revision read straight from its ``.git`` directory (no subprocess)."""
+and a checkout's remote and revision.
+
+A checkout is read with dulwich (a maintained, pure-Python implementation of git's repository
+format): it follows a worktree's or submodule's ``.git`` file and its ``commondir``, loose and
+packed refs, and the shared config, as git does, with no subprocess per repository.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 log = logging.getLogger(__name__)
@@ -96,52 +103,51 @@ def git_dir(repo_root: Path) -> Path | None:
     return None
 
 
-def remote_url(gitdir: Path, remote: str = "origin") -> str | None:
-    """The URL of `remote` (else of the first remote) in ``<gitdir>/config``, or None."""
-    config = _read(gitdir / "config")
-    if config is None and (gitdir / "commondir").is_file():  # a worktree: the config is shared
-        common = _read(gitdir / "commondir")
-        config = _read((gitdir / (common or "").strip() / "config").resolve()) if common else None
-    if not config:
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    """What a git checkout says about itself: its remote's URL and the commit HEAD points to (None
+    when unknown: no remote, no commit yet); `common_dir` holds what worktrees share (info/exclude)."""
+
+    remote_url: str | None
+    revision: str | None
+    common_dir: Path
+
+
+def read_checkout(repo_root: Path, remote: str = "origin") -> Checkout | None:
+    """The checkout at `repo_root` (`remote`'s URL, else the first remote's), or None when there is
+    no git directory. A git directory dulwich cannot open as a repository (a copied ``.git`` with
+    only its config, say) still gives its remote, without a revision."""
+    from dulwich.config import ConfigFile
+    from dulwich.repo import Repo
+
+    gitdir = git_dir(repo_root)
+    if gitdir is None:
         return None
-    urls: dict[str, str] = {}
-    section = None
-    for line in config.splitlines():
-        line = line.strip()
-        header = re.match(r'^\[\s*remote\s+"([^"]+)"\s*\]', line)
-        if header:
-            section = header.group(1)
-        elif line.startswith("["):
-            section = None
-        elif section and (m := re.match(r"^url\s*=\s*(.+?)\s*$", line)):
-            urls.setdefault(section, m.group(1).strip('"'))
-    return urls.get(remote) or next(iter(urls.values()), None)
-
-
-def head_revision(gitdir: Path) -> str | None:
-    """The commit id HEAD points to, read from ``HEAD``, the ref file or ``packed-refs``; None
-    before the first commit or when the refs are somewhere we do not read."""
-    head = _read(gitdir / "HEAD")
-    if not head:
-        return None
-    head = head.strip()
-    if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", head):
-        return head
-    if not head.startswith("ref:"):
-        return None
-    ref = head.removeprefix("ref:").strip()
-    loose = _read(gitdir / ref)
-    if loose and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", loose.strip()):
-        return loose.strip()
-    for line in (_read(gitdir / "packed-refs") or "").splitlines():
-        sha, _, name = line.partition(" ")
-        if name.strip() == ref:
-            return sha
-    return None
-
-
-def _read(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
+        with Repo(str(repo_root)) as repo:
+            try:
+                revision: str | None = repo.head().decode("ascii")
+            except KeyError:  # no commit yet
+                revision = None
+            config = repo.get_config()
+            common = Path(repo.commondir()).resolve()
+    except Exception as err:  # noqa: BLE001 - a damaged or partial .git must not stop an index build
+        log.debug("cannot open the git repository at %s (%s): reading its config only", repo_root, err)
+        revision, common = None, gitdir
+        try:
+            config = ConfigFile.from_path(str(gitdir / "config"))
+        except Exception:  # noqa: BLE001 - no readable config: nothing to say about the checkout
+            return Checkout(None, None, gitdir)
+    urls = _remote_urls(config)
+    return Checkout(urls.get(remote) or next(iter(urls.values()), None), revision, common)
+
+
+def _remote_urls(config: Any) -> dict[str, str]:
+    """Remote name -> URL of a dulwich config."""
+    urls: dict[str, str] = {}
+    for section in config.sections():
+        if len(section) == 2 and section[0] == b"remote":
+            with contextlib.suppress(KeyError):
+                url = config.get(section, b"url").decode("utf-8", "replace")
+                urls.setdefault(section[1].decode("utf-8", "replace"), url)
+    return urls

@@ -1,32 +1,34 @@
-"""Dataset rows to `Document`s: The Stack v1 and v2 columns, recognised from the schema.
+"""Which dataset columns hold what: The Stack v1 and v2 layouts, recognised from the schema.
 
-The Stack v2: ``blob_id, repo_name, path, content, language, detected_licenses, license_type,
-revision_id, ...``. The Stack v1: ``hexsha, max_stars_repo_name, max_stars_repo_path,
-max_stars_repo_head_hexsha, max_stars_repo_licenses, lang, content``. Any dataset with ``content``
-and ``path`` works too. A row's license is its detected licenses combined with AND.
+The Stack v2 comes in two shapes (columns as the dataset cards of ``bigcode/the-stack-v2`` and
+``bigcode/the-stack-v2-train-full-ids`` list them):
 
-A dataset is the corpus as the model saw it, so rows are not second-guessed: only the size, line
-length (minified) and language limits of `IngestOptions` apply, not the generated-code heuristic.
+- **flat** (``the-stack-v2``, ``-dedup``): one row per file, ``blob_id, directory_id, path,
+  content_id, detected_licenses, license_type, repo_name, snapshot_id, revision_id, branch_name,
+  visit_date, revision_date, committer_date, github_id, star_events_count, fork_events_count,
+  gha_license_id, gha_created_at, gha_language, src_encoding, language, is_vendor, is_generated,
+  length_bytes, extension`` — and no ``content``;
+- **by repository** (``the-stack-v2-train-full-ids``, ``-smol-ids``): one row per repository,
+  ``repo_name, repo_url, snapshot_id, revision_id, directory_id, branch_name, visit_date,
+  revision_date, committer_date, github_id, star_events_count, fork_events_count, gha_license_id,
+  gha_created_at, gha_updated_at, gha_pushed_at, gha_language, files, num_files``, where ``files``
+  lists ``{blob_id, path, content_id, language, length_bytes, detected_licenses, license_type,
+  src_encoding, is_vendor, is_generated, alphanum_fraction, ...}``.
+
+Neither holds file contents: they are fetched by blob id from Software Heritage's S3 bucket
+(`indexer.sources.blob_store`). A v2 export that adds a ``content`` column is read as it is. The
+Stack v1 (``hexsha, max_stars_repo_name, max_stars_repo_path, max_stars_repo_licenses, lang,
+content``) and any dataset with ``content`` and ``path`` columns work too.
 """
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from indexer.licenses.expressions import (
-    combine_expressions,
-    join_expressions,
-    license_category,
-    normalize_expression,
-)
-from indexer.records import Document, LicenseCategory, Skip, SkipReason, git_blob_id
-from indexer.sources.base import IngestOptions, SourceError
-from indexer.sources.filters import check_name, check_size, check_text, decode
-from indexer.sources.repo_urls import RepoRef, looks_like_owner_name
+from indexer.records import Provenance, parse_timestamp
+from indexer.sources.base import SourceError
 
 # Candidate columns for each field, most specific first (v2 name, then v1 name, then generic).
 _PATH = (
@@ -49,12 +51,43 @@ _BLOB_ID = ("blob_id", "hexsha")
 _LANGUAGE = ("language", "lang")
 _LICENSES = ("detected_licenses", "max_stars_repo_licenses", "max_forks_repo_licenses", "licenses", "license")
 _REVISION = ("revision_id", "max_stars_repo_head_hexsha", "max_forks_repo_head_hexsha", "commit", "revision")
-_STACK_V2_CARD = "https://huggingface.co/datasets/bigcode/the-stack-v2"
+# Provenance field -> candidate columns (The Stack v1 counts stars and forks per repository too).
+_PROVENANCE = {
+    "revision_date": ("revision_date",),
+    "committer_date": ("committer_date",),
+    "visit_date": ("visit_date",),
+    "gha_created_at": ("gha_created_at",),
+    "star_events_count": ("star_events_count", "max_stars_count"),
+    "fork_events_count": ("fork_events_count", "max_forks_count"),
+    "snapshot_id": ("snapshot_id",),
+    "is_vendor": ("is_vendor",),
+    "is_generated": ("is_generated",),
+}
+# The fields of each entry of an -ids row's ``files`` list that codecite reads.
+IDS_FILE_FIELDS = (
+    "blob_id",
+    "path",
+    "language",
+    "length_bytes",
+    "detected_licenses",
+    "license_type",
+    "src_encoding",
+    "is_vendor",
+    "is_generated",
+)
+_DATES = ("revision_date", "committer_date", "visit_date", "gha_created_at")
+_COUNTS = ("star_events_count", "fork_events_count")
 
 
 @dataclass(frozen=True, slots=True)
 class ColumnMap:
-    """Which column holds each `Document` field (None: the dataset has no such column)."""
+    """Which column holds each `Document` field (None: the dataset has no such column).
+
+    `fetch`: contents are not in the rows but fetched by blob id from a content store.
+    `files`: the column listing each repository's files (the -ids layout; the other names are
+    then those of the rows flattened to one per file: repository columns plus file fields).
+    `provenance`: provenance field -> column.
+    """
 
     layout: str
     content: str
@@ -65,12 +98,20 @@ class ColumnMap:
     licenses: str | None = None
     license_type: str | None = None
     revision: str | None = None
+    src_encoding: str | None = None
+    length: str | None = None
+    fetch: bool = False
+    files: str | None = None
+    provenance: Mapping[str, str] = field(default_factory=dict)
+    repo_columns: tuple[str, ...] = ()
 
     @property
     def columns(self) -> list[str]:
-        """The columns to read, in a stable order."""
+        """The columns to read from the dataset, in a stable order."""
+        if self.files:
+            return [self.files, *self.repo_columns]
         named = [
-            self.content,
+            None if self.fetch else self.content,
             self.path,
             self.repo,
             self.blob_id,
@@ -78,6 +119,9 @@ class ColumnMap:
             self.licenses,
             self.license_type,
             self.revision,
+            self.src_encoding,
+            self.length,
+            *self.provenance.values(),
         ]
         return list(dict.fromkeys(c for c in named if c))
 
@@ -89,23 +133,18 @@ def _first(columns: set[str], candidates: Sequence[str]) -> str | None:
 def column_map(columns: Sequence[str], where: str) -> ColumnMap:
     """The `ColumnMap` for a dataset with these `columns`; `where` names the dataset in errors.
 
-    Raises SourceError when the dataset lacks ``content`` or any path column, naming the columns
-    found and those expected (and, for The Stack v2's file lists, how to get the content).
+    Raises SourceError when the dataset has neither contents nor blob ids to fetch them by, or
+    no path column, naming the columns found and those expected.
     """
     present = set(columns)
     found = ", ".join(sorted(present)) or "none"
-    if "content" not in present:
-        if "blob_id" in present and ("repo_name" in present or "files" in present):
-            raise SourceError(
-                f"{where} has The Stack v2's columns but no 'content': The Stack v2 lists files by blob_id "
-                f"and keeps their content in Software Heritage's S3 bucket. Download the content first as "
-                f"the dataset card shows ({_STACK_V2_CARD}: boto3 GET s3://softwareheritage/content/"
-                f"{{blob_id}}, gunzip, decode with src_encoding), write the rows with a 'content' column to "
-                f"parquet or jsonl files, and ingest those files."
-            )
+    if "content" not in present and "files" in present and "repo_name" in present:
+        return _ids_map(present)
+    fetch = "content" not in present
+    if fetch and "blob_id" not in present:
         raise SourceError(
             f"{where} has no 'content' column (columns found: {found}); codecite reads The Stack v1/v2 "
-            f"columns, or any dataset with 'content' and 'path' columns"
+            f"columns (v2 contents are fetched by blob_id), or any dataset with 'content' and 'path' columns"
         )
     path = _first(present, _PATH)
     if path is None:
@@ -114,7 +153,7 @@ def column_map(columns: Sequence[str], where: str) -> ColumnMap:
         )
     layout = "The Stack v2" if "blob_id" in present else "The Stack v1" if "hexsha" in present else "generic"
     return ColumnMap(
-        layout=layout,
+        layout=layout + (", contents fetched by blob_id" if fetch else ""),
         content="content",
         path=path,
         repo=_first(present, _REPO),
@@ -123,96 +162,71 @@ def column_map(columns: Sequence[str], where: str) -> ColumnMap:
         licenses=_first(present, _LICENSES),
         license_type="license_type" if "license_type" in present else None,
         revision=_first(present, _REVISION),
+        src_encoding="src_encoding" if "src_encoding" in present else None,
+        length="length_bytes" if "length_bytes" in present else None,
+        fetch=fetch,
+        provenance=_provenance_columns(present),
     )
 
 
-@functools.lru_cache(maxsize=8192)
-def dataset_license(ids: tuple[str, ...], license_type: str | None) -> tuple[str | None, LicenseCategory]:
-    """The SPDX expression and category of a row's detected license ids (combined with AND).
+def _ids_map(present: set[str]) -> ColumnMap:
+    """The -ids layout: repository columns at the top, file fields (`IDS_FILE_FIELDS`) in ``files``."""
+    repo_columns = [c for c in ("repo_name", *_REVISION[:1]) if c in present]
+    provenance = {
+        name: column
+        for name, column in _provenance_columns(present).items()
+        if name not in ("is_vendor", "is_generated")
+    }
+    provenance |= {"is_vendor": "is_vendor", "is_generated": "is_generated"}  # per file, in `files`
+    repo_columns += [c for c in provenance.values() if c in present]
+    return ColumnMap(
+        layout="The Stack v2 by repository (-ids), contents fetched by blob_id",
+        content="content",
+        path="path",
+        repo="repo_name",
+        blob_id="blob_id",
+        language="language",
+        licenses="detected_licenses",
+        license_type="license_type",
+        revision="revision_id" if "revision_id" in present else None,
+        src_encoding="src_encoding",
+        length="length_bytes",
+        fetch=True,
+        files="files",
+        provenance=provenance,
+        repo_columns=tuple(dict.fromkeys(repo_columns)),
+    )
 
-    An id that is not SPDX is kept as a ``LicenseRef-`` (its category: unknown), never dropped.
-    Without ids: no license when `license_type` is ``no_license`` or absent, else unknown.
-    """
-    parts = [normalize_expression(i) or _license_ref(i) for i in ids if i and i.strip()]
-    expression = combine_expressions(parts) if parts else None
-    if expression is None and parts:
-        expression = join_expressions(dict.fromkeys(parts), "AND")
-    if expression:
-        return expression, license_category(expression)
-    if not license_type or license_type == "no_license":
-        return None, LicenseCategory.NO_LICENSE
-    return None, LicenseCategory.UNKNOWN
+
+def _provenance_columns(present: set[str]) -> dict[str, str]:
+    out = {}
+    for name, candidates in _PROVENANCE.items():
+        column = _first(present, candidates)
+        if column:
+            out[name] = column
+    return out
 
 
-def _license_ref(license_id: str) -> str:
-    return "LicenseRef-" + (re.sub(r"[^A-Za-z0-9.-]+", "-", license_id.strip()).strip("-") or "unknown")
+def row_provenance(row: Mapping[str, Any], columns: ColumnMap, license_basis: str | None) -> Provenance:
+    """The provenance a (flattened) row records, as `Provenance` (malformed values: unknown)."""
+    values: dict[str, Any] = {"license_basis": license_basis}
+    for name, column in columns.provenance.items():
+        value = row.get(column)
+        if name in _DATES:
+            values[name] = parse_timestamp(value)
+        elif name in _COUNTS:
+            values[name] = (
+                int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+            )
+        elif name in ("is_vendor", "is_generated"):
+            values[name] = value if isinstance(value, bool) else None
+        else:
+            values[name] = str(value) if value else None
+    return Provenance(**values)
 
 
-def _license_ids(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(str(v) for v in value if v is not None)
-
-
-class RowMapper:
-    """Turns the rows of one dataset (dicts keyed by column) into `Document`s or `Skip`s."""
-
-    def __init__(self, columns: ColumnMap, options: IngestOptions, source: str) -> None:
-        self.columns = columns
-        self.options = options
-        self.source = source
-
-    def document(self, row: Mapping[str, Any], where: str) -> Document | Skip:
-        """The `Document` for `row`, or the `Skip` saying why not; `where` locates the row."""
-        cols = self.columns
-        path, repo = row.get(cols.path), (row.get(cols.repo) if cols.repo else None) or ""
-        if isinstance(path, str):
-            path = path.lstrip("/")  # The Stack v2 writes "/src/x.py": paths here are repo-relative
-        if isinstance(path, str) and path and repo:
-            where = f"{repo}/{path}"
-        if not isinstance(path, str) or not path:
-            return Skip(SkipReason.MISSING_FIELD, where, f"no value in column {cols.path!r}")
-        content = self._content(row.get(cols.content), where)
-        if isinstance(content, Skip):
-            return content
-        declared = row.get(cols.language) if cols.language else None
-        language = check_name(path, self.options, declared if isinstance(declared, str) else None, where)
-        if isinstance(language, Skip):
-            return language
-        rejected = check_text(content, where, self.options, generated=False)
-        if rejected:
-            return rejected
-        ids = _license_ids(row.get(cols.licenses) if cols.licenses else None)
-        license_type = row.get(cols.license_type) if cols.license_type else None
-        license_expr, category = dataset_license(ids, license_type if isinstance(license_type, str) else None)
-        revision = str(row.get(cols.revision) or "") if cols.revision else ""
-        blob_id = row.get(cols.blob_id) if cols.blob_id else None
-        return Document(
-            blob_id=str(blob_id) if blob_id else git_blob_id(content.encode("utf-8", "surrogatepass")),
-            repo=str(repo),
-            path=path,
-            language=language,
-            content=content,
-            license=license_expr,
-            license_category=category,
-            source=self.source,
-            url=RepoRef("github.com", repo).file_url(path, revision) if looks_like_owner_name(repo) else None,
-            revision=revision or None,
-        )
-
-    def _content(self, value: Any, where: str) -> str | Skip:
-        if value is None or value == "" or value == b"":
-            return Skip(SkipReason.MISSING_FIELD, where, f"no value in column {self.columns.content!r}")
-        if isinstance(value, bytes):
-            return decode(value, where, self.options)
-        if not isinstance(value, str):
-            detail = f"column 'content' holds {type(value).__name__}, not text"
-            return Skip(SkipReason.MISSING_FIELD, where, detail)
-        # Characters are at most 4 bytes: only long texts need encoding to measure them.
-        if len(value) * 4 > self.options.max_file_bytes:
-            too_large = check_size(len(value.encode("utf-8", "surrogatepass")), where, self.options)
-            if too_large:
-                return too_large
-        return value
+def flatten_repository(row: Mapping[str, Any], columns: ColumnMap) -> list[dict[str, Any]]:
+    """An -ids row as one row per file: the repository's columns plus the file's fields."""
+    repo = {c: row.get(c) for c in columns.repo_columns}
+    files = row.get(columns.files or "files") or []
+    return [repo | dict(f) for f in files if isinstance(f, Mapping)]

@@ -72,5 +72,33 @@ def main(verbose: int) -> None:
 
     Shell completion: eval "$(_CODECITE_COMPLETE=bash_source codecite)" (zsh_source, fish_source).
     """
+    _configure_logging(verbose)
+
+
+_OWN_LOGGERS = ("indexer", "search_api", "generator")
+
+
+class _Quiet(logging.Filter):
+    """Below -vv, other libraries' records (urllib3's and elastic_transport's retries, each with a
+    traceback) only from ERROR up (-v: from WARNING), and without tracebacks: the command's own
+    error message already says what failed and what to do."""
+
+    def __init__(self, verbose: int) -> None:
+        super().__init__()
+        self.verbose = verbose
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.split(".", 1)[0] in _OWN_LOGGERS:
+            return True  # codecite's own tracebacks are deliberate (a server's 500, logged for its operator)
+        if record.levelno < (logging.WARNING if self.verbose else logging.ERROR):
+            return False
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
+def _configure_logging(verbose: int) -> None:
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s")
+    if verbose < 2:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_Quiet(verbose))

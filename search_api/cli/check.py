@@ -69,6 +69,13 @@ def _scan_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Minimum match size in non-whitespace characters (default: the index's, 50).",
         ),
         click.option(
+            "--min-confidence",
+            type=click.FloatRange(0.0, 1.0),
+            default=None,
+            help="Report matches down to this confidence (0..1; default: the calibrated floor of the engine). "
+            "With --server, the server's floor applies.",
+        ),
+        click.option(
             "--jobs",
             "-j",
             type=click.IntRange(1),
@@ -81,7 +88,16 @@ def _scan_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=click.IntRange(1),
             default=1_000_000,
             show_default=True,
-            help="Skip larger files.",
+            help="Larger files are not scanned: a finding that fails the check unless the policy's "
+            "[skipped] table says otherwise.",
+        ),
+        click.option(
+            "--exclude",
+            "exclude",
+            multiple=True,
+            metavar="PATTERN",
+            help="Leave out files matching this gitignore-style pattern (from the repository root); "
+            "repeatable. Each excluded file is listed.",
         ),
         click.option(
             "--include-non-code", is_flag=True, help="Also scan Markdown, JSON, YAML and text files."
@@ -119,9 +135,15 @@ def _scan_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False),
+    type=click.Path(dir_okay=False, allow_dash=True),
     default=None,
-    help="Write the output here (a summary still goes to standard error).",
+    help="Write the output to this file (- for standard output); a summary still goes to standard error.",
+)
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="Text output: only what fails or warns, and the result line.",
 )
 @click.option(
     "--notice",
@@ -137,7 +159,7 @@ def _scan_options(func: Callable[..., Any]) -> Callable[..., Any]:
     help="SARIF automationDetails id, to keep several uploads per commit apart.",
 )
 def check_command(
-    fmt: str, output: str | None, notice_file: str | None, sarif_category: str, **scan_args: Any
+    fmt: str, output: str | None, quiet: bool, notice_file: str | None, sarif_category: str, **scan_args: Any
 ) -> None:
     """Attribute PATHS (default: the current directory) or the lines a diff adds, and apply the policy.
 
@@ -148,8 +170,8 @@ def check_command(
 
         result, attributor = _run_scan(**scan_args)
         try:
-            write_output(output, _render(result, fmt, sarif_category))
-            if output is not None or fmt != "text":
+            write_output(output, _render(result, fmt, sarif_category, quiet))
+            if _is_file(output) or fmt != "text":
                 click.echo(summary_line(result), err=True)
             if notice_file:
                 write_output(notice_file, _notices(result, attributor))
@@ -163,12 +185,20 @@ def check_command(
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False),
+    type=click.Path(dir_okay=False, allow_dash=True),
     default=None,
-    help="Write the notices here (e.g. THIRD_PARTY_NOTICES) instead of standard output.",
+    help="Write the notices to this file (e.g. THIRD_PARTY_NOTICES; - for standard output).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
-def notice_command(output: str | None, as_json: bool, **scan_args: Any) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "csv", "markdown", "cyclonedx"]),
+    default="text",
+    show_default=True,
+    help="text (THIRD_PARTY_NOTICES), json, csv, markdown, or cyclonedx (a CycloneDX 1.6 JSON SBOM).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+def notice_command(output: str | None, fmt: str, as_json: bool, **scan_args: Any) -> None:
     """Write THIRD_PARTY_NOTICES for the code in PATHS that matches sources needing attribution.
 
     Each entry gives the upstream repo, path, license, URL and the copyright lines at the top of
@@ -176,28 +206,33 @@ def notice_command(output: str | None, as_json: bool, **scan_args: Any) -> None:
     """
     with no_crash(SCAN):
         from search_api.render.notice import collect_notices
+        from search_api.render.notice_formats import NoticeFormat, render
 
         result, attributor = _run_scan(**scan_args)
         try:
-            if as_json:
-                entries = collect_notices(result, attributor.source_text)
-                text = json.dumps([e.to_dict() for e in entries], indent=1) + "\n"
-            else:
-                text = _notices(result, attributor)
-            write_output(output, text)
+            entries = collect_notices(result, attributor.source_text)
+            chosen = NoticeFormat.JSON if as_json else NoticeFormat(fmt)
+            write_output(
+                output, render(entries, chosen, str(result.index.get("id") or "") or None, _version())
+            )
         finally:
             attributor.close()
 
 
 def write_output(path: str | None, text: str) -> None:
-    """`text` to standard output (`path` None), or to the file `path`, replaced atomically."""
-    if path is None:
+    """`text` to standard output (`path` None or ``-``), or to the file `path`, replaced atomically."""
+    if not _is_file(path):
         click.echo(text, nl=False)
         return
+    assert path is not None
     target = Path(path)
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
+
+
+def _is_file(path: str | None) -> bool:
+    return path is not None and path != "-"
 
 
 def _run_scan(
@@ -208,8 +243,10 @@ def _run_scan(
     server: str | None,
     policy_file: str | None,
     min_match: int | None,
+    min_confidence: float | None,
     jobs: int,
     max_file_bytes: int,
+    exclude: tuple[str, ...],
     include_non_code: bool,
     timeout: float,
     retries: int,
@@ -228,8 +265,8 @@ def _run_scan(
         )
     policy = load_policy(policy_file) if policy_file else default_policy()
     root = find_root(list(paths))
-    options = ScanOptions(max_file_bytes=max_file_bytes, include_non_code=include_non_code)
-    attributor = _attributor(index_uri, server, min_match, jobs, timeout, retries)
+    options = ScanOptions(max_file_bytes=max_file_bytes, include_non_code=include_non_code, exclude=exclude)
+    attributor = _attributor(index_uri, server, min_match, min_confidence, jobs, timeout, retries)
     try:
         described = attributor.describe()  # with --server: fails fast (exit 2) when it cannot be reached
         if diff_spec is not None or staged:
@@ -245,7 +282,13 @@ def _run_scan(
 
 
 def _attributor(
-    index_uri: str | None, server: str | None, min_match: int | None, jobs: int, timeout: float, retries: int
+    index_uri: str | None,
+    server: str | None,
+    min_match: int | None,
+    min_confidence: float | None,
+    jobs: int,
+    timeout: float,
+    retries: int,
 ) -> Attributor:
     if server is not None:
         from search_api.gate.remote import RemoteAttributor, RemoteClient, RetryPolicy
@@ -259,10 +302,11 @@ def _attributor(
     from search_api.gate.attribute import LocalAttributor
 
     assert index_uri is not None
-    return LocalAttributor(open_index(index_uri), QueryOptions().with_min_match(min_match), jobs)
+    options = QueryOptions().with_min_match(min_match).with_min_confidence(min_confidence)
+    return LocalAttributor(open_index(index_uri), options, jobs)
 
 
-def _render(result: ScanResult, fmt: str, category: str) -> str:
+def _render(result: ScanResult, fmt: str, category: str, quiet: bool = False) -> str:
     if fmt == "json":
         return json.dumps(result.to_dict(), indent=1, ensure_ascii=False) + "\n"
     if fmt == "sarif":
@@ -271,7 +315,7 @@ def _render(result: ScanResult, fmt: str, category: str) -> str:
         return json.dumps(to_sarif(result, _version(), category), indent=1, ensure_ascii=False) + "\n"
     from search_api.render.text import render_scan
 
-    return render_scan(result)
+    return render_scan(result, quiet)
 
 
 def _notices(result: ScanResult, attributor: Attributor) -> str:

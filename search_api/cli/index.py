@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,6 +19,7 @@ from search_api.cli.progress import ByteProgress
 if TYPE_CHECKING:
     from indexer.backends.base import BuildResult
     from indexer.placement import BuildSettings
+    from indexer.sources.blob_store import BlobStoreSettings
 
 _KEEP_HELP = (
     "License categories to index, comma-separated, or 'all' (default: "
@@ -62,8 +65,30 @@ def _source_options(func):
             help="Fingerprinting threads.",
         ),
         click.option("--limit", default=None, type=click.IntRange(1), help="Stop after this many documents."),
+        click.option(
+            "--s3-endpoint",
+            default=None,
+            metavar="URL",
+            help="S3-compatible store holding contents by blob id (The Stack v2; default: Software "
+            "Heritage's bucket, anonymously; also CODECITE_S3_ENDPOINT, CODECITE_S3_BUCKET).",
+        ),
+        click.option(
+            "--fetch-concurrency",
+            default=None,
+            type=click.IntRange(1, 1024),
+            help="Contents fetched at once from the store (default 16; CODECITE_S3_CONCURRENCY).",
+        ),
+        click.option(
+            "--blob-cache",
+            default=None,
+            metavar="DIR",
+            help="Keep fetched contents here, so a rerun fetches nothing again (default "
+            "~/.cache/codecite/blobs; 'off': none; CODECITE_S3_CACHE).",
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print the build summary as JSON."),
-        click.option("--quiet", is_flag=True, help="No progress bar."),
+        click.option(
+            "--quiet", is_flag=True, help="No progress bar (it is off anyway when stderr is not a terminal)."
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -94,6 +119,9 @@ def build_command(
     max_file_bytes: int,
     workers: int,
     limit: int | None,
+    s3_endpoint: str | None,
+    fetch_concurrency: int | None,
+    blob_cache: str | None,
     as_json: bool,
     quiet: bool,
     executor: str,
@@ -115,7 +143,8 @@ def build_command(
     if ray_address:
         raise CliError("--ray-address needs --executor ray")
     with friendly_errors():
-        items, settings = _prepare(sources, keep, languages, max_file_bytes, workers, limit)
+        store = _blob_store(s3_endpoint, fetch_concurrency, blob_cache)
+        items, settings = _prepare(sources, keep, languages, max_file_bytes, workers, limit, store)
         with ByteProgress("indexing", disabled=quiet or as_json) as bar:
             result = open_writer(index_dir).build(
                 items, settings=settings, sources=list(sources), progress=bar.update
@@ -170,6 +199,9 @@ def add_command(
     max_file_bytes: int,
     workers: int,
     limit: int | None,
+    s3_endpoint: str | None,
+    fetch_concurrency: int | None,
+    blob_cache: str | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -177,7 +209,8 @@ def add_command(
     from indexer.backends import open_writer
 
     with friendly_errors():
-        items, settings = _prepare(sources, keep, languages, max_file_bytes, workers, limit)
+        store = _blob_store(s3_endpoint, fetch_concurrency, blob_cache)
+        items, settings = _prepare(sources, keep, languages, max_file_bytes, workers, limit, store)
         with ByteProgress("adding", disabled=quiet or as_json) as bar:
             result = open_writer(index_dir).add(
                 items, settings=settings, sources=list(sources), progress=bar.update
@@ -193,17 +226,31 @@ def add_command(
     metavar="URI",
     help="Index directory, or es+http(s)://host:9200/NAME.",
 )
+@click.option("--repo", "repos", multiple=True, help="Repository to opt out (owner/name); repeatable.")
 @click.option(
-    "--repo", "repos", multiple=True, required=True, help="Repository to opt out (owner/name); repeatable."
+    "--owner", "owners", multiple=True, help="GitHub user or organisation: all its repositories; repeatable."
 )
-def remove_command(index_dir: str, repos: tuple[str, ...]) -> None:
-    """Opt repositories out: they are never reported again (no rebuild needed)."""
+@click.option(
+    "--opt-out-list",
+    "opt_out_list",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File with one user or owner/repo per line (# comments), as BigCode's opt-out lists.",
+)
+def remove_command(
+    index_dir: str, repos: tuple[str, ...], owners: tuple[str, ...], opt_out_list: Path | None
+) -> None:
+    """Opt out repositories and owners: never reported again (no rebuild), all in one new generation."""
     from indexer.backends import open_writer
+    from indexer.backends.removal import RemovalSpec, read_opt_out_list
 
     with friendly_errors():
-        removal = open_writer(index_dir).remove_repos(list(repos))
+        listed = read_opt_out_list(opt_out_list) if opt_out_list else RemovalSpec()
+        spec = RemovalSpec.of([*repos, *listed.repos], [*owners, *listed.owners])
+        if not spec:
+            raise CliError("nothing to remove: give --repo owner/name, --owner USER or --opt-out-list FILE")
+        removal = open_writer(index_dir).remove(spec)
     click.echo(
-        f"removed {removal.documents} documents of {', '.join(repos)}; generation "
+        f"removed {removal.documents} documents of {spec.describe()}; generation "
         f"{removal.manifest.generation} is current"
     )
     if removal.documents == 0:
@@ -218,6 +265,8 @@ def remove_command(index_dir: str, repos: tuple[str, ...]) -> None:
     "index_dir",
     required=True,
     metavar="URI",
+    envvar="CODECITE_INDEX",
+    show_envvar=True,
     help="Index directory, or es+http(s)://host:9200/NAME.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -235,6 +284,11 @@ def stats_command(index_dir: str, as_json: bool) -> None:
         f"  documents {stats['documents']:,} in {stats['repos']:,} repos, {stats['clusters']:,} copy clusters"
         f" ({stats['removed_documents']:,} removed)"
     )
+    for kind in ("owners", "repos"):
+        opted = stats.get(f"removed_{kind}") or []
+        if opted:
+            shown = ", ".join(opted[:10]) + (f" and {len(opted) - 10} more" if len(opted) > 10 else "")
+            click.echo(f"  opted out ({kind}): {shown}")
     click.echo(
         f"  corpus {stats['corpus_bytes'] / 1e6:.1f} MB, index {stats['index_bytes'] / 1e6:.1f} MB "
         f"({stats['index_to_corpus']}x)"
@@ -247,6 +301,17 @@ def stats_command(index_dir: str, as_json: bool) -> None:
         click.echo(f"  {title.replace('_', ' ')}: {shown}")
 
 
+def _blob_store(endpoint: str | None, concurrency: int | None, cache: str | None) -> BlobStoreSettings:
+    """Where The Stack v2's contents come from: ``CODECITE_S3_*`` variables, then these options."""
+    from indexer.sources.blob_store import BlobStoreSettings
+
+    settings = BlobStoreSettings.from_env(endpoint_url=endpoint, concurrency=concurrency)
+    if cache is not None:
+        folder = None if cache.strip().lower() == "off" else Path(cache).expanduser()
+        settings = dataclasses.replace(settings, cache_dir=folder)
+    return settings
+
+
 def _prepare(
     sources: tuple[str, ...],
     keep: str | None,
@@ -254,13 +319,14 @@ def _prepare(
     max_file_bytes: int,
     workers: int,
     limit: int | None,
+    store: BlobStoreSettings | None = None,
 ) -> tuple[Iterator[Document | Skip], BuildSettings]:
     from indexer.licenses.expressions import parse_keep
     from indexer.placement import BuildSettings
     from indexer.sources import IngestOptions, open_source
 
     langs = frozenset(x.strip() for x in languages.split(",") if x.strip()) if languages else None
-    ingest = IngestOptions(max_file_bytes=max_file_bytes, languages=langs)
+    ingest = IngestOptions(max_file_bytes=max_file_bytes, languages=langs, blob_store=store)
     opened = [open_source(spec, ingest) for spec in sources]
     settings = BuildSettings(keep=parse_keep(keep) if keep else DEFAULT_KEEP, workers=workers)
     items: Iterator[Document | Skip] = itertools.chain.from_iterable(opened)

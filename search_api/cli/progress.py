@@ -1,7 +1,9 @@
-"""A progress bar for long work: files, MB and MB/s (tqdm, on stderr)."""
+"""A progress bar for long work: files, MB and MB/s (tqdm, on stderr, only when stderr is a terminal:
+CI logs get no carriage-return updates)."""
 
 from __future__ import annotations
 
+import sys
 from types import TracebackType
 from typing import Self
 
@@ -12,6 +14,7 @@ class ByteProgress:
     """``with ByteProgress("indexing") as bar: ... bar.update(files_done, bytes_done)``."""
 
     def __init__(self, label: str, disabled: bool = False) -> None:
+        disabled = disabled or not _is_terminal(sys.stderr)
         self._bar = tqdm(
             desc=label,
             unit="B",
@@ -40,3 +43,11 @@ class ByteProgress:
     ) -> None:
         self._bar.set_postfix_str(f"{self._files:,} files", refresh=False)
         self._bar.close()
+
+
+def _is_terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (OSError, ValueError):  # a closed or detached stream
+        return False

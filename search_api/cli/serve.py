@@ -99,8 +99,15 @@ def start(
     threads: int,
     announce: Callable[[str], None] | None = None,
 ) -> None:
-    """Run the server until interrupted, announcing its URL (by default: the endpoints); problems exit 2."""
+    """Run the server until interrupted, announcing its URL (by default: the endpoints); problems exit 2.
+    The settings are checked first: a server with bad settings never says it is serving."""
+    from search_api.web.config import check_settings
     from search_api.web.server import run
+
+    try:
+        check_settings(config)
+    except ValueError as err:
+        raise CliError(str(err)) from err
 
     def say(url: str) -> None:
         if announce is None:

@@ -21,9 +21,12 @@ from indexer.analysis.text_input import NotSourceText, decode_source
 from indexer.backends.base import IndexReader
 from indexer.records import SkipReason, content_hash
 from search_api.engine.candidates import Candidate, Candidates, find_candidates
+from search_api.engine.evidence import calibrated_model, structural_variety
 from search_api.engine.language_guess import resolve_language
-from search_api.engine.options import QueryOptions
-from search_api.engine.results import Copy, Match, Method, Relation, Report, SourceRef, Span
+from search_api.engine.notices import NoticeLines, blank_notices, notices_of
+from search_api.engine.options import QueryOptions, boilerplate_threshold
+from search_api.engine.origin import find_origin, source_ref
+from search_api.engine.results import Copy, Evidence, Match, Method, Notice, Relation, Report, SourceRef, Span
 from search_api.engine.verify import Found, verify
 from search_api.engine.views import Lexed, TextViews, analyze, lex_bytes, lex_text
 
@@ -52,6 +55,7 @@ class Searcher:
         self.index = index
         self.options = options
         self._sources: LRUCache[int, Lexed] = LRUCache(cache_size)
+        self._source_notices: LRUCache[int, NoticeLines] = LRUCache(cache_size)
 
     def attribute(
         self,
@@ -63,39 +67,61 @@ class Searcher:
         """Find where `code` came from (`language` as The Stack names it, else from `filename`, else
         guessed). Raises QueryError for input that is not source text."""
         started = time.perf_counter()
-        options = options or self.options
+        options = self._resolved(options or self.options)
         text = _as_text(code, options)
         language, warnings = resolve_language(text, language, filename)
-        query = analyze(lex_text(text, language, all_start_states=True), self.index.options)
+        notices = notices_of(text) if options.find_notices else ()
+        analysed = blank_notices(text, notices)
+        query = analyze(lex_text(text, language, True, analysed), self.index.options)
         if not text.strip():
-            return self._report(query, [], {}, (*warnings, "empty query: nothing to attribute"), started)
+            return self._report(
+                query, [], (), {}, (*warnings, "empty query: nothing to attribute"), started, options
+            )
         whole_file = self._whole_file_match(query) if options.whole_file_match else None
         if whole_file is not None:
-            return self._report(query, [whole_file], {}, warnings, started)
+            return self._report(query, [whole_file], notices, {}, warnings, started, options)
         candidates = find_candidates(self.index, query, options)
-        verified = self._verify_all(query, candidates, options)
-        matches, dropped = self._group(query, verified)
         discarded = dict(candidates.discarded)
+        verified = self._verify_all(query, candidates, options, discarded)
+        matches, dropped = self._group(query, verified)
         if dropped:
             discarded["removed_sources"] = dropped
-        return self._report(query, matches, discarded, warnings, started)
+        return self._report(query, matches, notices, discarded, warnings, started, options)
 
     def _whole_file_match(self, query: TextViews) -> Match | None:
         """A query byte-identical to an indexed file is that file (a whole-file match, as SCANOSS
         answers with its file match): no snippet search is needed to say where it came from."""
-        raw = query.data.tobytes()
+        raw = query.lexed.text_bytes
         doc_id = self.index.find_content(content_hash(raw))
         if doc_id is None:
             return None
         chars = int(query.text_view.values.shape[0])
-        found = Found(doc_id, (0, len(raw)), (0, len(raw)), Method.EXACT, 1.0, chars, chars, 1, False)
+        lines = query.line_of(max(len(raw) - 1, 0))  # the last line with a character, not the one after
+        files = max(len(self.index.identical_members(doc_id)), 1)  # how common this exact file is
+        structure = structural_variety(query.normalized_view, (0, len(raw)))
+        evidence = Evidence(chars, 1.0, 0, files, structure, lines, chars, lines)
+        found = Found(
+            doc_id, (0, len(raw)), (0, len(raw)), Method.EXACT, 1.0, chars, chars, files, False, evidence
+        )
         return self._match(query, [_Verified(found, (1, query.lines))])
+
+    def _resolved(self, options: QueryOptions) -> QueryOptions:
+        """`options` with the settings that depend on the index filled in."""
+        if options.boilerplate_repos is not None:
+            return options
+        return dataclasses.replace(
+            options, boilerplate_repos=boilerplate_threshold(self.index.repository_count)
+        )
 
     def clear_cache(self) -> None:
         self._sources.clear()
+        self._source_notices.clear()
 
-    def _verify_all(self, query: TextViews, candidates: Candidates, options: QueryOptions) -> list[_Verified]:
-        """Verify every candidate; then near-duplicates again where their representative matched."""
+    def _verify_all(
+        self, query: TextViews, candidates: Candidates, options: QueryOptions, discarded: dict[str, int]
+    ) -> list[_Verified]:
+        """Verify every candidate; then near-duplicates again where their representative matched.
+        A correspondence with the source's own license text is counted in `discarded`, not kept."""
         out: list[_Verified] = []
         by_doc: dict[int, list[Found]] = {}
         queries = {query.language: query}
@@ -107,10 +133,14 @@ class Searcher:
             q = queries.get(lexed.language)
             if q is None:
                 q = queries[lexed.language] = analyze(
-                    lex_text(query.text, lexed.language, True), self.index.options
+                    lex_text(query.text, lexed.language, True, query.data.tobytes().decode()),
+                    self.index.options,
                 )
             q = self._query_window(q, region, windows)
             for found in verify(region.doc_id, q, source, candidates.rarity, options, region.channels):
+                if options.find_notices and self._is_source_notice(region.doc_id, found):
+                    discarded["license_text"] = discarded.get("license_text", 0) + 1
+                    continue
                 by_doc.setdefault(region.doc_id, []).append(found)
                 span = (q.line_of(found.q_bytes[0]), q.line_of(max(found.q_bytes[1] - 1, found.q_bytes[0])))
                 out.append(_Verified(found, span))
@@ -171,6 +201,13 @@ class Searcher:
                 self.index.multiline_tokens(doc_id),
             )
         return lexed
+
+    def _is_source_notice(self, doc_id: int, found: Found) -> bool:
+        """Whether the source side of `found` is mostly the source file's own notice text."""
+        notice_lines = self._source_notices.get(doc_id)
+        if notice_lines is None:
+            notice_lines = self._source_notices[doc_id] = NoticeLines(self._lexed(doc_id).text)
+        return notice_lines.cover(_span(self._lexed(doc_id), found.s_bytes))
 
     def _group(self, query: TextViews, verified: list[_Verified]) -> tuple[list[Match], int]:
         """One Match per query region: its best source heads it, every other file holding the
@@ -236,26 +273,34 @@ class Searcher:
             copies=copies,
             boilerplate=f.common,
             query_chars=(query.char_offset(f.q_bytes[0]), query.char_offset(f.q_bytes[1])),
+            confidence=calibrated_model().confidence(f.evidence, f.method),
+            evidence=f.evidence,
+            origin=find_origin([self._ref(d) for _, d, _ in live]),
         )
 
     def _source_span(self, v: _Verified) -> Span:
         return _span(self._lexed(v.found.doc_id), v.found.s_bytes)
 
     def _ref(self, doc_id: int) -> SourceRef:
-        d = self.index.info(doc_id).document
-        return SourceRef(d.blob_id, d.repo, d.path, d.license, d.license_category.value, d.url, d.language)
+        return source_ref(self.index.info(doc_id).document)
 
     def _report(
         self,
         query: TextViews,
         found: list[Match],
+        notices: tuple[Notice, ...],
         discarded: dict[str, int],
         warnings: tuple[str, ...],
         started: float,
+        options: QueryOptions,
     ) -> Report:
-        limit = self.options.max_matches
-        matches = [m for m in found if not m.boilerplate]
-        common = [m for m in found if m.boilerplate]
+        limit = options.max_matches
+        floor = calibrated_model().floor if options.min_confidence is None else options.min_confidence
+        weak = [m for m in found if m.confidence < floor]
+        if weak:
+            discarded["low_confidence"] = len(weak)
+        matches = [m for m in found if not m.boilerplate and m.confidence >= floor]
+        common = [m for m in found if m.boilerplate and m.confidence >= floor]
         if len(matches) > limit:
             discarded["matches_over_limit"] = len(matches) - limit
         return Report(
@@ -265,6 +310,7 @@ class Searcher:
             language=query.language,
             matches=tuple(matches[:limit]),
             boilerplate=tuple(common[:limit]),
+            notices=notices,
             index_id=self.index.index_id,
             index_documents=self.index.document_count,
             elapsed_ms=(time.perf_counter() - started) * 1000.0,

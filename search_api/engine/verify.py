@@ -19,6 +19,7 @@ import numpy as np
 from indexer.analysis.channels import PostingChannel, ViewKind
 from indexer.analysis.lexer import lines_of
 from search_api.engine.align import Chain, align, identifier_consistency
+from search_api.engine.evidence import Evidence, measure
 from search_api.engine.options import QueryOptions
 from search_api.engine.results import Method
 from search_api.engine.views import ChannelView, TextViews
@@ -61,6 +62,7 @@ class Found:
     weight: float  # comparable size across methods, in characters
     commonness: int  # median postings of the span's index fingerprints (0: none hit)
     common: bool  # every index fingerprint of the span is found in many repositories
+    evidence: Evidence
 
 
 def verify(
@@ -329,9 +331,15 @@ def _found(
         (q_view.byte_offset(chain.q_begin), q_view.byte_end(chain.q_end)),
         (s_view.byte_offset(chain.s_begin), s_view.byte_end(chain.s_end)),
     )
-    common = bool(hit.shape[0]) and bool(np.mean(hit >= options.boilerplate_repos) >= COMMON_SHARE)
+    threshold = options.boilerplate_repos or 10  # the Searcher fills it in from the index
+    common = bool(hit.shape[0]) and bool(np.mean(hit >= threshold) >= COMMON_SHARE)
     # ... unless it is what the user asked about: the match is (nearly) the whole query.
     common = common and chain.covered < WHOLE_QUERY * whole
+    longest = int(chain.lengths.argmax())
+    run_start = int(chain.q_starts[longest])
+    run_bytes = (q_view.byte_offset(run_start), q_view.byte_end(run_start + int(chain.lengths[longest])))
+    run = weight * int(chain.lengths[longest]) / max(chain.covered, 1)  # in characters, as `weight`
+    evidence = measure(weight, query, frequencies, q_bytes, (run, run_bytes))
     return Found(
         doc_id=doc_id,
         q_bytes=q_bytes,
@@ -342,6 +350,7 @@ def _found(
         weight=weight,
         commonness=int(np.median(hit)) if hit.shape[0] else 0,
         common=common,
+        evidence=evidence,
     )
 
 

@@ -73,7 +73,8 @@ class ChannelView:
 class Lexed:
     """A text ready for analysis: its bytes and line starts now, its tokens when first needed
     (only the code channel needs the lexer; one token list per start state considered, CODE
-    first)."""
+    first). `data` may be the text with some words blanked out (notices: see
+    `search_api.engine.notices`), byte for byte as long as `text`, which is the text as given."""
 
     def __init__(
         self,
@@ -94,6 +95,11 @@ class Lexed:
     @functools.cached_property
     def text(self) -> str:
         return self.data.tobytes().decode("utf-8", "replace")
+
+    @functools.cached_property
+    def text_bytes(self) -> bytes:
+        """`text` as UTF-8 (what character offsets are counted in)."""
+        return self.text.encode("utf-8", "replace")  # as `encode` makes `data`
 
     @functools.cached_property
     def tokens(self) -> tuple[Tokens, ...]:
@@ -177,7 +183,7 @@ class TextViews:
 
     def char_offset(self, byte_offset: int) -> int:
         """Character (code point) offset of a byte offset."""
-        return len(self.data[:byte_offset].tobytes().decode("utf-8", "replace"))
+        return len(self.lexed.text_bytes[:byte_offset].decode("utf-8", "replace"))
 
 
 _CLOSERS = {
@@ -206,10 +212,10 @@ def start_states(data: np.ndarray, language: str | None) -> list[StartState]:
     return states
 
 
-def lex_text(text: str, language: str | None, all_start_states: bool) -> Lexed:
+def lex_text(text: str, language: str | None, all_start_states: bool, analysed: str | None = None) -> Lexed:
     """Prepare a text; a query is lexed under every start state it may need, a source file as a
-    whole file."""
-    data = encode(text)
+    whole file. `analysed` is what the channels see instead of `text` (as many UTF-8 bytes)."""
+    data = encode(text if analysed is None else analysed)
     return Lexed(
         data, language, start_states(data, language) if all_start_states else [StartState.CODE], text
     )

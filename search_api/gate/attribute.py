@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from indexer.backends.base import IndexReader
+from search_api.engine.notices import warm_up
 from search_api.engine.options import QueryOptions
 from search_api.engine.results import Report
 from search_api.engine.searcher import QueryError, Searcher
@@ -47,6 +48,7 @@ class LocalAttributor:
         if self.jobs <= 1 or len(queries) < 2 * self.jobs:
             return [_attribute_one(self.searcher, q) for q in queries]
         if self._pool is None:
+            warm_up()  # the workers inherit the license notice table instead of each loading it
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 self.jobs, multiprocessing.get_context("fork"), initializer=_adopt, initargs=(self.searcher,)
             )

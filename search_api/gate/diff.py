@@ -1,6 +1,6 @@
 """Git diffs: the lines a diff adds, and attributing them hunk by hunk.
 
-    git diff --unified=0  ─►  added line runs per file  ─►  ScanTarget(runs=...)
+    git diff --unified=0  ─►  unidiff  ─►  added line runs per file  ─►  ScanTarget(runs=...)
         ─►  query pieces (runs at most _HUNK_GAP lines apart, together)  ─►  attribute each
         ─►  file_report: matches moved back to file lines, only those touching added lines
 
@@ -13,8 +13,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import unidiff
+
 from indexer.records import Skip, SkipReason
-from search_api.engine.results import Match, Report, Span
+from search_api.engine.results import Match, Notice, Report, Span
 from search_api.gate.git import git_bytes, git_text
 from search_api.gate.policy import Policy
 from search_api.gate.targets import Run, ScanError, ScanOptions, ScanTarget, read_target, relative_path
@@ -44,8 +46,12 @@ def collect_diff(
         if policy.ignores_path(rel):
             yield Skip(SkipReason.IGNORED_BY_POLICY, rel)
             continue
-        if not runs:
+        excluded = options.excluded(rel)
+        if excluded is not None:
+            yield excluded
             continue
+        if runs is not None and not runs:
+            continue  # nothing added (a rename, a mode change, only deletions)
         raw = None
         if right is not None:
             blob = git_bytes(["show", f"{right}:{rel}"], root)
@@ -53,7 +59,7 @@ def collect_diff(
                 yield Skip(SkipReason.UNREADABLE, rel, f"git show {right}:{rel} failed")
                 continue
             raw = blob
-        yield read_target(root / rel, rel, options, tuple(runs), raw)
+        yield read_target(root / rel, rel, options, tuple(runs) if runs is not None else None, raw)
 
 
 def _diff_args(spec: str | None, staged: bool) -> tuple[list[str], str | None]:
@@ -84,26 +90,39 @@ def _diff_args(spec: str | None, staged: bool) -> tuple[list[str], str | None]:
     return args, right
 
 
-def parse_diff(diff: str) -> Iterator[tuple[str, list[Run]]]:
-    """(new path, added line ranges) per file of a unified diff made with ``--unified=0``."""
-    path: str | None = None
+def parse_diff(diff: str) -> Iterator[tuple[str, list[Run] | None]]:
+    """(new path, added line ranges) per file of a unified diff made with ``--unified=0``; the ranges
+    are None for a file git calls binary (one NUL byte is enough), which is scanned whole.
+
+    The diff is read by unidiff, which follows each hunk's line counts as git does: an added line
+    that reads ``++ x`` or ``+++ b/y`` is a line of the file, never a file header."""
+    try:
+        patch = unidiff.PatchSet(diff)
+    except unidiff.UnidiffParseError as err:
+        raise ScanError(
+            f"cannot read the output of git diff ({err}); please report it with the diff"
+        ) from None
+    for changed in patch:
+        target = changed.target_file
+        if not target or target == "/dev/null":
+            continue
+        path = _unquote(target).removeprefix("b/")
+        if changed.is_binary_file:
+            yield path, None
+            continue
+        added = [line.target_line_no for hunk in changed for line in hunk if line.is_added]
+        yield path, _runs_of([n for n in added if n is not None])
+
+
+def _runs_of(numbers: list[int]) -> list[Run]:
+    """Consecutive line numbers as runs (a, b), 1-based and inclusive."""
     runs: list[Run] = []
-    for line in diff.splitlines():
-        if line.startswith("diff --git "):
-            if path is not None:
-                yield path, runs
-            path, runs = None, []
-        elif line.startswith("+++ "):
-            name = line[4:].rstrip("\t")
-            path = None if name == "/dev/null" else _unquote(name).removeprefix("b/")
-        elif line.startswith("@@ ") and path is not None:
-            new = line.split(" ")[2]  # +start[,count]
-            start, _, count = new[1:].partition(",")
-            n = int(count) if count else 1
-            if n > 0:
-                runs.append((int(start), int(start) + n - 1))
-    if path is not None:
-        yield path, runs
+    for n in sorted(numbers):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return runs
 
 
 def _unquote(name: str) -> str:
@@ -155,11 +174,14 @@ def file_report(target: ScanTarget, parts: list[tuple[Piece, Report]]) -> Report
         return parts[0][1]
     matches: list[Match] = []
     boilerplate: list[Match] = []
+    notices: dict[tuple[int, int, str, str | None], Notice] = {}  # pieces overlap: each notice once
     discarded: dict[str, int] = {}
     warnings: list[str] = []
     for piece, report in parts:
         matches.extend(_added_in_file(report.matches, piece, target.runs))
         boilerplate.extend(_added_in_file(report.boilerplate, piece, target.runs))
+        for n in _added_notices(report.notices, piece, target.runs):
+            notices.setdefault((n.query_span.start_line, n.query_span.end_line, n.kind, n.license), n)
         for key, n in report.discarded.items():
             discarded[key] = discarded.get(key, 0) + n
         warnings.extend(w for w in report.warnings if w not in warnings)
@@ -172,12 +194,22 @@ def file_report(target: ScanTarget, parts: list[tuple[Piece, Report]]) -> Report
         language=first.language if first else target.language,
         matches=tuple(matches),
         boilerplate=tuple(boilerplate),
+        notices=tuple(sorted(notices.values(), key=lambda n: n.query_span.start_line)),
         index_id=first.index_id if first else "",
         index_documents=first.index_documents if first else 0,
         elapsed_ms=sum(r.elapsed_ms for _, r in parts),
         discarded=discarded,
         warnings=tuple(warnings),
     )
+
+
+def _added_notices(notices: Iterable[Notice], piece: Piece, runs: Iterable[Run]) -> Iterator[Notice]:
+    """The notices of `piece` that touch an added run, moved to file lines."""
+    shift = piece.first_line - 1
+    for n in notices:
+        span = Span(n.query_span.start_line + shift, n.query_span.end_line + shift)
+        if any(span.overlap(Span(a, b)) for a, b in runs):
+            yield replace(n, query_span=span)
 
 
 def _added_in_file(found: Iterable[Match], piece: Piece, runs: Iterable[Run]) -> Iterator[Match]:

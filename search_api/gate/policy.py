@@ -23,10 +23,10 @@ from typing import Any
 import pathspec
 
 from indexer.licenses.expressions import fold_expression, license_category, spdx_licensing
-from indexer.records import LicenseCategory
-from search_api.engine.results import Match, Relation, Report, SourceRef, Span
+from indexer.records import LicenseCategory, SkipReason
+from search_api.gate.skips import SkipAction, skip_actions
 
-__all__ = ["Action", "Decision", "Finding", "Outcome", "Policy", "PolicyDecision", "decide"]
+__all__ = ["Action", "BoilerplateMode", "CopiesMode", "NoticeMode", "Outcome", "Policy"]
 
 
 class Action(str, enum.Enum):
@@ -92,6 +92,14 @@ class CopiesMode(str, enum.Enum):
     STRICTEST = "strictest"
 
 
+class NoticeMode(str, enum.Enum):
+    """What a license notice in the scanned code (a GPL header in generated code) leads to."""
+
+    REVIEW = "review"  # a notice of a license the policy denies is flagged for a person to decide
+    DECIDE = "decide"  # a notice is decided like a match under its license
+    IGNORE = "ignore"  # notices are listed in the output only
+
+
 class BoilerplateMode(str, enum.Enum):
     IGNORE = "ignore"
     REPORT = "report"
@@ -103,7 +111,10 @@ class Policy:
     """A validated policy. `licenses` keys are lower-cased normalised SPDX ids (or ``ID with EXC``).
 
     Sizes: `min_chars` counts non-whitespace characters (0: the index's own minimum); `min_lines`
-    query lines; `min_similarity` is 0..1; `boilerplate_repos` counts repositories.
+    query lines; `min_similarity` and `min_confidence` (a match's calibrated confidence that it was
+    copied) are 0..1; `boilerplate_repos` counts repositories. `notices` says what a license
+    notice in the scanned code leads to. `skipped` gives every skip reason its action
+    (`search_api.gate.skips`); `on_skipped` is what set the defaults.
     """
 
     categories: Mapping[LicenseCategory, Action]
@@ -112,12 +123,16 @@ class Policy:
     min_chars: int = 0
     min_lines: int = 1
     min_similarity: float = 0.0
+    min_confidence: float = 0.0
     copies: CopiesMode = CopiesMode.BEST
+    notices: NoticeMode = NoticeMode.REVIEW
     boilerplate_repos: int = 25
     boilerplate: BoilerplateMode = BoilerplateMode.IGNORE
     ignore_paths: tuple[str, ...] = ()
     ignore_repos: tuple[str, ...] = ()
     name: str = "default"
+    on_skipped: SkipAction = SkipAction.FAIL
+    skipped: Mapping[SkipReason, SkipAction] = field(default_factory=skip_actions)
 
     def license_action(self, expression: str | None) -> tuple[Action, str]:
         """The action for an SPDX expression (None: no license), and why, naming the policy key."""
@@ -149,10 +164,16 @@ class Policy:
                 "min_chars": self.min_chars,
                 "min_lines": self.min_lines,
                 "min_similarity": self.min_similarity,
+                "min_confidence": self.min_confidence,
                 "copies": self.copies.value,
             },
+            "notices": {"action": self.notices.value},
             "boilerplate": {"min_repos": self.boilerplate_repos, "action": self.boilerplate.value},
             "ignore": {"paths": list(self.ignore_paths), "repos": list(self.ignore_repos)},
+            "skipped": {
+                "on_skipped": self.on_skipped.value,
+                **{r.value: a.value for r, a in self.skipped.items()},
+            },
         }
 
     def _symbol_action(self, node: Any) -> tuple[Action, str]:  # a license_expression symbol
@@ -179,188 +200,6 @@ def _freest_or_strictest(is_or: bool, node: object, parts: list[tuple[Action, st
     pick = (min if is_or else max)(parts, key=lambda p: p[0].rank)
     which = "the most permissive alternative" if is_or else "the strictest part"
     return pick[0], f"{node}: {which}: {pick[1]}"
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """What the policy says about one match of a Report.
-
-    `match_index` points into `Report.matches`; `governing` is the file whose license decides
-    (the match's source or one of its copies, per the policy's `copies` mode) and `governing_span`
-    its matched lines (1-based, inclusive; None when unknown); `reason` names the policy key that
-    gave the action; `boilerplate` marks a common span reported as a note.
-    """
-
-    match_index: int
-    match: Match
-    action: Action
-    governing: SourceRef
-    reason: str
-    boilerplate: bool = False
-    governing_span: Span | None = None
-
-    @property
-    def rule_id(self) -> str:
-        return BOILERPLATE_RULE_ID if self.boilerplate else self.action.rule_id
-
-    @property
-    def level(self) -> str:
-        return "note" if self.boilerplate else self.action.level
-
-    @property
-    def needs_notice(self) -> bool:
-        return not self.boilerplate and self.action.needs_notice
-
-    @property
-    def what_to_do(self) -> str:
-        q = self.match.query_span
-        lines = f"lines {q.start_line}-{q.end_line}"
-        license_name = self.governing.license or "no license"
-        if self.boilerplate:
-            return (
-                f"nothing: the span is common boilerplate, found in {self.match.repos_with_span} repositories"
-            )
-        return {
-            Action.ALLOW: "nothing: the policy allows this license without attribution",
-            Action.ATTRIBUTE: f"credit {self.governing.repo} ({license_name}) in THIRD_PARTY_NOTICES "
-            "(`codecite notice` writes the entry)",
-            Action.WARN: f"credit {self.governing.repo} in THIRD_PARTY_NOTICES and keep {lines} under "
-            f"{license_name}: changes to them may have to be shared under the same license",
-            Action.REVIEW: f"have a person check the license of {self.governing.repo} ({license_name}) "
-            f"before {lines} ship",
-            Action.DENY: f"remove or rewrite {lines}, or obtain the code under a license the policy allows",
-        }[self.action]
-
-    @property
-    def attribution(self) -> str:
-        """A one-line credit for the governing source."""
-        s = self.governing_span
-        span = f" (lines {s.start_line}-{s.end_line})" if s else ""
-        url = f" <{self.governing.url}>" if self.governing.url else ""
-        return (
-            f"{self.governing.repo}: {self.governing.path}{span}, licensed under "
-            f"{self.governing.license or 'no stated license'}{url}"
-        )
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "match": self.match_index,
-            "action": self.action.value,
-            "level": self.level,
-            "rule_id": self.rule_id,
-            "boilerplate": self.boilerplate,
-            "license": self.governing.license,
-            "license_category": self.governing.license_category,
-            "reason": self.reason,
-            "what_to_do": self.what_to_do,
-            "query_span": self.match.query_span.to_dict(),
-            "source": self.governing.to_dict(),
-            "source_span": self.governing_span.to_dict() if self.governing_span else None,
-            "attribution": self.attribution if self.needs_notice else None,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The policy's verdict on one Report. `ignored` counts dropped matches by reason."""
-
-    outcome: Outcome
-    findings: tuple[Finding, ...]
-    ignored: Mapping[str, int]
-    policy: str
-    fail_on: frozenset[Action] = frozenset({Action.DENY})
-
-    @property
-    def passed(self) -> bool:
-        return self.outcome is not Outcome.FAIL
-
-    @property
-    def failing(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if not f.boilerplate and f.action in self.fail_on)
-
-    @property
-    def notices(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.needs_notice)
-
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for f in self.findings:
-            key = "boilerplate" if f.boilerplate else f.action.value
-            out[key] = out.get(key, 0) + 1
-        return out
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "outcome": self.outcome.value,
-            "passed": self.passed,
-            "policy": self.policy,
-            "counts": self.counts(),
-            "ignored": dict(self.ignored),
-            "findings": [f.to_dict() for f in self.findings],
-            "notice": "\n".join(f.attribution for f in self.notices) or None,
-        }
-
-
-PolicyDecision = Decision  # the name DESIGN.md and STYLE.md use
-
-
-def decide(report: Report, policy: Policy) -> Decision:
-    """Apply `policy` to every match of `report`."""
-    findings: list[Finding] = []
-    ignored: dict[str, int] = {}
-    # The engine's boilerplate spans are judged too: the policy says whether to ignore, note or enforce them.
-    for i, match in enumerate([*report.matches, *report.boilerplate]):
-        finding, why_not = _decide_match(i, match, policy)
-        if finding is None:
-            ignored[why_not] = ignored.get(why_not, 0) + 1
-        else:
-            findings.append(finding)
-    return Decision(
-        outcome_of(findings, policy.fail_on), tuple(findings), ignored, policy.name, policy.fail_on
-    )
-
-
-def outcome_of(findings: list[Finding] | tuple[Finding, ...], fail_on: frozenset[Action]) -> Outcome:
-    """The verdict for a set of findings (also used to combine the files of a scan)."""
-    actions = {f.action for f in findings if not f.boilerplate}
-    if actions & fail_on:
-        return Outcome.FAIL
-    if actions & {Action.REVIEW, Action.DENY}:
-        return Outcome.REVIEW_NEEDED
-    if actions & {Action.ATTRIBUTE, Action.WARN}:
-        return Outcome.ATTRIBUTION_NEEDED
-    return Outcome.PASS
-
-
-def _decide_match(i: int, match: Match, policy: Policy) -> tuple[Finding | None, str]:
-    refs: list[tuple[SourceRef, Span | None]] = [(match.source, match.source_span)]
-    refs += [
-        (c.source, c.source_span or (match.source_span if c.relation is Relation.IDENTICAL else None))
-        for c in match.copies
-    ]
-    refs = [(ref, span) for ref, span in refs if not policy.ignores_repo(ref.repo)]
-    if not refs:
-        return None, "ignored-source"
-    if (
-        match.matched_chars < policy.min_chars
-        or match.query_span.lines < policy.min_lines
-        or match.similarity < policy.min_similarity
-    ):
-        return None, "below-minimum"
-    common = match.boilerplate or match.repos_with_span >= policy.boilerplate_repos
-    if common and policy.boilerplate is BoilerplateMode.IGNORE:
-        return None, "boilerplate"
-    verdicts = [(ref, span, *policy.license_action(ref.license)) for ref, span in refs]
-    if policy.copies is CopiesMode.PRIMARY:
-        ref, span, action, reason = verdicts[0]
-    elif policy.copies is CopiesMode.BEST:
-        ref, span, action, reason = min(verdicts, key=lambda v: v[2].rank)
-    else:
-        ref, span, action, reason = max(verdicts, key=lambda v: v[2].rank)
-    if len(verdicts) > 1 and policy.copies is not CopiesMode.PRIMARY:
-        reason += f" (the {policy.copies.value} of {len(verdicts)} files holding the span)"
-    reported = common and policy.boilerplate is BoilerplateMode.REPORT
-    return Finding(i, match, action, ref, reason, reported, span), ""
 
 
 @functools.cache

@@ -24,8 +24,9 @@ from typing import Any
 import pathspec
 
 from indexer.licenses.expressions import known_license_ids, normalize_expression
-from indexer.records import LicenseCategory
-from search_api.gate.policy import Action, BoilerplateMode, CopiesMode, Policy
+from indexer.records import LicenseCategory, SkipReason
+from search_api.gate.policy import Action, BoilerplateMode, CopiesMode, NoticeMode, Policy
+from search_api.gate.skips import SkipAction, skip_actions
 
 __all__ = ["PolicyError", "default_policy", "default_policy_text", "load_policy"]
 
@@ -89,11 +90,12 @@ def load_policy(source: str | Path | Mapping[str, Any]) -> Policy:
 
 
 _SECTIONS: dict[str, tuple[str, ...]] = {
-    "matches": ("min_chars", "min_lines", "min_similarity", "copies"),
+    "matches": ("min_chars", "min_lines", "min_similarity", "min_confidence", "copies"),
+    "notices": ("action",),
     "boilerplate": ("min_repos", "action"),
     "ignore": ("paths", "repos"),
 }
-_TOP = ("version", "fail_on", "categories", "licenses", *_SECTIONS)
+_TOP = ("version", "fail_on", "categories", "licenses", *_SECTIONS, "skipped")
 
 
 def _build(raw: dict[str, Any], where: _Locator, name: str, given: dict[str, Any] | None = None) -> Policy:
@@ -112,7 +114,7 @@ def _build(raw: dict[str, Any], where: _Locator, name: str, given: dict[str, Any
                 check.problem(
                     (section, key), f"unknown setting {section}.{key}; use one of: {', '.join(keys)}"
                 )
-    matches, boiler, ignore = (check.table(raw, s) for s in _SECTIONS)
+    matches, notices, boiler, ignore = (check.table(raw, s) for s in _SECTIONS)
     policy = Policy(
         categories=_categories(categories, check),
         licenses=_licenses(licenses, check),
@@ -123,12 +125,15 @@ def _build(raw: dict[str, Any], where: _Locator, name: str, given: dict[str, Any
         min_chars=check.number(matches, ("matches", "min_chars"), int, 0),
         min_lines=check.number(matches, ("matches", "min_lines"), int, 1),
         min_similarity=check.number(matches, ("matches", "min_similarity"), float, 0.0, 1.0),
+        min_confidence=check.number(matches, ("matches", "min_confidence"), float, 0.0, 1.0),
         copies=check.choice(matches, ("matches", "copies"), CopiesMode),
+        notices=check.choice(notices, ("notices", "action"), NoticeMode),
         boilerplate_repos=check.number(boiler, ("boilerplate", "min_repos"), int, 1),
         boilerplate=check.choice(boiler, ("boilerplate", "action"), BoilerplateMode),
         ignore_paths=tuple(check.patterns(ignore, ("ignore", "paths"))),
         ignore_repos=tuple(check.str_list(ignore, ("ignore", "repos"))),
         name=name,
+        **_skipped(check.table(raw, "skipped"), check),
     )
     check.raise_if_any()
     return policy
@@ -172,6 +177,26 @@ def _licenses(table: dict[str, Any], check: _Checker) -> dict[str, Action]:
         if action is not None:
             out[normal.lower()] = action
     return out
+
+
+def _skipped(table: dict[str, Any], check: _Checker) -> dict[str, Any]:
+    """`on_skipped` and the per-reason actions of the ``[skipped]`` table (reason names with - or _)."""
+    on_skipped = check.choice(table, ("skipped", "on_skipped"), SkipAction, default=SkipAction.FAIL)
+    per_reason: dict[SkipReason, SkipAction] = {}
+    for key in table:
+        if key == "on_skipped":
+            continue
+        try:
+            reason = SkipReason(str(key).strip().lower().replace("_", "-"))
+        except ValueError:
+            check.problem(
+                ("skipped", key),
+                f"unknown setting skipped.{key}; use on_skipped or a skip reason: "
+                + ", ".join(r.value for r in SkipReason),
+            )
+            continue
+        per_reason[reason] = check.choice(table, ("skipped", key), SkipAction)
+    return {"on_skipped": on_skipped, "skipped": skip_actions(on_skipped, per_reason)}
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -268,8 +293,10 @@ class _Checker:
             )
             return None
 
-    def choice(self, table: dict[str, Any], path: tuple[str, ...], kind: type[enum.Enum]) -> Any:
-        value = table.get(path[-1])
+    def choice(
+        self, table: dict[str, Any], path: tuple[str, ...], kind: type[enum.Enum], default: Any = None
+    ) -> Any:
+        value = table.get(path[-1], default.value if default is not None else None)
         try:
             return kind(str(value).strip().lower())
         except ValueError:

@@ -4,7 +4,8 @@
         ─► query pieces (a whole file, or each added hunk)  ─► attribute (local index or --server)
         ─► map hunk lines back to the file  ─► Decision per file  ─► ScanResult
 
-Files that are not scanned are `Skip`s with a reason, and counted. Hunks are attributed one by one
+Files that are not scanned are `Skip`s with a reason, listed and counted; the policy's ``[skipped]``
+table says which of them fail the check (`search_api.gate.skips`). Hunks are attributed one by one
 and their matches moved back to file coordinates, so every line number in the output is the
 file's own (1-based, inclusive).
 """
@@ -18,8 +19,10 @@ from dataclasses import dataclass, field
 from indexer.records import Skip, SkipReason
 from search_api.engine.results import Report
 from search_api.gate.attribute import Attributor
+from search_api.gate.decision import Decision, decide, outcome_of
 from search_api.gate.diff import file_report, query_pieces
-from search_api.gate.policy import Decision, Outcome, Policy, decide, outcome_of
+from search_api.gate.policy import Outcome, Policy
+from search_api.gate.skips import SkipAction
 from search_api.gate.targets import Run, ScanTarget
 
 
@@ -31,11 +34,13 @@ class FileResult:
     report: Report
     decision: Decision
     text: str = field(repr=False, default="")
+    decoding: str = ""  # how bytes that were not exact UTF-8 were read ('' when they were)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "path": self.path,
             "language": self.language,
+            "decoding": self.decoding or None,
             "scanned_lines": None if self.runs is None else [list(r) for r in self.runs],
             "report": self.report.to_dict(),
             "decision": self.decision.to_dict(),
@@ -55,7 +60,19 @@ class ScanResult:
 
     @property
     def outcome(self) -> Outcome:
-        return outcome_of([f for r in self.files for f in r.decision.findings], self.policy.fail_on)
+        """The findings' verdict, made worse by skipped files the policy fails or warns about."""
+        actions = {f.action for r in self.files for f in r.decision.findings if not f.boilerplate}
+        actions |= {n.action for r in self.files for n in r.decision.notice_findings}
+        found = outcome_of(actions, self.policy.fail_on)
+        skips = {self.skip_action(s) for s in self.skipped}
+        if SkipAction.FAIL in skips:
+            return Outcome.FAIL
+        if SkipAction.WARN in skips and found in (Outcome.PASS, Outcome.ATTRIBUTION_NEEDED):
+            return Outcome.REVIEW_NEEDED
+        return found
+
+    def skip_action(self, skip: Skip) -> SkipAction:
+        return self.policy.skipped.get(skip.reason, SkipAction.IGNORE)
 
     @property
     def exit_code(self) -> int:
@@ -76,6 +93,8 @@ class ScanResult:
             "files_scanned": len(self.files),
             "files_skipped": len(self.skipped),
             "skipped": self.skipped_counts(),
+            "skipped_failing": sum(self.skip_action(s) is SkipAction.FAIL for s in self.skipped),
+            "skipped_warning": sum(self.skip_action(s) is SkipAction.WARN for s in self.skipped),
             "findings": counts,
             "matches": sum(len(r.report.matches) for r in self.files),
             "seconds": round(self.seconds, 3),
@@ -91,7 +110,16 @@ class ScanResult:
             "policy": self.policy.name,
             "summary": self.summary(),
             "files": [f.to_dict() for f in self.files],
-            "skipped": [_skip_dict(s) for s in self.skipped],
+            "skipped": [self.skip_dict(s) for s in self.skipped],
+        }
+
+    def skip_dict(self, skip: Skip) -> dict[str, str]:
+        return {
+            "path": skip.where,
+            "reason": skip.reason.value,
+            "detail": skip.detail,
+            "action": self.skip_action(skip).value,
+            "explanation": skip.reason.explanation,
         }
 
 
@@ -138,16 +166,20 @@ def _attribute_batch(
         for p in parts:
             reports.append((p, answers[where[(p.code, target.language)]]))
         errors = [r for _, r in reports if isinstance(r, str)]
-        if errors:
+        if errors:  # never a pass: a refused file is a skip the policy fails by default
             result.skipped.append(Skip(SkipReason.REFUSED, target.path, errors[0]))
             continue
         report = file_report(target, reports)  # type: ignore[arg-type]
         result.files.append(
-            FileResult(target.path, target.language, target.runs, report, decide(report, policy), target.text)
+            FileResult(
+                target.path,
+                target.language,
+                target.runs,
+                report,
+                decide(report, policy),
+                target.text,
+                target.decoding,
+            )
         )
         if not result.index:
             result.index = {"id": report.index_id, "documents": report.index_documents}
-
-
-def _skip_dict(skip: Skip) -> dict[str, str]:
-    return {"path": skip.where, "reason": skip.reason.value, "detail": skip.detail}

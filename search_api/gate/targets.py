@@ -9,6 +9,7 @@ posix and relative to the scan root (see `search_api.gate.git.find_root`).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import stat
@@ -19,7 +20,7 @@ from pathlib import Path
 import pathspec
 
 from indexer.analysis.languages import NON_CODE, language_for_path
-from indexer.analysis.text_input import NotSourceText, decode_source
+from indexer.analysis.text_input import decode_lenient
 from indexer.records import Skip, SkipReason
 from search_api.gate.policy import Policy
 
@@ -35,14 +36,30 @@ class ScanError(ValueError):
 @dataclass(frozen=True, slots=True)
 class ScanOptions:
     """What is scanned. `max_file_bytes`: larger files are skipped; `include_non_code`: also
-    attribute prose and data files (Markdown, JSON, YAML, ...)."""
+    attribute prose and data files (Markdown, JSON, YAML, ...); `exclude`: gitignore-style patterns
+    (from the scan root) of files to leave out, each listed as excluded."""
 
     max_file_bytes: int = 1_000_000
     include_non_code: bool = False
+    exclude: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.max_file_bytes < 1:
             raise ValueError(f"max_file_bytes={self.max_file_bytes} must be at least 1")
+        for pattern in self.exclude:
+            try:
+                pathspec.GitIgnoreSpec.from_lines([pattern])
+            except Exception as err:  # noqa: BLE001 - pathspec raises several error types
+                raise ValueError(f"--exclude {pattern!r} is not a gitignore-style pattern ({err})") from None
+
+    def excluded(self, path: str) -> Skip | None:
+        """A Skip when `path` (posix, from the scan root) matches an --exclude pattern."""
+        if not self.exclude:
+            return None
+        for pattern in self.exclude:
+            if _gitignore_spec((pattern,)).match_file(path):
+                return Skip(SkipReason.EXCLUDED, path, f"--exclude {pattern}")
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +71,7 @@ class ScanTarget:
     language: str
     text: str
     runs: tuple[Run, ...] | None = None
+    decoding: str = ""  # how bytes that were not exact UTF-8 text were read ('' when they were)
 
 
 def collect_files(
@@ -78,35 +96,72 @@ def collect_files(
             if policy.ignores_path(rel):
                 yield Skip(SkipReason.IGNORED_BY_POLICY, rel)
                 continue
-            yield read_target(file, rel, options)
+            yield options.excluded(rel) or read_target(file, rel, options)
 
 
 def read_target(
     file: Path, rel: str, options: ScanOptions, runs: tuple[Run, ...] | None = None, raw: bytes | None = None
 ) -> ScanTarget | Skip:
-    """The file as a target, or why it is skipped (`raw`: its bytes, when they come from git)."""
+    """The file as a target, or why it is skipped (`raw`: its bytes, when they come from git).
+
+    Only regular files are opened (a FIFO or a device would block or never end), and at most
+    `max_file_bytes` + 1 bytes are read. Bytes that are not all UTF-8 text are still scanned for
+    their text (`decode_lenient`): a gate must not pass a file because one byte was changed."""
     language = language_for_path(rel)
     if language is None or (language in NON_CODE and not options.include_non_code):
         return Skip(SkipReason.NOT_CODE, rel, language or "unknown file type")
     if raw is None:
-        try:
-            info = os.lstat(file)
-            if stat.S_ISLNK(info.st_mode):
-                return Skip(SkipReason.SYMLINK, rel)
-            if info.st_size > options.max_file_bytes:
-                return Skip(SkipReason.TOO_LARGE, rel, f"{info.st_size:,} bytes")
-            raw = file.read_bytes()
-        except OSError as err:
-            return Skip(SkipReason.UNREADABLE, rel, err.strerror or str(err))
+        read = read_regular_file(file, rel, options.max_file_bytes)
+        if isinstance(read, Skip):
+            return read
+        raw = read
     if len(raw) > options.max_file_bytes:
-        return Skip(SkipReason.TOO_LARGE, rel, f"{len(raw):,} bytes")
-    try:
-        text = decode_source(raw)
-    except NotSourceText as err:
-        return Skip(err.reason, rel, err.detail)
-    if not text.strip():
+        return Skip(
+            SkipReason.TOO_LARGE, rel, f"more than {options.max_file_bytes:,} bytes (--max-file-bytes)"
+        )
+    decoded = decode_lenient(raw)
+    if not decoded.text.strip():
         return Skip(SkipReason.EMPTY, rel)
-    return ScanTarget(rel, language, text, runs)
+    return ScanTarget(rel, language, decoded.text, runs, decoded.note)
+
+
+def read_regular_file(file: Path, rel: str, limit: int) -> bytes | Skip:
+    """At most `limit` + 1 bytes of a regular file (more than `limit` means too large), or why the
+    file is not read: a symbolic link, a special file (never opened), or an OS error."""
+    try:
+        info = os.lstat(file)
+        if stat.S_ISLNK(info.st_mode):
+            return Skip(SkipReason.SYMLINK, rel)
+        if not stat.S_ISREG(info.st_mode):
+            return Skip(SkipReason.SPECIAL_FILE, rel, _file_kind(info.st_mode))
+        if info.st_size > limit:
+            return Skip(
+                SkipReason.TOO_LARGE, rel, f"{info.st_size:,} bytes, more than {limit:,} (--max-file-bytes)"
+            )
+        # O_NONBLOCK: should the path be swapped for a FIFO after the lstat, opening it does not wait.
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                return Skip(SkipReason.SPECIAL_FILE, rel, "changed into a special file while scanned")
+            raw = f.read(limit + 1)
+    except OSError as err:
+        return Skip(SkipReason.UNREADABLE, rel, err.strerror or str(err))
+    if len(raw) > limit:
+        return Skip(SkipReason.TOO_LARGE, rel, f"more than {limit:,} bytes (--max-file-bytes)")
+    return raw
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISDIR, "a directory"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 def relative_path(file: Path, root: Path) -> str:
@@ -162,6 +217,11 @@ def _ignored(path: Path, is_dir: bool, specs: list[_Spec]) -> bool:
         if verdict is not None:
             return verdict
     return False
+
+
+@functools.cache
+def _gitignore_spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 def _spec(file: Path) -> pathspec.GitIgnoreSpec:

@@ -4,7 +4,9 @@
         ─► copyright lines from the head of that file ─► text
 
 An entry names the upstream repository, path, license (with its SPDX page), URL, the copyright
-lines found in the first lines of the upstream file, and where the code is used here.
+lines found in the first lines of the upstream file, and where the code is used here. The upstream
+file is the match's origin (`Finding.credited`): when the code was matched through a vendored
+copy, the entry credits the author's license and copyright, and names the copy it was found in.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 
 from indexer.licenses.expressions import license_keys
 from search_api.gate.scan import ScanResult
+from search_api.render.safe import printable
 
 # Comment leaders and trailers stripped before a line is tested for a copyright statement.
 _LEADER = re.compile(r"^\s*(?:#+|//+|/\*+|\*+|--+|;+|<!--|\"\"\"|'''|%+|!|rem\b|\"|')?\s*", re.IGNORECASE)
@@ -36,6 +39,7 @@ class NoticeEntry:
     blob_id: str
     copyrights: tuple[str, ...]
     used_in: tuple[str, ...]
+    found_via: tuple[str, ...] = ()  # "repo: path" of copies the code matched, when not this file
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -46,6 +50,7 @@ class NoticeEntry:
             "blob_id": self.blob_id,
             "copyrights": list(self.copyrights),
             "used_in": list(self.used_in),
+            "found_via": list(self.found_via),
         }
 
 
@@ -69,13 +74,16 @@ def collect_notices(result: ScanResult, source_text: Callable[[str], str | None]
     """One entry per upstream file that a finding needing attribution points at, in a stable order.
     `source_text(blob_id)` gives the upstream file's content (None when it cannot be had)."""
     uses: dict[tuple[str, str, str], list[str]] = {}
+    via: dict[tuple[str, str, str], list[str]] = {}
     refs = {}
     for file in result.files:
-        for finding in file.decision.notices:
-            ref = finding.governing
+        for finding in file.decision.attributions:
+            ref = finding.credited
             key = (ref.repo, ref.path, ref.blob_id)
             q = finding.match.query_span
             uses.setdefault(key, []).append(f"{file.path} (lines {q.start_line}-{q.end_line})")
+            if not finding.governing.same_file(ref):
+                via.setdefault(key, []).append(f"{finding.governing.repo}: {finding.governing.path}")
             refs[key] = ref
     entries = []
     for key in sorted(refs):
@@ -90,6 +98,7 @@ def collect_notices(result: ScanResult, source_text: Callable[[str], str | None]
                 ref.blob_id,
                 tuple(copyright_lines(text)) if text else (),
                 tuple(dict.fromkeys(uses[key])),
+                tuple(dict.fromkeys(via.get(key, []))),
             )
         )
     return entries
@@ -111,17 +120,24 @@ def render_notices(entries: Iterable[NoticeEntry], index_id: str | None = None) 
     if not entries:
         return "\n".join([*head, "", "No third-party code that needs attribution was found.", ""])
     out = head
-    for entry in entries:
-        out += ["", rule, f"{entry.repo}: {entry.path}", f"License: {_license_line(entry.license)}"]
+    for entry in entries:  # corpus text: control characters escaped (`printable`)
+        out += [
+            "",
+            rule,
+            printable(f"{entry.repo}: {entry.path}"),
+            f"License: {printable(_license_line(entry.license))}",
+        ]
         if entry.url:
-            out.append(f"Source: {entry.url}")
+            out.append(f"Source: {printable(entry.url)}")
         if entry.copyrights:
-            out += entry.copyrights
+            out += [printable(c) for c in entry.copyrights]
         else:
             out.append(
                 "(No copyright line found at the top of the source file: see the repository's license file.)"
             )
-        out.append("Used in: " + "; ".join(entry.used_in))
+        out.append("Used in: " + printable("; ".join(entry.used_in)))
+        if entry.found_via:
+            out.append("Found through the copies in: " + printable("; ".join(entry.found_via)))
     out += ["", rule, ""]
     return "\n".join(out)
 

@@ -8,6 +8,10 @@ matched and what to do, and carries the same facts in `properties` for other con
 `partialFingerprints.primaryLocationLineHash` hashes the rule, the file, the upstream blob and the
 matched text with whitespace removed, so alerts survive lines moving (SARIF Appendix B: no line
 numbers in fingerprints); ``:n`` numbers repeats within one file.
+
+Every file not scanned is a ``toolExecutionNotification`` of the invocation (level error, warning
+or note, as the policy's ``[skipped]`` table decides), and one that fails or warns is also a
+result of rule ``file-not-scanned``, so code scanning shows it where the findings are.
 """
 
 from __future__ import annotations
@@ -16,10 +20,17 @@ import hashlib
 import urllib.parse
 from typing import Any
 
-from search_api.gate.policy import BOILERPLATE_RULE_ID, Action, Finding
+from indexer.records import Skip, SkipReason
+from search_api.gate.decision import NOTICE_RULE_ID, Finding, NoticeFinding
+from search_api.gate.policy import BOILERPLATE_RULE_ID, Action
 from search_api.gate.scan import FileResult, ScanResult
+from search_api.gate.skips import SkipAction
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = (
+    "https://pypi.org/project/codecite/"  # the distribution's page; no forge URL is published yet
+)
+NOT_SCANNED_RULE_ID = "file-not-scanned"
 
 _RULES: list[dict[str, Any]] = [
     {
@@ -60,11 +71,34 @@ _RULES: list[dict[str, Any]] = [
     },
     {
         "action": None,
+        "rule_id": NOT_SCANNED_RULE_ID,
+        "level": "error",
+        "name": "FileNotScanned",
+        "short": "A file was not scanned, and the policy does not let that pass",
+        "full": "The gate could not scan this file (too large, unreadable, refused by the index or server, or "
+        "a special file). A gate never passes what it did not scan: the policy's [skipped] table says "
+        "whether such a file fails the check or warns.",
+        "help": "Make the file scannable (raise --max-file-bytes, fix its permissions, retry the server), "
+        'leave it out (--exclude, [ignore] paths), or set [skipped] in the policy (e.g. too-large = "warn").',
+    },
+    {
+        "action": None,
         "name": "CommonBoilerplate",
         "short": "Code matches a span found in many repositories (common boilerplate)",
         "full": "These lines match a span that the index holds in many repositories, so it is unlikely to carry a "
         "single author's copyright. Reported for information only.",
         "help": 'Nothing to do; set [boilerplate] action = "ignore" in the policy to hide these.',
+    },
+    {
+        "action": None,
+        "rule_id": NOTICE_RULE_ID,
+        "level": "warning",
+        "name": "LicenseNotice",
+        "short": "The code carries a license notice of a license the policy denies",
+        "full": "These lines are license text (or an SPDX tag) naming a license the policy does not allow, e.g. a "
+        "GPL header in generated code: the code around it may have come from a source under that license.",
+        "help": "Find out where the code came from. Remove it with its notice, or record the decision in the "
+        'policy ([licenses], or [notices] action = "ignore").',
     },
 ]
 
@@ -81,6 +115,12 @@ def to_sarif(result: ScanResult, tool_version: str, category: str = "codecite") 
             if finding.action is Action.ALLOW and not finding.boilerplate:
                 continue
             results.append(_result(file, lines, finding, index_of[finding.rule_id], seen))
+        for noticed in file.decision.notice_findings:
+            results.append(_notice_result(file, lines, noticed, index_of[noticed.rule_id]))
+    for skip in result.skipped:
+        action = result.skip_action(skip)
+        if action is not SkipAction.IGNORE:
+            results.append(_skip_result(skip, action, index_of[NOT_SCANNED_RULE_ID]))
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -91,7 +131,9 @@ def to_sarif(result: ScanResult, tool_version: str, category: str = "codecite") 
                         "name": "codecite",
                         "version": tool_version,
                         "semanticVersion": tool_version,
+                        "informationUri": INFORMATION_URI,
                         "rules": rules,
+                        "notifications": _NOTIFICATIONS,
                     }
                 },
                 "automationDetails": {"id": f"{category.strip('/')}/"},
@@ -100,6 +142,7 @@ def to_sarif(result: ScanResult, tool_version: str, category: str = "codecite") 
                     {
                         "executionSuccessful": True,
                         "exitCode": result.exit_code,
+                        "toolExecutionNotifications": [_notification(result, s) for s in result.skipped],
                         "properties": {"outcome": result.outcome.value, "summary": result.summary()},
                     }
                 ],
@@ -110,10 +153,59 @@ def to_sarif(result: ScanResult, tool_version: str, category: str = "codecite") 
     }
 
 
+_NOTIFICATIONS = [
+    {"id": f"skipped/{reason.value}", "shortDescription": {"text": f"File not scanned: {reason.explanation}"}}
+    for reason in SkipReason
+]
+_NOTIFICATION_INDEX = {reason: i for i, reason in enumerate(SkipReason)}
+
+
+def _notification(result: ScanResult, skip: Skip) -> dict[str, Any]:
+    """A file not scanned, as a tool execution notification at the level its skip action has."""
+    action = result.skip_action(skip)
+    return {
+        "level": action.level,
+        "message": {"text": _skip_message(skip, action)},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(skip.where)}}}],
+        "descriptor": {"id": f"skipped/{skip.reason.value}", "index": _NOTIFICATION_INDEX[skip.reason]},
+        "properties": {"reason": skip.reason.value, "action": action.value, "detail": skip.detail},
+    }
+
+
+def _skip_message(skip: Skip, action: SkipAction) -> str:
+    detail = f" ({skip.detail})" if skip.detail else ""
+    verdict = {
+        SkipAction.FAIL: "The policy fails the check for it ([skipped] in the policy).",
+        SkipAction.WARN: "The policy warns about it ([skipped] in the policy).",
+        SkipAction.IGNORE: "Listed only.",
+    }[action]
+    return f"{skip.where} was not scanned: {skip.reason.value}, {skip.reason.explanation}{detail}. {verdict}"
+
+
+def _skip_result(skip: Skip, action: SkipAction, rule_index: int) -> dict[str, Any]:
+    key = f"{NOT_SCANNED_RULE_ID}\0{skip.where}\0{skip.reason.value}"
+    return {
+        "ruleId": NOT_SCANNED_RULE_ID,
+        "ruleIndex": rule_index,
+        "level": action.level,
+        "message": {"text": _skip_message(skip, action)},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(skip.where)}}}],
+        "partialFingerprints": {
+            "primaryLocationLineHash": hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+            + ":1"
+        },
+        "properties": {"reason": skip.reason.value, "action": action.value, "detail": skip.detail},
+    }
+
+
+def _uri(path: str) -> str:
+    return urllib.parse.quote(path, safe="/")
+
+
 def _rule(spec: dict[str, Any]) -> dict[str, Any]:
     action: Action | None = spec["action"]
-    rule_id = action.rule_id if action else BOILERPLATE_RULE_ID
-    level = action.level if action else "note"
+    rule_id = action.rule_id if action else spec.get("rule_id", BOILERPLATE_RULE_ID)
+    level = action.level if action else spec.get("level", "note")
     return {
         "id": rule_id,
         "name": spec["name"],
@@ -139,7 +231,7 @@ def _result(
     message = (
         f"Lines {q.start_line}-{q.end_line} match {upstream} ({src.license or 'no license'}, "
         f"{src.license_category}; {m.method} match, {m.similarity:.0%} similar, {m.matched_chars} characters, "
-        f"found in {m.repos_with_span} repositor{'ies' if m.repos_with_span != 1 else 'y'}). "
+        f"confidence {m.confidence:.2f}, found in {m.repos_with_span} repositor{'ies' if m.repos_with_span != 1 else 'y'}). "
         f"Policy: {f.action.value} ({f.reason}). To do: {f.what_to_do}."
     )
     if src.url:
@@ -154,7 +246,7 @@ def _result(
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": urllib.parse.quote(file.path, safe="/")},
+                    "artifactLocation": {"uri": _uri(file.path)},
                     "region": _region(lines, q.start_line, q.end_line),
                 }
             }
@@ -175,8 +267,40 @@ def _result(
             "method": m.method,
             "similarity": round(m.similarity, 4),
             "matchedChars": m.matched_chars,
+            "confidence": round(m.confidence, 3),
             "reposWithSpan": m.repos_with_span,
             "copies": len(m.copies),
+        },
+    }
+
+
+def _notice_result(file: FileResult, lines: list[str], f: NoticeFinding, rule_index: int) -> dict[str, Any]:
+    n, q = f.notice, f.notice.query_span
+    text = "".join("".join(line.split()) for line in lines[q.start_line - 1 : q.end_line])
+    digest = hashlib.sha256(f"{f.rule_id}\0{file.path}\0{n.license}\0{text}".encode("utf-8", "surrogatepass"))
+    return {
+        "ruleId": f.rule_id,
+        "ruleIndex": rule_index,
+        "level": f.level,
+        "message": {
+            "text": f"Lines {q.start_line}-{q.end_line} are a {n.kind.value} notice of {n.license} "
+            f"({n.license_category}). Policy: {f.action.value} ({f.reason}). To do: {f.what_to_do}."
+        },
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": urllib.parse.quote(file.path, safe="/")},
+                    "region": _region(lines, q.start_line, q.end_line),
+                }
+            }
+        ],
+        "partialFingerprints": {"primaryLocationLineHash": digest.hexdigest()[:16]},
+        "properties": {
+            "action": f.action.value,
+            "reason": f.reason,
+            "license": n.license,
+            "licenseCategory": n.license_category,
+            "noticeKind": n.kind.value,
         },
     }
 

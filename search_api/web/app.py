@@ -68,7 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.exempt(page)
     api.register_blueprint(ops)
     app.register_blueprint(page)
-    found = plugins.discover(app.config["LOAD_ENTRY_POINTS"], app.config["EXTRA_BLUEPRINTS"])
+    found = plugins.discover(app.config["LOAD_ENTRY_POINTS"], app.config["EXTRA_BLUEPRINTS"], app.config)
     for name, blueprint in found.items():
         security.limit_blueprint(limiter, app, blueprint)
         if isinstance(blueprint, flask_smorest.Blueprint):

@@ -83,6 +83,12 @@ def load_config(app: Flask, config: Mapping[str, Any] | None) -> None:
     app.config["API_TOKENS"] = []
 
 
+def check_settings(config: Mapping[str, Any] | None) -> None:
+    """Raise ValueError, as `load_config` would, for invalid settings (``CODECITE_*`` variables
+    included), without making the app: a server checks them before it announces itself."""
+    load_config(Flask("codecite-settings"), config)
+
+
 def as_list(value: object, key: str) -> list[str]:
     """A list of strings from a list or a comma-separated string."""
     if value is None or value == "":

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from search_api.engine.results import Report
-from search_api.gate.policy import Policy, decide
+from search_api.gate.decision import decide
+from search_api.gate.policy import Policy
 from search_api.gate.policy_file import load_policy
 from search_api.web.problems import ProblemError
 

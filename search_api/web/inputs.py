@@ -2,6 +2,11 @@
 
 wrong media type -> 415 · unreadable JSON -> 400 · schema violation -> 422 (with `errors`)
 binary, invalid UTF-8, unpaired surrogates -> 422 · more code than a query may hold -> 413
+a body past MAX_CONTENT_LENGTH, chunked or not -> 413 · nested more than MAX_JSON_DEPTH levels,
+numbers past Python's 4,300 digits, NaN or Infinity -> 400
+
+Every JSON body is read here (`json_body`), once per request, so no request reaches a 500 through
+the JSON parser.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import marshmallow as ma
-from flask import request
+from flask import g, request
 
 from indexer.analysis.text_input import NotSourceText, decode_source
 from indexer.records import SkipReason
@@ -55,9 +60,12 @@ CODE_EXAMPLE = '{"code": "..."}'
 UPLOAD_HINT = "files can be sent as multipart/form-data with a `file` field to POST /v1/attribute"
 
 
+MAX_JSON_DEPTH = 64  # arrays and objects inside each other; a request needs 4
+
+
 def json_body(example: str = CODE_EXAMPLE, hint: str | None = UPLOAD_HINT) -> object:
-    """The request's JSON document (415 for another media type, 400 when it does not parse);
-    errors show `example`, a body to send, and the 415 adds `hint`."""
+    """The request's JSON document (415 for another media type, 413 past the size limit, 400 when it
+    does not parse); errors show `example`, a body to send, and the 415 adds `hint`."""
     if not request.is_json:
         got = request.mimetype or "no Content-Type"
         raise ProblemError(
@@ -66,23 +74,67 @@ def json_body(example: str = CODE_EXAMPLE, hint: str | None = UPLOAD_HINT) -> ob
             + (f"; {hint}" if hint else ""),
             slug="unsupported-media-type",
         )
+    if "codecite.json" not in g:
+        g.setdefault("codecite.json", _parse(body_bytes(), example))
+    return g.get("codecite.json")
+
+
+def body_bytes() -> bytes:
+    """The request body; 413 when it is larger than MAX_CONTENT_LENGTH, also when it came chunked
+    (Werkzeug stops reading a chunked body at the limit and would hand over a truncated body)."""
     raw = request.get_data(cache=True)
-    try:
-        return json.loads(raw)
-    except UnicodeDecodeError as err:
+    limit = request.max_content_length
+    if limit is not None and request.content_length is None and len(raw) >= limit:
         raise ProblemError(
-            400,
-            f"the body is not UTF-8 (byte {err.start}): JSON must be UTF-8 encoded; send an "
-            f"object such as {example}",
-            slug="invalid-json",
+            413,
+            f"the request body is larger than the {limit:,} bytes this server accepts: send one "
+            "file or a part of it at a time",
+            slug="body-too-large",
+        )
+    return raw
+
+
+def _parse(raw: bytes, example: str) -> object:
+    try:
+        data = json.loads(raw, parse_constant=_no_constant)
+    except UnicodeDecodeError as err:
+        raise _invalid(
+            f"the body is not UTF-8 (byte {err.start}): JSON must be UTF-8 encoded", example
         ) from None
     except json.JSONDecodeError as err:
         where = f"{err.msg} at line {err.lineno}, column {err.colno}"
-        raise ProblemError(
-            400,
-            f"the body is not valid JSON ({where}): send an object such as {example}",
-            slug="invalid-json",
+        raise _invalid(f"the body is not valid JSON ({where})", example) from None
+    except RecursionError:
+        raise _invalid(
+            f"the body nests arrays or objects more than {MAX_JSON_DEPTH} levels deep", example
         ) from None
+    except ValueError as err:  # a number of more than 4,300 digits, NaN, Infinity
+        raise _invalid(f"the body holds a value JSON requests may not ({err})", example) from None
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _deeper_than(data, MAX_JSON_DEPTH):
+        raise _invalid(f"the body nests arrays or objects more than {MAX_JSON_DEPTH} levels deep", example)
+    return data
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _invalid(what: str, example: str) -> ProblemError:
+    return ProblemError(400, f"{what}: send an object such as {example}", slug="invalid-json")
+
+
+def _deeper_than(data: object, limit: int) -> bool:
+    """Whether arrays and objects nest more than `limit` levels (iterative: no recursion limit)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def load(schema_class: type[ma.Schema], data: object, example: str = CODE_EXAMPLE) -> dict[str, Any]:

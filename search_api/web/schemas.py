@@ -13,8 +13,8 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
-from indexer.records import LicenseCategory
-from search_api.engine.results import Method, Relation
+from indexer.records import LicenseCategory, NoticeKind
+from search_api.engine.results import DateKind, Method, Relation
 
 MAX_CODE_CHARS = 4_000_000  # documented; the size check itself is on bytes, with its own 413 (inputs.py)
 LANGUAGE = validate.Length(min=1, max=64)
@@ -134,6 +134,24 @@ class SourceSchema(_Response):
     )
     url = fields.String(allow_none=True)
     language = fields.String(allow_none=True)
+    vendored = fields.Boolean(
+        metadata={"description": "Someone else's code carried along (vendor/, third_party/, is_vendor)."}
+    )
+    date = fields.String(
+        allow_none=True, metadata={"description": "ISO 8601, UTC: the earliest date the corpus records."}
+    )
+    date_kind = fields.String(
+        allow_none=True,
+        validate=validate.OneOf([k.value for k in DateKind]),
+        metadata={"description": "What `date` dates."},
+    )
+    stars = fields.Integer(allow_none=True, metadata={"description": "GitHub star events of the repository."})
+    license_basis = fields.String(allow_none=True, metadata={"description": "Where the license was read."})
+
+
+class OriginSchema(SourceSchema):
+    copies_weighed = fields.Integer(metadata={"description": "Files compared: the source and every copy."})
+    reason = fields.String(metadata={"description": "Why this file is the most likely origin."})
 
 
 class CopySchema(SourceSchema):
@@ -146,6 +164,35 @@ class CopySchema(SourceSchema):
         },
     )
     source_span = fields.Nested(SpanSchema)
+
+
+class EvidenceSchema(_Response):
+    chars = fields.Integer(metadata={"description": "Non-whitespace characters aligned."})
+    query_share = fields.Float(metadata={"description": "Of the query's non-whitespace characters."})
+    fingerprints = fields.Integer(metadata={"description": "Distinct index fingerprints in the span."})
+    median_files = fields.Integer(
+        metadata={"description": "Files of the index holding the median fingerprint (1: only the source)."}
+    )
+    structure = fields.Float(
+        metadata={
+            "description": "Distinct structural k-grams over all (low for tables, lists, import blocks)."
+        }
+    )
+    lines = fields.Integer(metadata={"description": "Query lines the span touches."})
+    run = fields.Integer(metadata={"description": "Characters of the span's longest gap-free run."})
+    run_lines = fields.Integer(metadata={"description": "Query lines of that run."})
+
+
+class NoticeSchema(_Response):
+    query_span = fields.Nested(SpanSchema, required=True)
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in NoticeKind]))
+    license = fields.String(allow_none=True, metadata={"description": "SPDX expression the notice names."})
+    license_category = fields.String(
+        allow_none=True, validate=validate.OneOf([c.value for c in LicenseCategory])
+    )
+    score = fields.Float(
+        metadata={"description": "How closely the wording follows the license document (0..1)."}
+    )
 
 
 class MatchSchema(_Response):
@@ -163,7 +210,22 @@ class MatchSchema(_Response):
     matched_chars = fields.Integer()
     repos_with_span = fields.Integer(required=True)
     boilerplate = fields.Boolean()
+    confidence = fields.Float(
+        validate=validate.Range(0.0, 1.0),
+        metadata={
+            "description": "Calibrated probability that the span was copied, not written independently."
+        },
+    )
+    evidence = fields.Nested(EvidenceSchema, allow_none=True)
     copies = fields.List(fields.Nested(CopySchema))
+    origin = fields.Nested(
+        OriginSchema,
+        allow_none=True,
+        metadata={
+            "description": "The most likely first author among the source and its copies: the "
+            "earliest dated file that is not vendored."
+        },
+    )
 
 
 class QuerySchema(_Response):
@@ -185,6 +247,12 @@ class ReportSchema(_Response):
         fields.Nested(MatchSchema),
         metadata={
             "description": "Verified spans too common to attribute (license headers, idioms), listed apart."
+        },
+    )
+    notices = fields.List(
+        fields.Nested(NoticeSchema),
+        metadata={
+            "description": "License, copyright and warranty text and SPDX tags in the query: never matched."
         },
     )
     licenses = fields.Dict(
@@ -219,6 +287,22 @@ class BatchResponse(_Response):
     results = fields.List(fields.Nested(BatchResultSchema), required=True)
 
 
+class ProvenanceSchema(_Response):
+    revision_date = fields.String(allow_none=True, metadata={"description": "ISO 8601, UTC."})
+    committer_date = fields.String(allow_none=True)
+    visit_date = fields.String(allow_none=True, metadata={"description": "Software Heritage's visit."})
+    gha_created_at = fields.String(allow_none=True, metadata={"description": "GitHub repository creation."})
+    first_commit_date = fields.String(
+        allow_none=True, metadata={"description": "git: the commit that first added the file."}
+    )
+    star_events_count = fields.Integer(allow_none=True)
+    fork_events_count = fields.Integer(allow_none=True)
+    snapshot_id = fields.String(allow_none=True)
+    is_vendor = fields.Boolean(allow_none=True)
+    is_generated = fields.Boolean(allow_none=True)
+    license_basis = fields.String(allow_none=True, metadata={"description": "Where the license was read."})
+
+
 class DocumentSchema(_Response):
     blob_id = fields.String(required=True)
     repo = fields.String(required=True)
@@ -227,6 +311,8 @@ class DocumentSchema(_Response):
     license = fields.String(allow_none=True)
     license_category = fields.String(required=True)
     url = fields.String(allow_none=True)
+    revision = fields.String(allow_none=True)
+    provenance = fields.Nested(ProvenanceSchema)
     content = fields.String(required=True)
 
 

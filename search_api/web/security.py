@@ -11,6 +11,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from search_api.web.config import token_digest
+from search_api.web.inputs import json_body
 from search_api.web.problems import ProblemError
 
 API_PREFIX = "/v1/"
@@ -93,7 +94,10 @@ def limit_blueprint(limiter: Limiter, app: Flask, blueprint) -> None:
 
 def _request_cost() -> int:
     if request.endpoint == "v1.attribute_batch":
-        body = request.get_json(silent=True, cache=True)
+        try:
+            body = json_body()
+        except ProblemError:  # the view answers with the problem; count the request once
+            return 1
         items = body.get("items") if isinstance(body, dict) else None
         if isinstance(items, list):
             return max(1, len(items))

@@ -19,6 +19,7 @@ import pytest
 
 from indexer.backends import open_index, open_writer
 from indexer.backends.base import BuildResult, IndexReader, IndexWriter, Removal
+from indexer.backends.removal import RemovalSpec
 from indexer.licenses.expressions import license_category
 from indexer.placement import BuildSettings
 from indexer.records import Document, LicenseCategory, Skip, SkipReason, git_blob_id
@@ -108,6 +109,9 @@ class Backends:
 
     def remove(self, built: Built, repos: list[str]) -> Removal:
         return writer(built.kind, built.uri).remove_repos(repos)
+
+    def opt_out(self, built: Built, spec: RemovalSpec) -> Removal:
+        return writer(built.kind, built.uri).remove(spec)
 
 
 def writer(kind: str, uri: str) -> IndexWriter:

@@ -191,7 +191,8 @@ def test_batch_answers_every_line_in_order(cli_index: CliIndex, tmp_path: Path) 
     batch.write_text("\n".join(lines) + "\n")
     out_file = tmp_path / "out.jsonl"
     result = run_cli(["query", "--batch", str(batch), "--index", str(cli_index.index), "-o", str(out_file)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # some lines failed: said by the exit status and on stderr
+    assert "4 line(s) of" in result.stderr
     answers = [json.loads(line) for line in out_file.read_text().splitlines()]
     assert len(answers) == 7, "one answer per non-blank line"
     first, second, malformed, no_code, binary, listed, nested = answers
@@ -216,7 +217,8 @@ def test_batch_answers_every_line_in_order(cli_index: CliIndex, tmp_path: Path) 
 def test_a_batch_error_keeps_the_id_it_was_sent(cli_index: CliIndex) -> None:
     line = json.dumps({"id": "no-code", "code": 42}) + "\n"
     result = run_cli(["query", "--batch", "-", "--index", str(cli_index.index)], input=line)
-    (answer,) = [json.loads(x) for x in result.output.splitlines()]
+    assert result.exit_code == 1
+    (answer,) = [json.loads(x) for x in result.stdout.splitlines()]
     assert "error" in answer and answer["id"] == "no-code"
 
 

@@ -139,3 +139,34 @@ def test_query_on_a_missing_index_exits_2_naming_the_fix(tmp_path: Path) -> None
     batch = tmp_path / "in.jsonl"
     batch.write_text('{"id": 1, "code": "x = 1"}\n')
     assert_clean_error(run_cli(["query", "--batch", str(batch), "--index", str(missing)]), FIX)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"[1, 2, 3]", b"null", b'"a string"', bytes(range(256)) * 4, b"\xff\xfe{}"],
+    ids=["a-list", "null", "a-string", "random-bytes", "not-utf8"],
+)
+def test_a_manifest_that_is_not_an_object_names_the_file_and_the_fix(
+    index_copy: Path, content: bytes
+) -> None:
+    path = manifest_path(index_copy)
+    path.write_bytes(content)
+    with pytest.raises(IndexVersionError, match=FIX) as err:
+        EmbeddedIndex(index_copy)
+    assert str(path) in str(err.value)
+    result = run_cli(["index", "stats", "--index", str(index_copy)])
+    assert_clean_error(result, str(path), FIX)
+
+
+@pytest.mark.parametrize("name", ["../../..", "../outside", "a/b", "/etc", "..", ""])
+def test_a_segment_name_that_leaves_the_index_is_refused(index_copy: Path, name: str) -> None:
+    edit_manifest(index_copy, lambda raw: raw["segments"][0].update(name=name))
+    with pytest.raises(IndexVersionError, match="not a plain segment name"):
+        EmbeddedIndex(index_copy)
+    assert_clean_error(run_cli(["index", "stats", "--index", str(index_copy)]), "not a plain segment name")
+
+
+def test_a_current_file_that_names_a_path_is_refused(index_copy: Path) -> None:
+    (index_copy / "CURRENT").write_text("../../etc/passwd\n")
+    with pytest.raises(IndexVersionError, match="names no generation"):
+        EmbeddedIndex(index_copy)

@@ -143,12 +143,15 @@ def test_the_whole_file_shortcut_can_be_turned_off(corpus_index) -> None:
 
 
 def test_a_span_in_many_repositories_is_boilerplate(tmp_path) -> None:
-    """A span whose fingerprints are held by at least `boilerplate_repos` repositories is reported
-    apart from the matches, as boilerplate; below that count it is a match."""
+    """A span whose fingerprints are held by at least `boilerplate_repos` independent files is
+    reported apart from the matches, as boilerplate; below that count it is a match. By default
+    the count is relative to the index (2% of its repositories, at least 3), so "many" also means
+    something in an index of four repositories."""
     from indexer.backends import open_index, open_writer
     from indexer.licenses.expressions import license_category
     from indexer.placement import BuildSettings
     from indexer.records import Document, LicenseCategory, git_blob_id
+    from search_api.engine.options import boilerplate_threshold
     from search_api.engine.searcher import Searcher
 
     shared = textwrap.dedent("""\
@@ -193,10 +196,52 @@ def test_a_span_in_many_repositories_is_boilerplate(tmp_path) -> None:
         f"def report_line_{j}(rows):\n    return ', '.join(str(r[{j}]) for r in rows)\n\n" for j in range(5)
     )
     query = new_code + "\n" + shared  # the shared span is part of the query, not all of it
-    assert searcher.attribute(query, "python").matches  # four repositories: not "many" by default
-    report = searcher.attribute(query, "python", QueryOptions(boilerplate_repos=4))
+    assert (
+        boilerplate_threshold(4) == 3
+        and boilerplate_threshold(150) == 3
+        and boilerplate_threshold(10**6) == 10
+    )
+    assert searcher.attribute(query, "python", QueryOptions(boilerplate_repos=5)).matches  # five: not reached
+    report = searcher.attribute(query, "python")  # the default for four repositories: 3
     assert report.matches == () and report.licenses == {}
     (common,) = report.boilerplate
     assert common.boilerplate and common.repos_with_span == 4
     assert (common.query_span.start_line, common.query_span.end_line) == (17, 27)
     assert not any(searcher.index.info(d).cluster != d for d in range(4))  # four clusters, not copies
+
+
+def test_a_one_line_file_held_by_many_repositories_is_weak_evidence_even_as_a_whole_file(tmp_path) -> None:
+    """A whole-file match rests on how common that exact file is: a one-line re-export that three
+    repositories hold is not evidence enough for the gate (its default min_confidence is 0.9)."""
+    from indexer.backends import open_index, open_writer
+    from indexer.licenses.expressions import license_category
+    from indexer.placement import BuildSettings
+    from indexer.records import Document, LicenseCategory, git_blob_id
+    from search_api.engine.searcher import Searcher
+    from search_api.gate.decision import decide
+    from search_api.gate.policy import Outcome
+    from search_api.gate.policy_file import default_policy
+
+    one_liner = "module.exports = require('./lib/index');\n"
+    docs = [
+        Document(
+            git_blob_id(one_liner.encode()),
+            f"org{i}/pkg{i}",
+            "index.js",
+            "JavaScript",
+            one_liner,
+            "GPL-3.0-only",
+            license_category("GPL-3.0-only"),
+        )
+        for i in range(3)
+    ]
+    open_writer(tmp_path / "idx").build(
+        docs, settings=BuildSettings(keep=frozenset(LicenseCategory), workers=1)
+    )
+    report = Searcher(open_index(str(tmp_path / "idx"))).attribute(
+        one_liner, "javascript", QueryOptions(min_confidence=0.0)
+    )
+    (match,) = report.matches
+    assert match.evidence is not None and (match.evidence.median_files, match.evidence.lines) == (3, 1)
+    assert match.confidence < default_policy().min_confidence
+    assert decide(report, default_policy()).outcome is Outcome.PASS

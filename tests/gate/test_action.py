@@ -128,6 +128,54 @@ def test_the_check_step_writes_sarif_and_reports_the_exit_code(
     assert code == 2 and outputs["exit-code"] == "2"
 
 
+# Actions whose current major runs on Node 24 (the Node 20 runtime is deprecated on GitHub's runners).
+NODE24 = {
+    "actions/setup-python": 6,
+    "github/codeql-action/upload-sarif": 4,
+    "actions/checkout": 5,
+    "actions/upload-artifact": 6,
+}
+
+
+def test_pinned_actions_are_node24_releases(action: dict) -> None:
+    uses = [s["uses"] for s in action["runs"]["steps"] if "uses" in s]
+    uses += re.findall(r"uses:\s*(\S+)", (REPO / "deploy" / "ci-example.yml").read_text())
+    uses += re.findall(r"uses:\s*(\S+)", (REPO / "README.md").read_text())
+    pinned = [u.split("@") for u in uses if not u.startswith("OWNER/")]
+    assert pinned and all(name in NODE24 for name, _ in pinned), pinned
+    for name, version in pinned:
+        assert int(version.lstrip("v").split(".")[0]) >= NODE24[name], f"{name}@{version} runs on Node 20"
+
+
+@pytest.mark.skipif(
+    shutil.which("bash") is None
+    or shutil.which("codecite") is None
+    and not (Path(__file__).parent.parent.parent / ".venv").exists()
+    and not (Path(sys.executable).parent / "codecite").exists(),
+    reason="needs bash and codecite",
+)
+def test_paths_as_a_block_list_with_spaces_and_excludes(
+    action: dict, project: Path, corpus_index: Path, tmp_path: Path, texts
+) -> None:
+    spaced = project / "my code" / "copied file.py"
+    spaced.parent.mkdir()
+    spaced.write_text(texts.body(texts.GPL_SOURCE))
+    (project / "src" / "app.py").write_text(texts.ORIGINAL)
+    inputs = {"index": str(corpus_index), "diff": "", "paths": "- src\n- my code/copied file.py\n\n"}
+    code, outputs, _ = run_check_step(action, project, inputs, {}, tmp_path)
+    assert code == 0 and outputs["exit-code"] == "1"  # the copy in the path with spaces was scanned
+    results = json.loads((project / "codecite.sarif").read_text())["runs"][0]["results"]
+    assert [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results] == [
+        "my%20code/copied%20file.py"
+    ]
+    code, outputs, _ = run_check_step(
+        action, project, {**inputs, "exclude": "my code/\n*.tmp\n"}, {}, tmp_path
+    )
+    assert code == 0 and outputs["exit-code"] == "0"
+    code, outputs, _ = run_check_step(action, project, {**inputs, "paths": "src .gitignore"}, {}, tmp_path)
+    assert code == 0 and outputs["exit-code"] == "0"  # one line: split on spaces, as before
+
+
 def test_pre_commit_hooks_are_well_formed() -> None:
     hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
     assert [h["id"] for h in hooks] == ["codecite-check", "codecite-check-staged"]

@@ -132,6 +132,21 @@ def test_diff_scans_only_the_added_lines(
     assert code == 0 and [f["path"] for f in json.loads(out)["files"]] == ["src/new.py"]
 
 
+def test_a_license_notice_in_added_lines_is_reported_in_diff_mode_too(
+    project: Path, corpus_index: Path, monkeypatch: pytest.MonkeyPatch, texts
+) -> None:
+    monkeypatch.chdir(project)
+    own = project / "src" / "own.py"
+    own.write_text(texts.ORIGINAL + "\n# SPDX-License-Identifier: GPL-3.0-or-later\n")
+    code, out, _ = run("check", "--index", str(corpus_index), "--diff", "HEAD", "--format", "json")
+    assert code == 0, out
+    (result,) = json.loads(out)["files"]
+    spans = [n["query_span"]["start_line"] for n in result["report"]["notices"]]
+    assert spans == [9], "the tag's own line, in file coordinates"
+    assert [n["rule_id"] for n in result["decision"]["notice_findings"]] == ["license-notice"]
+    assert json.loads(out)["outcome"] == "review-needed"
+
+
 def test_policy_from_a_file_changes_the_verdict(project: Path, corpus_index: Path, tmp_path: Path) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text('[licenses]\n"GPL-3.0-or-later" = "review"\n')

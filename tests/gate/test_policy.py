@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.licenses.expressions import license_category
-from search_api.engine.results import Copy, Match, Method, Relation, Report, SourceRef, Span
-from search_api.gate.policy import Action, Outcome, decide
+from indexer.records import NoticeKind
+from search_api.engine.results import Copy, Match, Method, Notice, Relation, Report, SourceRef, Span
+from search_api.gate.decision import decide
+from search_api.gate.policy import Action, Outcome
 from search_api.gate.policy_file import PolicyError, default_policy, default_policy_text, load_policy
 
 
@@ -37,6 +39,7 @@ def match(
     copies: tuple[str | None, ...] = (),
     similarity: float = 1.0,
     repo: str = "acme/lib",
+    confidence: float = 1.0,
 ) -> Match:
     return Match(
         Span(*lines),
@@ -48,11 +51,12 @@ def match(
         chars,
         repos,
         tuple(Copy(ref(c, f"copy/{i}"), Relation.IDENTICAL) for i, c in enumerate(copies)),
+        confidence=confidence,
     )
 
 
-def report(*matches: Match) -> Report:
-    return Report(40, 300, 1200, "Python", tuple(matches), "test/gen-1", 2)
+def report(*matches: Match, notices: tuple[Notice, ...] = ()) -> Report:
+    return Report(40, 300, 1200, "Python", tuple(matches), "test/gen-1", 2, notices=notices)
 
 
 @pytest.mark.parametrize(
@@ -116,7 +120,7 @@ def test_decide_gives_one_finding_per_match_and_the_worst_outcome() -> None:
     assert decision.outcome is Outcome.FAIL and not decision.passed
     assert [f.action for f in decision.findings] == [Action.ATTRIBUTE, Action.DENY]
     assert [f.match_index for f in decision.failing] == [1]
-    assert [f.governing.license for f in decision.notices] == ["MIT"]
+    assert [f.governing.license for f in decision.attributions] == ["MIT"]
     as_json = decision.to_dict()
     assert as_json["outcome"] == "fail" and as_json["counts"] == {"attribute": 1, "deny": 1}
     assert as_json["findings"][1]["rule_id"] == "license-denied"
@@ -168,7 +172,7 @@ def test_boilerplate_is_ignored_reported_or_enforced() -> None:
     )
     noted = decide(report(common), load_policy({"boilerplate": {"action": "report"}}))
     assert noted.findings[0].boilerplate and noted.findings[0].rule_id == "common-boilerplate"
-    assert noted.outcome is Outcome.PASS and noted.notices == ()
+    assert noted.outcome is Outcome.PASS and noted.attributions == ()
     enforced = decide(report(common), load_policy({"boilerplate": {"action": "enforce"}}))
     assert enforced.outcome is Outcome.FAIL
     higher = decide(report(common), load_policy({"boilerplate": {"min_repos": 50}}))
@@ -194,6 +198,39 @@ def test_small_matches_and_ignored_sources_are_dropped_with_a_reason() -> None:
     )
     assert decision.ignored == {"below-minimum": 3, "ignored-source": 1}
     assert [(f.action, f.governing.repo) for f in decision.findings] == [(Action.ATTRIBUTE, "copy/0")]
+
+
+def test_matches_below_the_policy_confidence_are_dropped_with_a_reason() -> None:
+    unsure, sure = match("GPL-3.0-only", confidence=0.7), match("GPL-3.0-only", confidence=0.95)
+    default = decide(report(unsure, sure), default_policy())
+    assert default.ignored == {"low-confidence": 1} and default.outcome is Outcome.FAIL
+    assert [f.match.confidence for f in default.findings] == [0.95]
+    only_unsure = decide(report(unsure), default_policy())
+    assert only_unsure.outcome is Outcome.PASS and only_unsure.findings == ()
+    everything = decide(report(unsure), load_policy({"matches": {"min_confidence": 0.0}}))
+    assert everything.outcome is Outcome.FAIL
+
+
+def gpl_notice(line: int = 1) -> Notice:
+    return Notice(Span(line, line + 12), NoticeKind.LICENSE, "GPL-3.0-or-later", "copyleft", 0.98)
+
+
+def test_a_denied_license_notice_is_flagged_for_review_decided_or_only_listed() -> None:
+    notice, mit = gpl_notice(), Notice(Span(1, 3), NoticeKind.SPDX_TAG, "MIT", "permissive")
+    reviewed = decide(report(notices=(notice, mit)), default_policy())
+    assert reviewed.outcome is Outcome.REVIEW_NEEDED and reviewed.passed
+    assert [(n.notice.license, n.action, n.rule_id) for n in reviewed.notice_findings] == [
+        ("GPL-3.0-or-later", Action.REVIEW, "license-notice")
+    ]
+    assert "GPL-3.0-or-later notice" in reviewed.notice_findings[0].what_to_do
+    assert reviewed.to_dict()["counts"] == {"license-notice": 1}
+    decided = decide(report(notices=(notice, mit)), load_policy({"notices": {"action": "decide"}}))
+    assert decided.outcome is Outcome.FAIL
+    assert [n.action for n in decided.notice_findings] == [Action.DENY, Action.ATTRIBUTE]
+    listed = decide(report(notices=(notice,)), load_policy({"notices": {"action": "ignore"}}))
+    assert listed.outcome is Outcome.PASS and listed.notice_findings == ()
+    strict = decide(report(notices=(notice,)), load_policy({"fail_on": ["deny", "review"]}))
+    assert strict.outcome is Outcome.FAIL
 
 
 def test_the_shipped_default_is_commented_toml_and_round_trips(tmp_path: Path) -> None:

@@ -78,6 +78,8 @@ def test_rules_have_what_github_requires(project: Path, corpus_index: Path) -> N
         "attribution-required-warning",
         "attribution-required",
         "common-boilerplate",
+        "license-notice",
+        "file-not-scanned",
     }
     for rule in rules:
         assert rule["shortDescription"]["text"] and len(rule["shortDescription"]["text"]) <= 1024

@@ -70,7 +70,9 @@ def test_walk_honours_nested_gitignores_and_negations(tmp_path: Path) -> None:
     }
 
 
-def test_binaries_undecodable_large_empty_and_non_code_files_are_skipped_with_reasons(tmp_path: Path) -> None:
+def test_large_empty_and_non_code_files_are_skipped_with_reasons_and_bad_bytes_are_scanned(
+    tmp_path: Path,
+) -> None:
     write(
         tmp_path,
         {
@@ -85,8 +87,8 @@ def test_binaries_undecodable_large_empty_and_non_code_files_are_skipped_with_re
     )
     got = collected([str(tmp_path)], tmp_path, options=ScanOptions(max_file_bytes=1000))
     assert got == {
-        "bin.py": "binary",
-        "latin.py": "undecodable",
+        "bin.py": "scan",  # a gate reads the text of any bytes: a NUL or a bad byte does not hide a file
+        "latin.py": "scan",
         "big.py": "too-large",
         "empty.py": "empty",
         "README.md": "not-code",
@@ -125,7 +127,7 @@ index 1..2 100644
 @@ -10 +12 @@
 -old
 +new
-@@ -20,3 +22,0 @@
+@@ -20 +21,0 @@
 -gone
 diff --git a/old name.py b/dir/new name.py
 similarity index 90%
@@ -148,6 +150,7 @@ diff --git "a/caf\\303\\251.py" "b/caf\\303\\251.py"
     assert list(parse_diff(diff)) == [
         ("src/a.py", [(4, 5), (12, 12)]),
         ("dir/new name.py", [(2, 4)]),
+        ("logo.png", None),  # binary to git: scanned whole (one NUL byte makes a .py "binary")
         ("café.py", [(1, 1)]),
     ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -144,13 +145,17 @@ def test_a_prompt_too_large_is_413(index_dir: Path, tiny_model_dir: Path) -> Non
     assert response.status_code == 413 and "nearest the cursor" in response.get_json()["detail"]
 
 
-def test_without_a_model_the_endpoint_is_503_and_says_how_to_configure_it(
+def test_without_a_model_the_endpoint_is_neither_served_nor_advertised(
     index_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("CODECITE_GENERATOR_MODEL", raising=False)
-    response = make_app(index_dir).test_client().post("/v1/generate", json={"prompt": "x"})
-    assert response.status_code == 503 and response.mimetype == "application/problem+json"
-    assert "CODECITE_GENERATOR_MODEL" in response.get_json()["detail"] and response.headers["Retry-After"]
+    client = make_app(index_dir).test_client()
+    started = time.monotonic()
+    response = client.post("/v1/generate", json={"prompt": "x"})
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+    assert time.monotonic() - started < 5  # no model load, no torch import on the way to the answer
+    assert "generate" not in client.get("/v1/stats").get_json()["features"]
+    assert "/v1/generate" not in client.get("/openapi.json").get_json()["paths"]
 
 
 def test_the_model_can_be_named_by_the_environment(

@@ -51,12 +51,17 @@ def test_empty_spec_and_unusable_files(tmp_path: Path) -> None:
         open_source(str(tmp_path / "broken"))
 
 
-def test_stack_v2_without_content_explains_the_download(tmp_path: Path) -> None:
+def test_stack_v2_without_content_is_read_by_blob_id(tmp_path: Path) -> None:
+    """The real Stack v2 rows hold blob ids, not contents: they open as a dataset whose contents
+    are fetched (tests/indexer/test_ingest_stack_s3.py fetches them); without blob ids either,
+    the error names what codecite reads."""
     pq.write_table(pa.table(STACK_V2_IDS), tmp_path / "ids.parquet")
-    with pytest.raises(SourceError) as err:
-        open_source(str(tmp_path / "ids.parquet"))
-    message = str(err.value)
-    assert "no 'content'" in message and "softwareheritage" in message and "dataset card" in message
+    source = open_source(str(tmp_path / "ids.parquet"))
+    assert "contents fetched by blob_id" in source.description
+    no_ids = {k: v for k, v in STACK_V2_IDS.items() if k != "blob_id"}
+    pq.write_table(pa.table(no_ids), tmp_path / "no-ids.parquet")
+    with pytest.raises(SourceError, match=r"no 'content' column .* contents are fetched by blob_id"):
+        open_source(str(tmp_path / "no-ids.parquet"))
 
 
 def test_missing_column_names_the_columns_found_and_expected(tmp_path: Path) -> None:

@@ -117,6 +117,31 @@ def test_repo_name_revision_url_and_blob_id(tmp_path: Path) -> None:
     assert doc.source == str(tmp_path / "widgets")
 
 
+def test_a_worktree_gets_its_own_revision_and_the_shared_remote(tmp_path: Path) -> None:
+    """A git worktree's .git is a file; its HEAD's branch lives in the shared (common) git directory."""
+    make_repo(tmp_path / "main", "https://github.com/acme/widgets.git", "MIT", {"src/app.py": APP})
+    worktree = tmp_path / "feature"
+    subprocess.run(
+        [*GIT, "worktree", "add", "-q", "-b", "feature", str(worktree)], cwd=tmp_path / "main", check=True
+    )
+    (worktree / "src" / "extra.py").write_text(APP.replace("greet", "wave"))
+    subprocess.run([*GIT, "add", "-A"], cwd=worktree, check=True)
+    subprocess.run([*GIT, "commit", "-q", "-m", "more"], cwd=worktree, check=True)
+    subprocess.run([*GIT, "pack-refs", "--all"], cwd=worktree, check=True)  # refs only in packed-refs
+    commit = subprocess.run(
+        [*GIT, "rev-parse", "HEAD"], cwd=worktree, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    (tmp_path / "main" / ".git" / "info").mkdir(exist_ok=True)
+    (tmp_path / "main" / ".git" / "info" / "exclude").write_text("*.gen.py\n")
+    (worktree / "src" / "skip.gen.py").write_text(APP)
+    docs, _ = ingest(worktree)
+    by_path = {d.path: d for d in docs}
+    assert set(by_path) == {"src/app.py", "src/extra.py"}  # the shared info/exclude applies
+    doc = by_path["src/extra.py"]
+    assert (doc.repo, doc.revision) == ("acme/widgets", commit)
+    assert doc.url == f"https://github.com/acme/widgets/blob/{commit}/src/extra.py"
+
+
 def test_ssh_remote_and_plain_folder_names(tmp_path: Path) -> None:
     make_repo(tmp_path / "a", "git@gitlab.com:group/sub/thing.git", None, {"x.go": "package x\n"})
     [doc], _ = ingest(tmp_path / "a")

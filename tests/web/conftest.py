@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from werkzeug.serving import make_server
 from indexer.backends import open_writer
 from indexer.licenses.expressions import license_category
 from indexer.placement import BuildSettings
-from indexer.records import Document, LicenseCategory, git_blob_id
+from indexer.records import EMPTY_PROVENANCE, Document, LicenseCategory, Provenance, git_blob_id
 from search_api.web import create_app
 
 KEPLER = '''"""Orbital mechanics helpers for the orbit-tools package."""
@@ -121,6 +122,16 @@ CORPUS = [
     (HOSTILE_REPO, HOSTILE_PATH, "JavaScript", HOSTILE, "MIT", "javascript:alert(document.domain)"),
 ]
 
+# What the corpus records of a repository's files (the others: nothing).
+PROVENANCE = {
+    "acme/orbit-tools": Provenance(
+        revision_date=dt.datetime(2014, 2, 3, 4, 5, 6, tzinfo=dt.UTC),
+        star_events_count=42,
+        fork_events_count=5,
+        license_basis="license files (LICENSE)",
+    ),
+}
+
 # solve_kepler (lines 6-15 of kepler.py) pasted below new code, where it is lines 5-14.
 NEW_CODE = "def describe_orbit(name):\n    print('orbit of', name)\n\n\n"
 KEPLER_SNIPPET = "\n".join(KEPLER.split("\n")[5:15]) + "\n"
@@ -163,6 +174,7 @@ def documents() -> list[Document]:
             license_category(spdx),
             source="test",
             url=url or f"https://example.org/{repo}/blob/main/{path}",
+            provenance=PROVENANCE.get(repo, EMPTY_PROVENANCE),
         )
         for repo, path, language, content, spdx, url in CORPUS
     ]

@@ -140,6 +140,21 @@ def test_documents_are_served_by_blob_id(client: FlaskClient, facts) -> None:
         "license_category": "permissive",
     }
     assert doc["url"] == "https://example.org/acme/orbit-tools/blob/main/orbit/kepler.py"
+    provenance = doc["provenance"]
+    assert provenance["revision_date"] == "2014-02-03T04:05:06Z" and provenance["star_events_count"] == 42
+    assert provenance["license_basis"] == "license files (LICENSE)" and provenance["is_vendor"] is None
+
+
+def test_reports_name_each_match_origin_and_mark_vendored_copies(client: FlaskClient, facts) -> None:
+    report = client.post("/v1/attribute", json={"code": facts.levenshtein}).get_json()
+    match = report["matches"][0]
+    files = [match["source"], *match["copies"]]
+    assert {f["repo"]: f["vendored"] for f in files} == {"initech/strutil": False, "hooli/vendored": True}
+    assert match["origin"]["repo"] == "initech/strutil" and match["origin"]["copies_weighed"] == 2
+    assert match["origin"]["reason"] == "no copy of 2 has a date: the only one not vendored"
+    kepler = client.post("/v1/attribute", json={"code": facts.query}).get_json()["matches"][0]
+    assert kepler["source"]["date"] == "2014-02-03T04:05:06Z" and kepler["source"]["stars"] == 42
+    assert kepler["origin"]["reason"] == "the only file in the index holding this code, dated 2014-02-03"
 
 
 def test_stats_describe_the_index_and_the_features(client: FlaskClient) -> None:

@@ -84,6 +84,17 @@ def test_copies_and_repo_counts_are_listed(page: Page, live_server, facts) -> No
     expect(card.locator(".copies-list")).to_contain_text("Apache-2.0")
 
 
+def test_the_origin_comes_first_and_vendored_copies_are_marked(page: Page, live_server, facts) -> None:
+    look_up(page, live_server.url, "import sys\n\n" + facts.levenshtein)
+    card = page.locator(".match").first
+    expect(card.locator(".origin")).to_contain_text("Origin: initech/strutil / strutil/distance.py")
+    expect(card.locator(".origin")).to_contain_text("the only one not vendored")
+    card.locator(".copies summary").click()
+    expect(card.locator(".flag.vendored")).to_have_count(1)
+    look_up(page, live_server.url, facts.query)  # the source pane shows what /v1/documents says of it
+    expect(page.locator(".match .provenance")).to_contain_text("revision 2014-02-03 · 42 stars · 5 forks")
+
+
 def test_the_permalink_carries_the_code_in_the_fragment_and_reproduces_the_answer(
     page: Page, live_server, facts
 ) -> None:

@@ -20,7 +20,7 @@ from indexer.backends.base import DocumentInfo, IndexReader, PostingHits
 from indexer.backends.elastic.admin import read_current
 from indexer.backends.elastic.connection import ElasticURI, connect, translate_errors
 from indexer.backends.elastic.schema import CurrentBuild, band_keys, hash_keys
-from indexer.records import Document, LicenseCategory
+from indexer.records import Document, LicenseCategory, Provenance
 
 _TERMS_PER_REQUEST = 10_000  # well under index.max_terms_count (65,536) and search.max_buckets
 _PAGE = 10_000  # index.max_result_window
@@ -51,6 +51,14 @@ class ElasticIndex(IndexReader):
             self._texts.clear()
             self._members.clear()
         self._live = self._count(self.names.docs, [{"term": {"removed": False}}])
+        self._repositories: int | None = None
+
+    @property
+    def repository_count(self) -> int:
+        """Asked of the cluster once per build or generation (a cardinality aggregation)."""
+        if self._repositories is None:
+            self._repositories = int(self.stats()["repos"])
+        return self._repositories
 
     def reopen_if_changed(self) -> bool:
         """Switch to a newer build or generation if one was committed; True when it did."""
@@ -198,6 +206,7 @@ class ElasticIndex(IndexReader):
             source=r.get("source") or "",
             url=r.get("url"),
             revision=r.get("revision"),
+            provenance=Provenance.from_dict(r.get("provenance")),
         )
         return DocumentInfo(doc_id, doc, int(r["cluster"]), bool(r["removed"]))
 

@@ -38,6 +38,24 @@ from indexer.options import IndexOptions
 
 _KEYWORD_STORED = {"type": "keyword", "index": False, "doc_values": False}
 
+# `indexer.records.Provenance`, one object per document (dates as ISO 8601 strings in UTC).
+PROVENANCE_MAPPING: dict[str, object] = {
+    "dynamic": "strict",
+    "properties": {
+        "revision_date": {"type": "date"},
+        "committer_date": {"type": "date"},
+        "visit_date": {"type": "date"},
+        "gha_created_at": {"type": "date"},
+        "first_commit_date": {"type": "date"},
+        "star_events_count": {"type": "long"},
+        "fork_events_count": {"type": "long"},
+        "snapshot_id": _KEYWORD_STORED,
+        "is_vendor": {"type": "boolean"},
+        "is_generated": {"type": "boolean"},
+        "license_basis": _KEYWORD_STORED,
+    },
+}
+
 DOCS_MAPPING: dict[str, object] = {
     "dynamic": "strict",
     "properties": {
@@ -60,6 +78,7 @@ DOCS_MAPPING: dict[str, object] = {
         "content_doc": {"type": "long", "index": False, "doc_values": False},  # identical copy: text is there
         "signature": {"type": "binary"},  # MinHash signature, representatives only
         "bands": {"type": "keyword", "doc_values": False},  # MinHash LSH band keys, representatives only
+        "provenance": PROVENANCE_MAPPING,
     },
 }
 

@@ -58,6 +58,7 @@ def collect_stats(index: ElasticIndex) -> dict[str, object]:
         "clusters": int(counted["clusters"]["value"]),
         "removed_documents": int(totals["removed"]["doc_count"]),
         "removed_repos": m.removed_repos,
+        "removed_owners": m.removed_owners,
         "segments": len(m.segments),
         "postings": {c.value: sum(int(s.postings.get(c, 0)) for s in m.segments) for c in PostingChannel},
         "corpus_bytes": corpus,

@@ -41,6 +41,7 @@ from indexer.backends.elastic.schema import (
     hash_keys,
 )
 from indexer.backends.manifest import Manifest, SegmentInfo, merge_ingest_stats
+from indexer.backends.removal import RemovalSpec
 from indexer.options import IndexOptions
 from indexer.placement import BuildSettings, PlacedDocument, Placement
 from indexer.records import Document, Skip
@@ -158,36 +159,55 @@ class ElasticWriter(IndexWriter):
             placement.skips,
         )
 
-    def remove_repos(self, repos: list[str]) -> Removal:
-        """Flag the repositories' documents removed (their postings stay, as in the embedded index)."""
+    def remove(self, spec: RemovalSpec) -> Removal:
+        """Flag the opted-out documents removed (their postings stay, as in the embedded index),
+        then commit one new manifest: readers see the whole opt-out at once."""
         target, elastic, es = self.target, self.elastic, self.es
         with writer_lock(es, target, "remove"):
             current = read_current(es, target)
             manifest, names = current.manifest, current.names
-            query = {
-                "bool": {
-                    "filter": [
-                        {"terms": {"repo": sorted(set(repos))}},
-                        {"range": {"doc": {"lt": manifest.next_doc_base}}},
-                        {"term": {"removed": False}},
-                    ]
+            ids: set[str] = set()
+            for clauses in _removal_clauses(spec):
+                query = {
+                    "bool": {
+                        "filter": [
+                            {"range": {"doc": {"lt": manifest.next_doc_base}}},
+                            {"term": {"removed": False}},
+                        ],
+                        "should": clauses,
+                        "minimum_should_match": 1,
+                    }
                 }
-            }
-            with translate_errors(target, "find the repositories' documents"):
-                ids = [
-                    hit["_id"]
-                    for hit in helpers.scan(
-                        es, index=names.docs, query={"query": query}, source=False, size=5000
+                with translate_errors(target, "find the opted-out documents"):
+                    ids.update(
+                        hit["_id"]
+                        for hit in helpers.scan(
+                            es, index=names.docs, query={"query": query}, source=False, size=5000
+                        )
                     )
-                ]
             actions = (
-                {"_op_type": "update", "_index": names.docs, "_id": i, "doc": {"removed": True}} for i in ids
+                {"_op_type": "update", "_index": names.docs, "_id": i, "doc": {"removed": True}}
+                for i in sorted(ids)
             )
             _bulk(es, target, actions, elastic)
             with translate_errors(target, "refresh the index"):
                 es.indices.refresh(index=names.docs)
-            manifest.removed_repos = sorted(set(manifest.removed_repos) | set(repos))
-            return Removal(commit(es, target, names, manifest, current.block_lines), len(ids))
+            manifest.record_removal(spec)
+            return Removal(commit(es, target, names, manifest, current.block_lines), len(ids), spec)
+
+
+_CLAUSES_PER_QUERY = 512  # well under indices.query.bool.max_clause_count
+
+
+def _removal_clauses(spec: RemovalSpec) -> Iterator[list[dict]]:
+    """Query clauses matching the spec's repositories (exact names) and owners (``owner/``
+    prefixes), case-insensitive as GitHub names are, in chunks a bool query accepts."""
+    clauses = [{"term": {"repo": {"value": r, "case_insensitive": True}}} for r in sorted(spec.repos)]
+    clauses += [
+        {"prefix": {"repo": {"value": f"{o}/", "case_insensitive": True}}} for o in sorted(spec.owners)
+    ]
+    for i in range(0, len(clauses), _CLAUSES_PER_QUERY):
+        yield clauses[i : i + _CLAUSES_PER_QUERY]
 
 
 def _write(

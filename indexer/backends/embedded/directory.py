@@ -21,6 +21,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -48,23 +49,24 @@ class IndexDirectory:
 
     def read_manifest(self) -> Manifest:
         current = self.path / "CURRENT"
+        rebuild = f"rebuild it with `codecite index build SOURCE... --index {self.path}`"
         if not current.is_file():
             raise IndexNotFoundError(
                 f"no codecite index at {self.path}: build one with `codecite index build SOURCE... --index {self.path}`"
             )
-        name = current.read_text().strip()
+        name = current.read_text(encoding="utf-8", errors="replace").strip()
+        if not re.fullmatch(r"gen-\d{1,12}", name):
+            raise IndexVersionError(f"{current} names no generation ({name[:80]!r}): {rebuild}")
         manifest_path = self.path / "generations" / f"{name}.json"
         try:
-            raw = json.loads(manifest_path.read_text())
-        except (OSError, json.JSONDecodeError) as err:
+            raw = json.loads(manifest_path.read_bytes().decode("utf-8"))
+        except (OSError, ValueError, RecursionError) as err:  # ValueError: not UTF-8, not JSON
+            reason = err.strerror if isinstance(err, OSError) and err.strerror else type(err).__name__
             raise IndexVersionError(
-                f"the manifest of the index at {self.path} is unreadable ({err}): rebuild it with `codecite index build`"
+                f"the manifest {manifest_path} of the index at {self.path} is unreadable ({reason}: "
+                f"{str(err)[:200]}): {rebuild}"
             ) from err
-        return Manifest.from_dict(
-            raw,
-            f"the index at {self.path}",
-            f"rebuild it with `codecite index build SOURCE... --index {self.path}`",
-        )
+        return Manifest.from_dict(raw, f"the index at {self.path} ({manifest_path})", rebuild)
 
     def new_manifest(self, options: IndexOptions) -> Manifest:
         return Manifest(

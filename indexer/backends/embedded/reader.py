@@ -165,6 +165,10 @@ class EmbeddedIndex(IndexReader):
                 out.setdefault(blob, seg.doc_base + i)
         return out
 
+    @functools.cached_property
+    def repository_count(self) -> int:
+        return int(np.unique(self._repo_of[~self._removed]).shape[0])
+
     def repo_ids(self, doc_ids: np.ndarray) -> np.ndarray:
         return self._repo_of[doc_ids]
 
@@ -271,6 +275,7 @@ class EmbeddedIndex(IndexReader):
             "clusters": int(np.unique(self._cluster[~self._removed]).shape[0]),
             "removed_documents": int(np.count_nonzero(self._removed)),
             "removed_repos": m.removed_repos,
+            "removed_owners": m.removed_owners,
             "segments": len(m.segments),
             "postings": {c.value: sum(s.postings[c] for s in m.segments) for c in PostingChannel},
             "corpus_bytes": corpus,

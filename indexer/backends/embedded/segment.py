@@ -23,6 +23,7 @@ from indexer.backends.embedded.bands import BandTable, write_bands
 from indexer.backends.embedded.content import ContentReader, ContentWriter
 from indexer.backends.embedded.multiline import MultilineTable, MultilineWriter
 from indexer.backends.embedded.postings import PostingTable, write_postings
+from indexer.backends.embedded.provenance import ProvenanceColumns, ProvenanceWriter
 from indexer.backends.errors import CorruptIndexError
 from indexer.backends.manifest import SegmentInfo
 from indexer.options import IndexOptions
@@ -81,6 +82,7 @@ class SegmentWriter:
         }
         self._lines = 0
         self.content_bytes = 0
+        self._provenance = ProvenanceWriter()
 
     @property
     def documents(self) -> int:
@@ -119,6 +121,7 @@ class SegmentWriter:
         row = doc.to_dict(with_content=False) | {"content_hash": content_hash}
         for column in _TEXT_COLUMNS:
             self._rows[column].append(row[column])
+        self._provenance.add(doc.provenance)
         ints = (len(raw), fingerprints.n_lines, self._lines, block, offset, length, cluster)
         self.content_bytes += len(raw)
         self._multiline.add(fingerprints.multiline)
@@ -140,6 +143,7 @@ class SegmentWriter:
         feather.write_feather(
             table, self.directory / "docs.arrow", compression="uncompressed", chunksize=max(table.num_rows, 1)
         )
+        self._provenance.write(self.directory)
         dtype = storage_dtype(self.options)
         sigs = (
             np.stack(self._signatures)
@@ -186,6 +190,7 @@ class Segment:
             self._content = ContentReader(directory / "content.bin", directory / "content_blocks.npy")
             self.bands = BandTable(directory, self.signatures, options)
             self._multiline = MultilineTable(directory)
+            self._provenance = ProvenanceColumns(directory)
         except (OSError, ValueError, pa.ArrowInvalid, KeyError) as err:
             raise CorruptIndexError(f"segment {info.name} cannot be read ({err})") from err
         self.line_base = self._ints["line_base"]
@@ -244,6 +249,7 @@ class Segment:
             source=t["source"] or "",
             url=t["url"],
             revision=t["revision"],
+            provenance=self._provenance.get(i),
         )
 
     def column(self, name: str) -> list:

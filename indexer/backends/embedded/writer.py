@@ -18,6 +18,7 @@ from indexer.backends.embedded.reader import EmbeddedIndex
 from indexer.backends.embedded.segment import SegmentWriter
 from indexer.backends.errors import IndexOptionsError
 from indexer.backends.manifest import SegmentInfo, merge_ingest_stats
+from indexer.backends.removal import RemovalSpec
 from indexer.options import IndexOptions
 from indexer.placement import BuildSettings, Placement
 from indexer.records import Document, Skip
@@ -50,18 +51,17 @@ class EmbeddedWriter(IndexWriter):
         options = self.directory.read_manifest().options
         return self._write_generation(items, options, settings, sources or [], progress, append=True)
 
-    def remove_repos(self, repos: list[str]) -> Removal:
+    def remove(self, spec: RemovalSpec) -> Removal:
         with self.directory.writing():
             index = EmbeddedIndex(self.directory.path, verify=False)
             manifest = index.manifest
-            wanted = set(repos)
             removed = set(manifest.removed_documents)
             for seg in index.segments:
-                removed.update(seg.doc_base + i for i, r in enumerate(seg.column("repo")) if r in wanted)
+                removed.update(seg.doc_base + i for i, r in enumerate(seg.column("repo")) if spec.matches(r))
             gone = len(removed) - len(manifest.removed_documents)
             manifest.removed_documents = sorted(removed)
-            manifest.removed_repos = sorted(set(manifest.removed_repos) | wanted)
-            return Removal(self.directory.commit(manifest), gone)
+            manifest.record_removal(spec)
+            return Removal(self.directory.commit(manifest), gone, spec)
 
     def _write_generation(
         self,

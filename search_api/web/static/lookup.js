@@ -49,11 +49,11 @@
     }
   }
 
-  function licenseBadge(license, category) {
+  function licenseBadge(license, category, basis) {
     const cat = category || "unknown";
     return el("span", {
       className: `badge lic-${cat.replace(/[^a-z-]/g, "")}`,
-      title: `${license || "no license"}: ${CATEGORY_LABELS[cat] || cat.replace(/-/g, " ")}`,
+      title: `${license || "no license"}: ${CATEGORY_LABELS[cat] || cat.replace(/-/g, " ")}` + (basis ? ` (read from ${basis})` : ""),
       text: license || "no license",
     });
   }
@@ -188,15 +188,30 @@
 
   // ---- attribution notices --------------------------------------------------------------------
 
+  // The file an attribution credits: the match's origin (the author's license and copyright),
+  // not a vendoring copy's; the matched source when the report names no origin.
+  function creditedOf(match) {
+    return match.origin || match.source;
+  }
+
+  // One file of the index: identical copies share a blob id, not a repository and path.
+  function sameFile(a, b) {
+    return Boolean(a && b) && a.blob_id === b.blob_id && a.repo === b.repo && a.path === b.path;
+  }
+
   function noticeFor(match) {
-    const s = match.source;
+    const s = creditedOf(match);
+    const matched = match.source;
+    const same = sameFile(s, matched);
+    const span = same ? `, lines ${match.source_span.start_line}-${match.source_span.end_line}` : "";
     const lines = [
       `Lines ${match.query_span.start_line}-${match.query_span.end_line} of this code match ${s.repo}, ` +
-        `file ${s.path}, lines ${match.source_span.start_line}-${match.source_span.end_line}.`,
+        `file ${s.path}${span}.`,
       `License: ${s.license || "no license found (NOASSERTION)"}.`,
     ];
     if (s.url) lines.push(`Source: ${s.url}`);
-    const copies = match.copies || [];
+    if (!same) lines.push(`Found through the copy in ${matched.repo}, file ${matched.path} (${matched.license || "no license found"}).`);
+    const copies = (match.copies || []).filter((c) => !sameFile(c, s));
     for (const copy of copies.slice(0, 5)) {
       lines.push(`Also in ${copy.repo}, file ${copy.path} (${copy.license || "no license found"}).`);
     }
@@ -224,6 +239,56 @@
     setTimeout(() => { button.textContent = original; }, 2000);
   }
 
+  // ---- provenance: dates, stars, vendoring ----------------------------------------------------
+
+  const DATE_KINDS = {
+    "first-committed": "first committed", "committed": "committed",
+    "repository-created": "repository created", "archived": "archived",
+  };
+
+  // A file's provenance as the Report gives it: "2013-05-02 committed · 120 stars · vendored".
+  function refFacts(ref) {
+    const facts = [];
+    if (ref.date) facts.push(`${String(ref.date).slice(0, 10)} ${DATE_KINDS[ref.date_kind] || "dated"}`);
+    if (ref.stars) facts.push(plural(ref.stars, "star"));
+    return facts.join(" · ");
+  }
+
+  function vendoredFlag(ref) {
+    return ref.vendored ? el("span", { className: "flag vendored", title: "Someone else's code carried along in this repository", text: "vendored" }) : null;
+  }
+
+  // What /v1/documents says of a file: its dates, stars, snapshot and license reading.
+  function provenanceLine(doc) {
+    const p = doc.provenance || {};
+    const day = (v) => String(v).slice(0, 10);
+    const facts = [];
+    if (p.first_commit_date) facts.push(`first committed ${day(p.first_commit_date)}`);
+    if (p.revision_date) facts.push(`revision ${day(p.revision_date)}`);
+    if (p.gha_created_at) facts.push(`repository created ${day(p.gha_created_at)}`);
+    if (p.visit_date) facts.push(`archived ${day(p.visit_date)}`);
+    if (p.star_events_count) facts.push(plural(p.star_events_count, "star"));
+    if (p.fork_events_count) facts.push(plural(p.fork_events_count, "fork"));
+    if (p.is_vendor) facts.push("vendored");
+    if (p.is_generated) facts.push("generated");
+    if (p.license_basis) facts.push(`license from ${p.license_basis}`);
+    return facts.length ? el("p", { className: "provenance muted small", text: facts.join(" · ") }) : null;
+  }
+
+  // The most likely origin, shown first in a card: the file, its date and why.
+  function originBlock(match) {
+    const o = match.origin;
+    if (!o || (o.copies_weighed || 1) <= 1) return null; // one file: the header says it all
+    const url = o.url ? safeUrl(o.url) : null;
+    const name = `${o.repo} / ${o.path}`;
+    const same = sameFile(o, match.source);
+    return el("p", { className: "origin" },
+      el("strong", { text: "Origin: " }),
+      url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: name }) : el("span", { text: name }),
+      " ", licenseBadge(o.license, o.license_category), " ", vendoredFlag(o),
+      el("span", { className: "muted", text: ` ${refFacts(o)}${same ? " (the source shown)" : ""} — ${o.reason}` }));
+  }
+
   // ---- a match card ---------------------------------------------------------------------------
 
   function matchCard(match, index, queryLines, lineStarts) {
@@ -234,10 +299,13 @@
       : el("span", { className: "source-link" }, s.repo, el("span", { className: "path", text: ` / ${s.path}` }));
     const repos = match.repos_with_span || 1;
     const facts = el("p", { className: "facts" },
-      licenseBadge(s.license, s.license_category),
+      licenseBadge(s.license, s.license_category, s.license_basis),
       el("span", { text: `${match.method}, ${Math.round((match.similarity || 0) * 100)}% similar` }),
+      confidenceBadge(match.confidence),
       el("span", { className: "repos", text: `found in ${plural(repos, "repo")}` }),
-      match.boilerplate ? el("span", { className: "flag", title: "Held by many repositories: probably common code", text: "common boilerplate" }) : null);
+      match.boilerplate ? el("span", { className: "flag", title: "Held by many repositories: probably common code", text: "common boilerplate" }) : null,
+      vendoredFlag(s),
+      refFacts(s) ? el("span", { text: refFacts(s) }) : null);
 
     const queryPane = el("figure", { className: "pane query-pane" },
       el("figcaption", { text: `Your code, ${spanText(match.query_span)}` }),
@@ -251,6 +319,8 @@
       const lines = doc.content.split("\n");
       sourceBody.replaceChildren(codeBlock(lines, match.source_span.start_line, match.source_span.end_line,
         `Source ${s.repo} ${s.path}, ${spanText(match.source_span)}`));
+      const facts = provenanceLine(doc);
+      if (facts) sourceBody.append(facts);
     }).catch((err) => {
       sourceBody.replaceChildren(el("p", { className: "error", text: `The source text is not available: ${err.message}` }));
     });
@@ -263,25 +333,54 @@
       el("header", { className: "match-head" },
         el("h3", {}, el("span", { className: "match-n", text: `${index + 1}` }), title),
         facts),
+      originBlock(match),
       el("p", { className: "spans", text: `Your ${spanText(match.query_span)} ↔ source ${spanText(match.source_span)}` }),
       el("div", { className: "side-by-side" }, queryPane, sourcePane),
-      copiesList(match.copies || []),
+      copiesList(match),
       el("details", { className: "notice" },
         el("summary", { text: "Attribution notice" }),
         el("pre", { className: "notice-text", text: notice })),
       el("div", { className: "card-actions" }, noticeButton));
   }
 
-  function copiesList(copies) {
+  // How sure the engine is that the span was copied rather than written independently (0..1, calibrated).
+  function confidenceBadge(confidence) {
+    if (typeof confidence !== "number") return null;
+    const pct = Math.round(confidence * 100);
+    const level = confidence >= 0.9 ? "high" : confidence >= 0.7 ? "medium" : "low";
+    return el("span", { className: `confidence confidence-${level}`,
+      title: "Calibrated probability that these lines were copied, not written independently",
+      text: `${pct}% confidence` });
+  }
+
+  function noticesList(notices) {
+    const list = el("ul", { className: "notices-list" });
+    for (const n of notices) {
+      const named = n.license ? [" ", licenseBadge(n.license, n.license_category)] : [];
+      list.append(el("li", {}, `Your ${spanText(n.query_span)}: ${n.kind} text`, ...named));
+    }
+    return el("section", { className: "notices", "aria-label": "License and copyright notices in your code" },
+      el("h3", { text: "Notices in your code" }),
+      el("p", { className: "muted small", text: "License, copyright and warranty text says under which license code claims to be; it is never matched to a source." }),
+      list);
+  }
+
+  // Every other file holding the span, the origin first, each with its provenance.
+  function copiesList(match) {
+    const origin = match.origin;
+    const copies = [...(match.copies || [])];
     if (!copies.length) return null;
+    copies.sort((a, b) => Number(sameFile(b, origin)) - Number(sameFile(a, origin)));
     const list = el("ul", { className: "copies-list" });
     for (const copy of copies) {
       const url = copy.url ? safeUrl(copy.url) : null;
       const name = `${copy.repo} / ${copy.path}`;
-      list.append(el("li", {},
+      const isOrigin = sameFile(copy, origin);
+      list.append(el("li", { className: isOrigin ? "is-origin" : null },
         url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: name }) : el("span", { text: name }),
-        " ", licenseBadge(copy.license, copy.license_category),
-        el("span", { className: "relation", text: relationText(copy) })));
+        " ", licenseBadge(copy.license, copy.license_category), " ", vendoredFlag(copy),
+        isOrigin ? el("span", { className: "flag origin-flag", text: "origin" }) : null,
+        el("span", { className: "relation", text: relationText(copy) + (refFacts(copy) ? ` · ${refFacts(copy)}` : "") })));
     }
     return el("details", { className: "copies" },
       el("summary", { text: `Also in ${plural(copies.length, "other file")}` }), list);
@@ -319,6 +418,8 @@
       button.addEventListener("click", () => copyText(all, button));
       container.append(el("div", { className: "card-actions" }, button));
     }
+    const notices = report.notices || [];
+    if (notices.length) container.append(noticesList(notices));
     const common = report.boilerplate || [];
     if (common.length) container.append(boilerplateList(common));
     if (report.decision) container.append(decisionBlock(report.decision));

@@ -1,19 +1,18 @@
-"""The Report and its parts: the JSON contract every front end renders (see DESIGN.md).
+"""What one query found: verified matches with their evidence, the query's notices, the Report.
 
-This module is the contract's one home: each part writes itself (`to_dict`) and reads itself back
-(`from_dict`, for a Report that came over HTTP); the closed sets are enums serialised as their
-values; the web layer's schemas describe these same fields (a test holds the two together).
-
-Coordinates: lines are 1-based and inclusive; character and token offsets 0-based and
-end-exclusive. Query side first, source side second.
+Part of the JSON contract (`search_api.engine.results`). Query side first, source side second.
 """
 
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from indexer.records import NoticeKind
+from search_api.engine.results.sources import ContractError, Copy, Origin, SourceRef, Span
 
 
 class Method(enum.StrEnum):
@@ -24,104 +23,68 @@ class Method(enum.StrEnum):
     NEAR_DUP = "near-dup"
 
 
-class Relation(enum.StrEnum):
-    """How a copy relates to its match's source."""
-
-    IDENTICAL = "identical"  # byte-identical files
-    NEAR_DUPLICATE = "near-duplicate"  # in the source's copy cluster: the same file with edits
-    SAME_SPAN = "same-span"  # another file holding the matched span
-
-
-class ContractError(ValueError):
-    """A JSON document that is not a codecite Report (e.g. from a server of another version)."""
-
-
 @dataclass(frozen=True, slots=True)
-class Span:
-    """Lines `start_line`..`end_line`, 1-based, both inclusive."""
+class Evidence:
+    """What a verified span rests on, measured on the query side.
 
-    start_line: int
-    end_line: int
+    `chars`: non-whitespace characters aligned (for a renamed match, the characters of the span
+    times the share of its tokens that align); `share`: `chars` over the query's non-whitespace
+    characters (1.0: the match is the whole query); `fingerprints`: distinct index fingerprints
+    in the span, and `median_files`: in how many files of the index the median one occurs (1: only
+    the source; many: common wording); `structure`: how varied the span's structure is, 0..1
+    (tables, lists, import blocks and repeated lines little, varied code fully); `lines`: query
+    lines the span touches; `run` and `run_lines`: the characters and the query lines of its
+    longest gap-free run (an edited copy keeps long runs; look-alike code built from the same calls
+    only short ones; 0: not measured, taken as `chars` and `lines`).
+    """
 
-    def __post_init__(self) -> None:
-        if not 1 <= self.start_line <= self.end_line:
-            raise ValueError(
-                f"bad span {self.start_line}-{self.end_line}: lines are 1-based and start <= end"
-            )
+    chars: int
+    share: float
+    fingerprints: int
+    median_files: int
+    structure: float
+    lines: int = 1
+    run: int = 0
+    run_lines: int = 0
 
-    @property
-    def lines(self) -> int:
-        return self.end_line - self.start_line + 1
-
-    def overlap(self, other: Span) -> int:
-        return max(0, min(self.end_line, other.end_line) - max(self.start_line, other.start_line) + 1)
-
-    def to_dict(self) -> dict[str, int]:
-        return {"start_line": self.start_line, "end_line": self.end_line}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Span:
-        return cls(int(d["start_line"]), int(d["end_line"]))
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRef:
-    """A file of the index: where it lives and under which license."""
-
-    blob_id: str
-    repo: str
-    path: str
-    license: str | None
-    license_category: str
-    url: str | None
-    language: str
+    def features(self, method: Method) -> dict[str, float]:
+        """The confidence model's inputs (see `search_api.engine.evidence`): the characters and the
+        lines of the longest run in bits, both counted by the span's structural variety (a run
+        through a table of structure 0.3 counts 30% of its characters and lines); the share of the
+        query; the rarity in bits (0: only the source holds the span; -3: eight files do); and the
+        method."""
+        return {
+            "share": min(self.share, 1.0),
+            "rarity": -math.log2(max(self.median_files, 1)),
+            "lines": math.log2(max((self.run_lines or self.lines) * self.structure, 1.0)),
+            "run": math.log2(max((self.run or self.chars) * self.structure, 1.0)),
+            "renamed": 1.0 if method is Method.NORMALIZED else 0.0,
+            "edited": 1.0 if method is Method.NEAR_DUP else 0.0,
+        }
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "blob_id": self.blob_id,
-            "repo": self.repo,
-            "path": self.path,
-            "license": self.license,
-            "license_category": self.license_category,
-            "url": self.url,
-            "language": self.language,
+            "chars": self.chars,
+            "query_share": round(self.share, 3),
+            "fingerprints": self.fingerprints,
+            "median_files": self.median_files,
+            "structure": round(self.structure, 3),
+            "lines": self.lines,
+            "run": self.run or self.chars,
+            "run_lines": self.run_lines or self.lines,
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> SourceRef:
+    def from_dict(cls, d: Mapping[str, Any]) -> Evidence:
         return cls(
-            str(d.get("blob_id", "")),
-            str(d["repo"]),
-            str(d["path"]),
-            d.get("license"),
-            str(d.get("license_category", "unknown")),
-            d.get("url"),
-            str(d.get("language") or ""),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Copy:
-    """Another file holding the matched span: byte-identical to the source, or a verified
-    near-duplicate (then with its own `source_span`)."""
-
-    source: SourceRef
-    relation: Relation
-    source_span: Span | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        out = self.source.to_dict() | {"relation": self.relation.value}
-        if self.source_span is not None:
-            out["source_span"] = self.source_span.to_dict()
-        return out
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Copy:
-        span = d.get("source_span")
-        return cls(
-            SourceRef.from_dict(d),
-            Relation(d.get("relation", Relation.IDENTICAL)),
-            Span.from_dict(span) if span else None,
+            int(d["chars"]),
+            float(d["query_share"]),
+            int(d["fingerprints"]),
+            int(d["median_files"]),
+            float(d["structure"]),
+            int(d.get("lines", 1)),
+            int(d.get("run", 0)),
+            int(d.get("run_lines", 0)),
         )
 
 
@@ -133,7 +96,11 @@ class Match:
     ``normalized`` (same tokens with identifiers and literals renamed consistently) or
     ``near-dup`` (the same code with edits). `similarity` is the share of the span's code that
     aligns (0..1). `repos_with_span` counts the repositories of the index holding this span
-    (for boilerplate, an estimate from how often its fingerprints occur).
+    (for boilerplate, an estimate from how often its fingerprints occur). `confidence` (0..1,
+    calibrated) is how sure the engine is that the span was copied rather than written
+    independently; `evidence` is what it rests on (see `search_api.engine.evidence`). `origin`
+    names the file most likely to be where the code was first written (None in Reports of older
+    servers).
     """
 
     query_span: Span
@@ -147,6 +114,9 @@ class Match:
     copies: tuple[Copy, ...] = ()
     boilerplate: bool = False
     query_chars: tuple[int, int] = (0, 0)  # 0-based, end-exclusive character offsets in the query
+    confidence: float = 1.0
+    evidence: Evidence | None = None
+    origin: Origin | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -160,12 +130,15 @@ class Match:
             "matched_chars": self.matched_chars,
             "repos_with_span": self.repos_with_span,
             "boilerplate": self.boilerplate,
+            "confidence": round(self.confidence, 3),
+            "evidence": self.evidence.to_dict() if self.evidence is not None else None,
             "copies": [c.to_dict() for c in self.copies],
+            "origin": self.origin.to_dict() if self.origin else None,
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Match:
-        chars = d.get("query_chars") or {}
+        chars, origin = d.get("query_chars") or {}, d.get("origin")
         return cls(
             query_span=Span.from_dict(d["query_span"]),
             source=SourceRef.from_dict(d["source"]),
@@ -178,6 +151,42 @@ class Match:
             copies=tuple(Copy.from_dict(c) for c in d.get("copies", [])),
             boilerplate=bool(d.get("boilerplate", False)),
             query_chars=(int(chars.get("start", 0)), int(chars.get("end", 0))),
+            confidence=float(d.get("confidence", 1.0)),
+            evidence=Evidence.from_dict(d["evidence"]) if d.get("evidence") else None,
+            origin=Origin.from_dict(origin) if origin else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """License, copyright or warranty text, or an SPDX tag, in the query: what the query says of
+    its own license and authors, never a match to a source. `license` is the SPDX expression it
+    names (None for a copyright statement) and `license_category` that license's category;
+    `score` (0..1) is how closely the wording follows the license document that named it."""
+
+    query_span: Span
+    kind: NoticeKind
+    license: str | None = None
+    license_category: str | None = None
+    score: float = 1.0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "query_span": self.query_span.to_dict(),
+            "kind": self.kind.value,
+            "license": self.license,
+            "license_category": self.license_category,
+            "score": round(self.score, 3),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Notice:
+        return cls(
+            Span.from_dict(d["query_span"]),
+            NoticeKind(d["kind"]),
+            d.get("license"),
+            d.get("license_category"),
+            float(d.get("score", 1.0)),
         )
 
 
@@ -186,8 +195,12 @@ class Report:
     """Everything codecite found for one query.
 
     `matches` are the attributable matches; `boilerplate` holds verified spans too common to
-    attribute (every fingerprint of them is found in many independent files: license headers,
-    import blocks, idioms) — listed so a reviewer or a policy can still see them.
+    attribute (every fingerprint of them is found in many independent files: idioms, generated
+    stubs) — listed so a reviewer or a policy can still see them; `notices` are the license,
+    copyright and warranty texts and SPDX tags of the query, which are never matched. `discarded`
+    counts what was found and not reported, by reason (`low_confidence`, `license_text`: the
+    source side was the source's own notice, `removed_sources`, `matches_over_limit`, and the
+    candidate stage's cuts).
     """
 
     query_lines: int
@@ -201,6 +214,7 @@ class Report:
     boilerplate: tuple[Match, ...] = ()
     discarded: dict[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
 
     @property
     def licenses(self) -> dict[str, int]:
@@ -221,6 +235,7 @@ class Report:
             },
             "matches": [m.to_dict() for m in self.matches],
             "boilerplate": [m.to_dict() for m in self.boilerplate],
+            "notices": [n.to_dict() for n in self.notices],
             "licenses": self.licenses,
             "license_categories": self.license_categories,
             "index": {"id": self.index_id, "documents": self.index_documents},
@@ -241,6 +256,7 @@ class Report:
                 language=query.get("language"),
                 matches=tuple(Match.from_dict(m) for m in d.get("matches", [])),
                 boilerplate=tuple(Match.from_dict(m) for m in d.get("boilerplate", [])),
+                notices=tuple(Notice.from_dict(n) for n in d.get("notices", [])),
                 index_id=str(index.get("id", "")),
                 index_documents=int(index.get("documents", 0)),
                 elapsed_ms=float(d.get("elapsed_ms", 0.0)),
