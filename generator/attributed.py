@@ -209,11 +209,16 @@ class AttributedGenerator:
 
 def withheld_notice(decision: Decision) -> str:
     """Why a completion was withheld: each failing match, its source and the policy rule."""
-    lines = ["The completion was withheld: it reproduces code the license policy denies."]
+    lines = ["The completion was withheld: it reproduces code or a license notice the policy denies."]
     for finding in decision.failing:
         q = finding.match.query_span
         lines.append(
             f"- completion lines {q.start_line}-{q.end_line} match {finding.attribution} ({finding.reason})"
+        )
+    for noticed in decision.failing_notices:
+        q = noticed.notice.query_span
+        lines.append(
+            f"- completion lines {q.start_line}-{q.end_line} carry a {noticed.notice.license} notice ({noticed.reason})"
         )
     lines.append(
         "Ask again with other wording or sampling settings, or use a policy that allows these licenses."

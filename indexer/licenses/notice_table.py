@@ -30,6 +30,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 SHINGLE_WORDS = 6
+TABLE_FORMAT = 1  # raise when what goes into the table changes (words, rule kinds, filters)
 _WORD = re.compile(r"[a-z0-9]+")
 _BASE = np.uint64(0x100000001B3)  # the FNV prime, as the base of the shingles' polynomial hash
 _RULE_KINDS = ("text", "notice", "reference", "tag")  # ScanCode's is_license_<kind> flags kept
@@ -98,7 +99,7 @@ class NoticeTable:
 @functools.cache
 def notice_table() -> NoticeTable:
     """The process's table: loaded from the cache, built there first when missing."""
-    path = _cache_dir() / f"license-notices-{_data_version()}-k{SHINGLE_WORDS}.npz"
+    path = _cache_dir() / f"license-notices-{_data_version()}-k{SHINGLE_WORDS}-t{TABLE_FORMAT}.npz"
     if not path.exists():
         log.info("building the license notice table (once per licensedcode-data version): %s", path)
         save_table(build_table(_data_dir()), path)

@@ -13,8 +13,8 @@ letters and digits.
 
 from __future__ import annotations
 
-import functools
 import re
+import threading
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -69,17 +69,19 @@ class NoticeSpan:
 
 
 def find_notices(text: str) -> list[NoticeSpan]:
-    """Every notice in `text`, in line order."""
-    return _detector().detect(text)
+    """Every notice in `text`, in line order (safe from any thread: each has its own detector)."""
+    detector = getattr(_PER_THREAD, "detector", None)
+    if detector is None:
+        detector = _PER_THREAD.detector = NoticeDetector(notice_table())
+    return detector.detect(text)
 
 
-@functools.cache
-def _detector() -> NoticeDetector:
-    return NoticeDetector(notice_table())
+_PER_THREAD = threading.local()  # a NoticeDetector's scratch arrays serve one detection at a time
 
 
 class NoticeDetector:
-    """Finds notices with one `NoticeTable` (namings are cached: the same headers come back)."""
+    """Finds notices with one `NoticeTable` (namings are cached: the same headers come back). Not
+    for two threads at once: `detect` fills scratch arrays (`find_notices` keeps one per thread)."""
 
     def __init__(self, table: NoticeTable) -> None:
         self.table = table

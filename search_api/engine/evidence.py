@@ -44,10 +44,29 @@ def measure(
         share=float(chars) / max(query.whole_chars, 1),
         fingerprints=int(hit.shape[0]),
         median_files=int(np.median(hit)) if hit.shape[0] else 0,
-        structure=structural_variety(query.normalized_view, q_bytes),
+        structure=structure_of(query, q_bytes),
         lines=_lines(query, q_bytes),
         run=round(run_chars),
         run_lines=_lines(query, run_bytes),
+    )
+
+
+def structure_of(query: TextViews, q_bytes: tuple[int, int]) -> float:
+    """The span's structural variety (`structural_variety`), less the share of its lines that are
+    import statements."""
+    return structural_variety(query.normalized_view, q_bytes) * (1.0 - _import_share(query, q_bytes))
+
+
+def _import_share(query: TextViews, byte_range: tuple[int, int]) -> float:
+    """The share of the span's non-blank lines that are import statements: a module system
+    dictates them, so they count as no structure at all."""
+    start, end = byte_range
+    first, last = query.line_of(start) - 1, query.line_of(max(end - 1, start))
+    filled = ~query.lexed.blank_lines[first:last]
+    if not filled.any():
+        return 0.0
+    return float(np.count_nonzero(query.lexed.import_lines[first:last] & filled)) / float(
+        np.count_nonzero(filled)
     )
 
 

@@ -21,7 +21,7 @@ from indexer.analysis.text_input import NotSourceText, decode_source
 from indexer.backends.base import IndexReader
 from indexer.records import SkipReason, content_hash
 from search_api.engine.candidates import Candidate, Candidates, find_candidates
-from search_api.engine.evidence import calibrated_model, structural_variety
+from search_api.engine.evidence import calibrated_model, structure_of
 from search_api.engine.language_guess import resolve_language
 from search_api.engine.notices import NoticeLines, blank_notices, notices_of
 from search_api.engine.options import QueryOptions, boilerplate_threshold
@@ -98,12 +98,12 @@ class Searcher:
         chars = int(query.text_view.values.shape[0])
         lines = query.line_of(max(len(raw) - 1, 0))  # the last line with a character, not the one after
         files = max(len(self.index.identical_members(doc_id)), 1)  # how common this exact file is
-        structure = structural_variety(query.normalized_view, (0, len(raw)))
+        structure = structure_of(query, (0, len(raw)))
         evidence = Evidence(chars, 1.0, 0, files, structure, lines, chars, lines)
         found = Found(
             doc_id, (0, len(raw)), (0, len(raw)), Method.EXACT, 1.0, chars, chars, files, False, evidence
         )
-        return self._match(query, [_Verified(found, (1, query.lines))])
+        return self._match(query, [_Verified(found, (1, lines))])
 
     def _resolved(self, options: QueryOptions) -> QueryOptions:
         """`options` with the settings that depend on the index filled in."""

@@ -27,6 +27,7 @@ from indexer.analysis.windows import lex_lines
 from indexer.analysis.winnowing import kgram_hashes
 from indexer.options import IndexOptions
 from search_api.engine.align import sort_kgrams
+from search_api.engine.imports import import_lines
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,16 @@ class Lexed:
     def text_bytes(self) -> bytes:
         """`text` as UTF-8 (what character offsets are counted in)."""
         return self.text.encode("utf-8", "replace")  # as `encode` makes `data`
+
+    @functools.cached_property
+    def import_lines(self) -> np.ndarray:
+        """Per line, whether it belongs to an import statement (see `search_api.engine.imports`)."""
+        return import_lines(self.text, self.language)
+
+    @functools.cached_property
+    def blank_lines(self) -> np.ndarray:
+        """Per line, whether it holds only whitespace."""
+        return np.array([not line.strip() for line in self.text.split("\n")], dtype=bool)
 
     @functools.cached_property
     def tokens(self) -> tuple[Tokens, ...]:

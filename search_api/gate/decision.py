@@ -113,13 +113,14 @@ class Finding:
             "source_span": self.governing_span.to_dict() if self.governing_span else None,
             "attribution": self.attribution if self.needs_notice else None,
             "credited": self.credited.to_dict(),
+            "confidence": round(self.match.confidence, 3),
         }
 
 
 @dataclass(frozen=True, slots=True)
 class NoticeFinding:
     """What the policy says about a license notice of the scanned code: the code claims to be
-    under `notice.license`, which the policy would decide as `license_action`."""
+    under `notice.license`, and `action` is what the policy's `[notices]` mode makes of that."""
 
     notice: Notice
     action: Action
@@ -175,6 +176,11 @@ class Decision:
         return tuple(f for f in self.findings if not f.boilerplate and f.action in self.fail_on)
 
     @property
+    def failing_notices(self) -> tuple[NoticeFinding, ...]:
+        """The notice findings that fail the check (a notice decided under a denied license)."""
+        return tuple(n for n in self.notice_findings if n.action in self.fail_on)
+
+    @property
     def attributions(self) -> tuple[Finding, ...]:
         """The findings whose source must be credited in THIRD_PARTY_NOTICES."""
         return tuple(f for f in self.findings if f.needs_notice)
@@ -184,8 +190,8 @@ class Decision:
         for f in self.findings:
             key = "boilerplate" if f.boilerplate else f.action.value
             out[key] = out.get(key, 0) + 1
-        for n in self.notice_findings:
-            out["license-notice"] = out.get("license-notice", 0) + 1
+        if self.notice_findings:
+            out["license-notice"] = len(self.notice_findings)
         return out
 
     def to_dict(self) -> dict[str, object]:
@@ -248,7 +254,7 @@ def _decide_notice(notice: Notice, policy: Policy) -> NoticeFinding | None:
         return None
     action, reason = policy.license_action(notice.license)
     if policy.notices is NoticeMode.DECIDE:
-        return NoticeFinding(notice, action, reason)
+        return NoticeFinding(notice, action, reason) if action is not Action.ALLOW else None
     if action is Action.DENY or action in policy.fail_on:
         return NoticeFinding(notice, Action.REVIEW, f'{reason}; [notices] action = "review"')
     return None

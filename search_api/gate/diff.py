@@ -180,8 +180,9 @@ def file_report(target: ScanTarget, parts: list[tuple[Piece, Report]]) -> Report
     for piece, report in parts:
         matches.extend(_added_in_file(report.matches, piece, target.runs))
         boilerplate.extend(_added_in_file(report.boilerplate, piece, target.runs))
-        for n in _added_notices(report.notices, piece, target.runs):
-            notices.setdefault((n.query_span.start_line, n.query_span.end_line, n.kind, n.license), n)
+        for notice in _added_notices(report.notices, piece, target.runs):
+            span = notice.query_span
+            notices.setdefault((span.start_line, span.end_line, notice.kind, notice.license), notice)
         for key, n in report.discarded.items():
             discarded[key] = discarded.get(key, 0) + n
         warnings.extend(w for w in report.warnings if w not in warnings)

@@ -123,7 +123,7 @@ class Policy:
     min_chars: int = 0
     min_lines: int = 1
     min_similarity: float = 0.0
-    min_confidence: float = 0.0
+    min_confidence: float = 0.8  # as default-policy.toml
     copies: CopiesMode = CopiesMode.BEST
     notices: NoticeMode = NoticeMode.REVIEW
     boilerplate_repos: int = 25

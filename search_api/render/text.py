@@ -282,7 +282,7 @@ def summary_line(result: ScanResult) -> str:
         "attribute": "attribution needed",
         "allow": "allowed",
         "boilerplate": "boilerplate",
-        "license-notice": "license notices to review",
+        "license-notice": "license notices",
     }
     parts = [f"{counts[k]} {names[k]}" for k in names if counts.get(k)]
     for action, noun in ((SkipAction.FAIL, "not scanned (fails)"), (SkipAction.WARN, "not scanned (warns)")):

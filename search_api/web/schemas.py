@@ -167,16 +167,22 @@ class CopySchema(SourceSchema):
 
 
 class EvidenceSchema(_Response):
-    chars = fields.Integer(metadata={"description": "Non-whitespace characters aligned."})
-    query_share = fields.Float(metadata={"description": "Of the query's non-whitespace characters."})
-    fingerprints = fields.Integer(metadata={"description": "Distinct index fingerprints in the span."})
+    chars = fields.Integer(required=True, metadata={"description": "Non-whitespace characters aligned."})
+    query_share = fields.Float(
+        required=True, metadata={"description": "Of the query's non-whitespace characters."}
+    )
+    fingerprints = fields.Integer(
+        required=True, metadata={"description": "Distinct index fingerprints in the span."}
+    )
     median_files = fields.Integer(
-        metadata={"description": "Files of the index holding the median fingerprint (1: only the source)."}
+        required=True,
+        metadata={"description": "Files of the index holding the median fingerprint (1: only the source)."},
     )
     structure = fields.Float(
+        required=True,
         metadata={
             "description": "Distinct structural k-grams over all (low for tables, lists, import blocks)."
-        }
+        },
     )
     lines = fields.Integer(metadata={"description": "Query lines the span touches."})
     run = fields.Integer(metadata={"description": "Characters of the span's longest gap-free run."})

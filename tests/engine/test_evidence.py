@@ -3,6 +3,7 @@ reported; every match carries a calibrated confidence."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -131,3 +132,23 @@ _PYTHON_WORDS = {
     "x",
     "y",
 }
+
+
+def test_min_confidence_on_the_command_line_moves_the_engine_s_floor(corpus_index) -> None:
+    from click.testing import CliRunner
+
+    from search_api.cli import main
+
+    imports = "from __future__ import annotations\n\nimport collections.abc as cabc\n"
+
+    def matches(*options: str) -> list[dict]:
+        args = ["query", "-", "--index", str(corpus_index.path), "--language", "python", "--json", *options]
+        result = CliRunner().invoke(main, args, input=imports + ORIGINAL)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["matches"]
+
+    assert matches() == []
+    (weak,) = matches("--min-confidence", "0")
+    assert weak["confidence"] < calibrated_model().floor and weak["evidence"]["lines"] == 3
+    bad = CliRunner().invoke(main, ["query", "-", "--index", str(corpus_index.path), "--min-confidence", "2"])
+    assert bad.exit_code == 2 and "--min-confidence" in bad.output and "0.0<=x<=1.0" in bad.output

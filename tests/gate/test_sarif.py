@@ -120,3 +120,22 @@ def test_a_clean_scan_is_valid_sarif_with_no_results(tmp_path: Path, corpus_inde
     validator.validate(log)
     assert log["runs"][0]["results"] == [] and log["runs"][0]["invocations"][0]["exitCode"] == 0
     assert log["runs"][0]["invocations"][0]["properties"]["summary"]["files_scanned"] == 1
+
+
+def test_a_denied_license_notice_is_its_own_result_and_the_text_output_lists_it(
+    project: Path, corpus_index: Path, validator
+) -> None:
+    from search_api.render.text import render_scan
+
+    (project / "src" / "tagged.py").write_text("# SPDX-License-Identifier: GPL-3.0-or-later\nX = 1\n")
+    result = scan_project(project, corpus_index)
+    log = to_sarif(result, "1.2.3")
+    validator.validate(log)
+    (noticed,) = [r for r in log["runs"][0]["results"] if r["ruleId"] == "license-notice"]
+    assert noticed["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/tagged.py"
+    assert noticed["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
+    assert "spdx-tag notice of GPL-3.0-or-later" in noticed["message"]["text"]
+    assert noticed["properties"]["action"] == "review" and noticed["level"] == "warning"
+    text = render_scan(result)
+    assert "src/tagged.py" in text and "GPL-3.0-or-later notice" in text
+    assert any(line.startswith("result: ") and "1 license notices" in line for line in text.splitlines())

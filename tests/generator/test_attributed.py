@@ -109,3 +109,16 @@ def test_a_blocked_stream_stops_early_and_releases_only_checked_text(
     released = "".join(e.text for e in events if e.kind == "text")
     assert len(released) < len(final.completion.text) or released == ""
     assert final.completion.new_tokens < LONG.max_new_tokens
+
+
+def test_a_completion_withheld_for_its_license_notice_says_which_notice() -> None:
+    from generator.attributed import withheld_notice
+    from indexer.records import NoticeKind
+    from search_api.engine.results import Notice, Report, Span
+    from search_api.gate.decision import decide
+
+    tag = Notice(Span(1, 1), NoticeKind.SPDX_TAG, "GPL-3.0-only", "copyleft")
+    report = Report(3, 10, 50, "Python", (), "test/gen-1", 1, notices=(tag,))
+    decision = decide(report, load_policy({"notices": {"action": "decide"}}))
+    assert decision.outcome is Outcome.FAIL and decision.failing == ()
+    assert "completion lines 1-1 carry a GPL-3.0-only notice" in withheld_notice(decision)

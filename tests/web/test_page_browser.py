@@ -235,3 +235,15 @@ def test_a_server_with_tokens_asks_for_one_then_answers(page: Page, app_factory,
     page.get_by_label("API token").fill(facts.token)
     page.get_by_role("button", name="Use token").click()
     expect(page.locator(".match .source-link")).to_have_text("acme/orbit-tools / orbit/kepler.py")
+
+
+def test_each_match_shows_its_confidence_and_the_code_s_own_notices_are_listed_apart(
+    page: Page, live_server, facts
+) -> None:
+    look_up(page, live_server.url, "# SPDX-License-Identifier: GPL-3.0-or-later\n" + facts.query)
+    expect(page.locator("#status")).to_have_text("Found 1 match.")
+    expect(page.locator(".match .confidence").first).to_have_text(re.compile(r"^\d{1,3}% confidence$"))
+    notices = page.locator(".notices li")
+    expect(notices).to_have_count(1)
+    expect(notices.first).to_contain_text("line 1: spdx-tag text")
+    expect(notices.first.locator(".badge")).to_have_text("GPL-3.0-or-later")

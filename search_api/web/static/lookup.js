@@ -442,7 +442,8 @@
     const outcome = String(decision.outcome || decision.status || decision.decision || "decision");
     const block = el("div", { className: `decision decision-${outcome.replace(/[^a-z-]/gi, "").toLowerCase()}` },
       el("h3", { text: `Policy: ${outcome}` }));
-    const todo = [...new Set((decision.findings || []).map((f) => f.what_to_do).filter(Boolean))];
+    const todo = [...new Set([...(decision.findings || []), ...(decision.notice_findings || [])]
+      .map((f) => f.what_to_do).filter(Boolean))];
     if (todo.length) block.append(el("ul", {}, ...todo.map((t) => el("li", { text: String(t) }))));
     if (decision.notice) block.append(el("pre", { className: "notice-text", text: String(decision.notice) }));
     return block;
