@@ -37,8 +37,8 @@ class IndexOptions:
     minhash_scheme: str = "affine32"
     minhash_bits: int = 16
     cluster_threshold: float = 0.8
-    content_block_bytes: int = 262144
-    content_level: int = 12
+    content_block_bytes: int = 16384
+    content_level: int = 3
 
     def __post_init__(self) -> None:
         problems = []

@@ -126,7 +126,7 @@ class Placement:
 
     def documents(self, items: Iterable[Document | Skip]) -> Iterator[PlacedDocument]:
         """Each kept document of `items`, in input order, placed."""
-        kept = _filtered(items, self.settings.keep, self.stats, self.skips)
+        kept = filtered(items, self.settings.keep, self.stats, self.skips)
         for doc, raw, fingerprints, digest in _fingerprinted(kept, self.options, self.settings):
             doc_id = self.next_doc_id
             cluster, postings, same = self._clusters.place(doc_id, fingerprints, digest)
@@ -135,7 +135,7 @@ class Placement:
             yield PlacedDocument(doc_id, doc, raw, fingerprints, digest, cluster, postings, same)
 
 
-def _filtered(
+def filtered(
     items: Iterable[Document | Skip], keep: frozenset[LicenseCategory], stats: IngestStats, skips: list[Skip]
 ) -> Iterator[Document]:
     """Documents whose license category the index keeps; every drop is counted."""
@@ -229,7 +229,7 @@ class _Clusterer:
         rep_hashes = self._cache.get(rep)
         if rep_hashes is None:
             return rep, full, None
-        return rep, {c: _missing_from(h, l, rep_hashes[c]) for c, (h, l) in full.items()}, None
+        return rep, {c: missing_from(h, l, rep_hashes[c]) for c, (h, l) in full.items()}, None
 
     def _representative(self, doc_id: int) -> int:
         if doc_id in self._cluster_of:
@@ -259,8 +259,13 @@ class _Clusterer:
         }
 
 
-def _missing_from(
-    hashes: np.ndarray, lines: np.ndarray, present: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    keep = ~np.isin(hashes, present, assume_unique=False)
+def missing_from(hashes: np.ndarray, lines: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The postings (hashes, lines) whose hash is not among `present` (a representative's hashes,
+    which `DocFingerprints` keeps sorted: a binary search each, no hash set)."""
+    if present.shape[0] == 0 or hashes.shape[0] == 0:
+        return hashes, lines
+    if present.shape[0] > 1 and np.any(present[1:] < present[:-1]):
+        present = np.sort(present)
+    at = np.minimum(np.searchsorted(present, hashes), present.shape[0] - 1)
+    keep = present[at] != hashes
     return hashes[keep], lines[keep]

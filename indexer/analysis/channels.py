@@ -90,8 +90,8 @@ def keyword_hashes(family: Family) -> np.ndarray:
 def text_channel(data: np.ndarray, byte_range: tuple[int, int] | None = None) -> Channel:
     """Every non-whitespace byte of UTF-8 `data` (or of `byte_range` of it), comments included."""
     start, end = byte_range or (0, data.shape[0])
-    offsets = (np.flatnonzero(_CHAR_CLASS[data[start:end]] != 1) + start).astype(np.int32)
-    return Channel(data[offsets].astype(np.uint64), offsets)
+    values, offsets = _nonspace(data, max(start, 0), min(end, data.shape[0]), _CHAR_CLASS)
+    return Channel(values, offsets)
 
 
 def code_channel(tokens: Tokens) -> Channel:
@@ -113,6 +113,19 @@ def spellings(data: np.ndarray, channel: Channel) -> np.ndarray:
     """FNV-1a hash of the bytes behind each value of a normalized channel (checks renames)."""
     assert channel.ends is not None
     return _spellings(data, channel.offsets, channel.ends)
+
+
+@njit(cache=True, nogil=True)
+def _nonspace(data, start, end, cls):
+    values = np.empty(max(end - start, 0), dtype=np.uint64)
+    offsets = np.empty(max(end - start, 0), dtype=np.int32)
+    count = 0
+    for i in range(start, end):
+        if cls[data[i]] != 1:
+            values[count] = data[i]
+            offsets[count] = i
+            count += 1
+    return values[:count].copy(), offsets[:count].copy()
 
 
 @njit(cache=True, nogil=True)

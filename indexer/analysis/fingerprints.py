@@ -15,6 +15,7 @@ from numba import njit
 from indexer.analysis.channels import code_channel, normalized_channel, text_channel
 from indexer.analysis.lexer import encode, lex, line_starts, lines_of
 from indexer.analysis.minhash import signature
+from indexer.analysis.windows import multiline_tokens
 from indexer.analysis.winnowing import kgram_hashes, winnow
 from indexer.options import IndexOptions
 
@@ -32,6 +33,7 @@ class DocFingerprints:
     normalized_lines: np.ndarray  # int32
     signature: np.ndarray  # uint32[minhash_perm] (uint64 for affine64)
     n_lines: int
+    multiline: np.ndarray  # int32[k, 2]: byte ranges of the tokens spanning lines (see lexer)
 
 
 def fingerprint_document(text: str, language: str | None, options: IndexOptions) -> DocFingerprints:
@@ -58,6 +60,7 @@ def fingerprint_bytes(data: np.ndarray, language: str | None, options: IndexOpti
         normalized_lines=norm_l,
         signature=signature(exact_h, options),
         n_lines=int(starts_of_lines.shape[0]),
+        multiline=multiline_tokens(tokens),
     )
 
 

@@ -77,7 +77,7 @@ def lex(data: np.ndarray, language: str | None, start: StartState = StartState.C
     starts = np.empty(n + 1, dtype=np.int32)
     ends = np.empty(n + 1, dtype=np.int32)
     kinds = np.empty(n + 1, dtype=np.uint8)
-    count = _lex(data, int(family), int(start), _CHAR_CLASS, starts, ends, kinds)
+    count = _lex(data, int(family), int(start), 0, n, _CHAR_CLASS, starts, ends, kinds)
     return Tokens(data, starts[:count].copy(), ends[:count].copy(), kinds[:count].copy())
 
 
@@ -310,10 +310,12 @@ def _is_string_prefix(data, start, end, family):
 
 
 @njit(cache=True, nogil=True)
-def _lex(data, family, start_state, cls, out_start, out_end, out_kind):
+def _lex(data, family, start_state, begin, stop, cls, out_start, out_end, out_kind):
+    """Tokens from byte `begin` on (`begin` > 0 only with start_state 0), up to the last one
+    starting before `stop`; returns how many were written."""
     n = data.shape[0]
     count = 0
-    i = 0
+    i = begin
     if start_state != 0:
         i = _resume(data, start_state)
         if i > 0:
@@ -327,6 +329,8 @@ def _lex(data, family, start_state, cls, out_start, out_end, out_kind):
         if k == 1:  # whitespace
             i += 1
             continue
+        if i >= stop:
+            break
         if k == 2:  # word
             j = i + 1
             while j < n and (cls[data[j]] == 2 or cls[data[j]] == 3):

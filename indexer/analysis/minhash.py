@@ -15,6 +15,7 @@ import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 from numba import njit
 
+from indexer.analysis.winnowing import mix64
 from indexer.options import IndexOptions
 
 
@@ -59,6 +60,38 @@ def lean(sig: np.ndarray, options: IndexOptions) -> LeanMinHash:
 
 def new_lsh(options: IndexOptions) -> MinHashLSH:
     return MinHashLSH(threshold=options.cluster_threshold, num_perm=options.minhash_perm)
+
+
+@functools.cache
+def lsh_bands(options: IndexOptions) -> tuple[tuple[int, int], ...]:
+    """The signature slots [start, end) of each band of `new_lsh(options)` (datasketch's choice
+    of bands and rows for the threshold): two signatures collide when any band is equal."""
+    return tuple((int(a), int(b)) for a, b in new_lsh(options).hashranges)
+
+
+def band_keys(signatures: np.ndarray, options: IndexOptions) -> np.ndarray:
+    """A 64-bit key per band of each signature (rows of `signatures`): uint64[n, bands].
+
+    Equal bands have equal keys; unequal bands collide with probability about 2**-64, and
+    readers compare the bands themselves, so a collision costs a comparison, never an answer.
+    This is what a persisted LSH stores and what a distributed build shuffles on.
+    """
+    sigs = np.atleast_2d(np.asarray(signatures)).astype(np.uint64)
+    out = np.empty((sigs.shape[0], len(lsh_bands(options))), dtype=np.uint64)
+    for band, (start, end) in enumerate(lsh_bands(options)):
+        out[:, band] = _band_key(sigs[:, start:end], np.uint64(band))
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _band_key(values, band):
+    out = np.empty(values.shape[0], dtype=np.uint64)
+    for i in range(values.shape[0]):
+        h = band * np.uint64(0x9E3779B97F4A7C15)
+        for j in range(values.shape[1]):
+            h = mix64(h ^ (values[i, j] + np.uint64(1)))
+        out[i] = h
+    return out
 
 
 def estimated_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:

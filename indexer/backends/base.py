@@ -92,6 +92,11 @@ class IndexReader(abc.ABC):
         """A document's content as stored (UTF-8); backends that store bytes override this."""
         return self.text(doc_id).encode("utf-8", "surrogatepass")
 
+    def multiline_tokens(self, doc_id: int) -> np.ndarray | None:
+        """Byte ranges [start, end) of the document's tokens that span lines (int32[k, 2]), which
+        let a window of it be lexed alone; None where the backend does not store them."""
+        return None
+
     @abc.abstractmethod
     def find_blob(self, blob_id: str) -> int | None:
         """The global id of a live document with this blob id, or None."""

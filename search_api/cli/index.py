@@ -97,6 +97,20 @@ def _source_options(func):
 
 @index_group.command("build")
 @_source_options
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Where fingerprinting runs: this process (threads), or Ray workers over the input's shards "
+    "(extra 'ray'; embedded indexes only).",
+)
+@click.option(
+    "--ray-address",
+    default=None,
+    metavar="HOST:PORT",
+    help="A running Ray cluster (default: a local one with --workers CPUs).",
+)
 def build_command(
     sources: tuple[str, ...],
     index_dir: str,
@@ -110,14 +124,24 @@ def build_command(
     blob_cache: str | None,
     as_json: bool,
     quiet: bool,
+    executor: str,
+    ray_address: str | None,
 ) -> None:
     """Index SOURCES (dataset files, hf:NAME, directories of repositories, 'installed', npm:PATH).
 
     Writes a new generation of the index at --index and swaps it in atomically: the previous
-    generation keeps serving until the new one is complete.
+    generation keeps serving until the new one is complete. With --executor ray, Ray workers
+    fingerprint the sources' files in parallel; the index answers exactly as a local build's.
     """
     from indexer.backends import open_writer
 
+    if executor == "ray":
+        _build_on_ray(
+            sources, index_dir, keep, languages, max_file_bytes, workers, limit, ray_address, as_json
+        )
+        return
+    if ray_address:
+        raise CliError("--ray-address needs --executor ray")
     with friendly_errors():
         store = _blob_store(s3_endpoint, fetch_concurrency, blob_cache)
         items, settings = _prepare(sources, keep, languages, max_file_bytes, workers, limit, store)
@@ -125,6 +149,43 @@ def build_command(
             result = open_writer(index_dir).build(
                 items, settings=settings, sources=list(sources), progress=bar.update
             )
+    _print_result(result, index_dir, as_json)
+
+
+def _build_on_ray(
+    sources: tuple[str, ...],
+    index_dir: str,
+    keep: str | None,
+    languages: str | None,
+    max_file_bytes: int,
+    workers: int,
+    limit: int | None,
+    ray_address: str | None,
+    as_json: bool,
+) -> None:
+    from indexer.licenses.expressions import parse_keep
+    from indexer.placement import BuildSettings
+    from indexer.sources import IngestOptions
+
+    if limit is not None:
+        raise CliError("--limit works with the local executor only: leave it out, or drop --executor ray")
+    if "://" in index_dir:
+        raise CliError("the Ray executor writes embedded indexes (a directory): give --index a directory")
+    with friendly_errors():
+        from indexer.distributed.ray_build import RayUnavailableError, build_with_ray
+
+        langs = frozenset(x.strip() for x in languages.split(",") if x.strip()) if languages else None
+        settings = BuildSettings(keep=parse_keep(keep) if keep else DEFAULT_KEEP, workers=workers)
+        try:
+            result = build_with_ray(
+                index_dir,
+                list(sources),
+                IngestOptions(max_file_bytes=max_file_bytes, languages=langs),
+                settings=settings,
+                address=ray_address,
+            )
+        except RayUnavailableError as err:
+            raise CliError(str(err)) from None
     _print_result(result, index_dir, as_json)
 
 

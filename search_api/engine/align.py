@@ -45,15 +45,20 @@ class Chain:
         return int(self.s_starts[-1] + self.lengths[-1])
 
 
-def sort_kgrams(kgrams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(order, sorted hashes) of a query's k-grams, computed once per query channel."""
+def sort_kgrams(kgrams: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(order, sorted hashes, presence filter) of a query's k-grams, computed once per query
+    channel. The filter has one bit per value of a hash's top 16 bits: a source k-gram whose bit
+    is clear is in no query k-gram, and is skipped without a search."""
     order = np.argsort(kgrams, kind="stable")
-    return order, kgrams[order]
+    present = np.zeros(1 << 10, dtype=np.uint64)
+    top = (kgrams >> np.uint64(48)).astype(np.int64)
+    np.bitwise_or.at(present, top >> 6, np.left_shift(np.uint64(1), (top & 63).astype(np.uint64)))
+    return order, kgrams[order], present
 
 
 def align(
     q_values: np.ndarray,
-    q_sorted: tuple[np.ndarray, np.ndarray],
+    q_sorted: tuple[np.ndarray, np.ndarray, np.ndarray],
     s_values: np.ndarray,
     s_kgrams: np.ndarray,
     k: int,
@@ -65,7 +70,7 @@ def align(
     `q_sorted` is `sort_kgrams` of the query's k-gram hashes."""
     if q_sorted[1].shape[0] == 0 or s_kgrams.shape[0] == 0:
         return []
-    qs, ss, ln = _runs(q_values, q_sorted[0], q_sorted[1], s_values, s_kgrams, k, 16)
+    qs, ss, ln = _runs(q_values, q_sorted[0], q_sorted[1], q_sorted[2], s_values, s_kgrams, k, 16)
     keep = ln >= min_run
     qs, ss, ln = qs[keep], ss[keep], ln[keep]
     if qs.shape[0] == 0:
@@ -87,7 +92,7 @@ def _split(qs: np.ndarray, ss: np.ndarray, ln: np.ndarray, max_gap: int) -> list
 
 
 @njit(cache=True, nogil=True)
-def _runs(q_values, order, sorted_q, s_values, s_kgrams, k, max_occurrences):
+def _runs(q_values, order, sorted_q, present, s_values, s_kgrams, k, max_occurrences):
     """Maximal exact runs (q_start, s_start, length in values) seeded by equal k-gram hashes.
 
     k-grams occurring more than `max_occurrences` times in the query are not used as seeds
@@ -104,6 +109,9 @@ def _runs(q_values, order, sorted_q, s_values, s_kgrams, k, max_occurrences):
     seen_diag = np.full(nq + ns + 1, -1, dtype=np.int64)
     for j in range(s_kgrams.shape[0]):
         h = s_kgrams[j]
+        top = h >> np.uint64(48)
+        if (present[top >> np.uint64(6)] >> (top & np.uint64(63))) & np.uint64(1) == 0:
+            continue
         lo = np.searchsorted(sorted_q, h)
         hi = lo
         while hi < sorted_q.shape[0] and sorted_q[hi] == h:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from indexer.analysis.channels import PostingChannel
 from indexer.analysis.lexer import lines_of
@@ -60,16 +61,15 @@ def find_candidates(index: IndexReader, query: TextViews, options: QueryOptions)
     norm_hashes, norm_at = _hashes_and_positions([query.normalized_view])
     exact = index.lookup(PostingChannel.EXACT, exact_hashes, options.max_postings)
     norm = index.lookup(PostingChannel.NORMALIZED, norm_hashes, options.max_postings)
-    regions = _regions(exact, norm, exact_at, norm_at, query)
+    chains = _regions(exact, norm, exact_at, norm_at, query)
     discarded: dict[str, int] = {}
     common = int(np.count_nonzero(exact.frequency > options.max_postings))
     if common:
         discarded["common_fingerprints"] = common
-    kept = _strongest(regions, options)
-    if len(kept) < len(regions):
-        discarded["weak_candidates"] = len(regions) - len(kept)
-    regions = kept
-    regions = _with_cluster_members(index, regions, options)
+    kept = _strongest(chains, options)
+    if len(kept) < chains.order.shape[0]:
+        discarded["weak_candidates"] = chains.order.shape[0] - len(kept)
+    regions = _with_cluster_members(index, [chains.candidate(rank) for rank in kept], options)
     if query.lines >= options.near_dup_min_lines and exact_hashes.shape[0]:
         known = {c.doc_id for c in regions}
         for rep in index.near_duplicates(signature(exact_hashes, index.options)):
@@ -106,23 +106,41 @@ def _hashes_and_positions(views: list) -> tuple[np.ndarray, np.ndarray]:
     return unique, np.concatenate(offsets)[first]
 
 
-def _strongest(regions: list[Candidate], options: QueryOptions) -> list[Candidate]:
-    """The best regions: at most `max_candidates`; each either not far weaker than the best one,
-    or the best for a part of the query no stronger candidate points at (a query can hold code
-    from several sources)."""
-    kept: list[Candidate] = []
-    if not regions:
-        return kept
-    covered = np.zeros(max(r.query_bytes[1] for r in regions[:MAX_CONSIDERED]) + 1, dtype=bool)
-    floor = regions[0].score * options.candidate_ratio
-    for region in regions[:MAX_CONSIDERED]:
-        if len(kept) == options.max_candidates:
+def _strongest(regions: _Chains, options: QueryOptions) -> list[int]:
+    """The best chains (indexes into `regions.order`): at most `max_candidates`; each either not
+    far weaker than the best one, or the best for a part of the query no stronger candidate
+    points at (a query can hold code from several sources)."""
+    if regions.order.shape[0] == 0:
+        return []
+    considered = regions.order[:MAX_CONSIDERED]
+    kept = _pick_strongest(
+        regions.score[considered],
+        regions.q_lo[considered].astype(np.int64),
+        regions.q_hi[considered].astype(np.int64) + 1,
+        options.candidate_ratio,
+        options.max_candidates,
+    )
+    return kept.tolist()
+
+
+@njit(cache=True, nogil=True)
+def _pick_strongest(scores, lows, highs, ratio, limit):
+    covered = np.zeros(highs.max() + 1, dtype=np.bool_)
+    floor = scores[0] * ratio
+    kept = np.empty(min(limit, scores.shape[0]), dtype=np.int64)
+    count = 0
+    for rank in range(scores.shape[0]):
+        if count == limit:
             break
-        lo, hi = region.query_bytes
-        if region.score >= floor or np.count_nonzero(covered[lo:hi]) <= 0.5 * (hi - lo):
-            kept.append(region)
+        lo, hi = lows[rank], highs[rank]
+        seen = 0
+        for i in range(lo, hi):
+            seen += covered[i]
+        if scores[rank] >= floor or seen <= 0.5 * (hi - lo):
+            kept[count] = rank
+            count += 1
             covered[lo:hi] = True
-    return kept
+    return kept[:count]
 
 
 def _rarity(frequency: np.ndarray) -> np.ndarray:
@@ -130,15 +148,51 @@ def _rarity(frequency: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.log2(np.maximum(frequency, 1).astype(np.float64)))
 
 
+@dataclass(frozen=True, slots=True)
+class _Chains:
+    """Hits chained per document along diagonals, as arrays (one entry per chain, `order` the
+    chains by decreasing score, at most MAX_CONSIDERED); a chain becomes a Candidate only when
+    chosen (`candidate`)."""
+
+    order: np.ndarray
+    score: np.ndarray
+    q_lo: np.ndarray
+    q_hi: np.ndarray
+    line_lo: np.ndarray
+    line_hi: np.ndarray
+    doc_of: np.ndarray
+    both: np.ndarray
+    exact: np.ndarray
+    bounds: np.ndarray
+    diagonal: np.ndarray
+
+    def candidate(self, rank: int) -> Candidate:
+        g = int(self.order[rank])
+        q_lines = (int(self.line_lo[g]) - QUERY_MARGIN, int(self.line_hi[g]) + QUERY_MARGIN)
+        window = _window(self.diagonal[self.bounds[g] : self.bounds[g + 1]], q_lines)
+        channels = _BOTH if self.both[g] else (_EXACT_ONLY if self.exact[g] else _NORMALIZED_ONLY)
+        return Candidate(
+            int(self.doc_of[g]),
+            window,
+            float(self.score[g]),
+            (int(self.q_lo[g]), int(self.q_hi[g]) + 1),
+            q_lines,
+            channels,
+        )
+
+
+_NO_CHAINS = _Chains(*(np.zeros(0, np.int64) for _ in range(11)))
+
+
 def _regions(
     exact: PostingHits, norm: PostingHits, exact_at: np.ndarray, norm_at: np.ndarray, query: TextViews
-) -> list[Candidate]:
+) -> _Chains:
     """Chain hits per document along diagonals (source line minus query line): hits of one copy
     of the query share a diagonal, up to the drift that edits cause. Score = distinct query
     hashes on the chain, each weighted by its rarity (normalized ones at half weight)."""
     docs = np.concatenate([exact.doc_ids, norm.doc_ids])
     if docs.shape[0] == 0:
-        return []
+        return _NO_CHAINS
     keys = np.concatenate([exact.query_index, norm.query_index + exact_at.shape[0]]).astype(np.int64)
     at = np.concatenate([exact_at[exact.query_index], norm_at[norm.query_index]])
     query_line = lines_of(at, query.lexed.line_starts)
@@ -163,24 +217,20 @@ def _regions(
     exact_hits = np.bincount(group[first], weights=is_exact, minlength=score.shape[0])
     norm_hits = np.bincount(group[first], weights=~is_exact, minlength=score.shape[0])
     firsts = np.flatnonzero(starts)
-    q_lo, q_hi = np.minimum.reduceat(at, firsts), np.maximum.reduceat(at, firsts)
-    line_lo, line_hi = np.minimum.reduceat(query_line, firsts), np.maximum.reduceat(query_line, firsts)
     doc_of = docs[firsts]
-    bounds = np.append(firsts, docs.shape[0])
-    ranking = np.lexsort((doc_of, -score))[:MAX_CONSIDERED]
-    out = []
-    for g in ranking:
-        q_lines = (int(line_lo[g]) - QUERY_MARGIN, int(line_hi[g]) + QUERY_MARGIN)
-        window = _window(diagonal[bounds[g] : bounds[g + 1]], q_lines)
-        channels = (
-            _BOTH if exact_hits[g] and norm_hits[g] else (_EXACT_ONLY if exact_hits[g] else _NORMALIZED_ONLY)
-        )
-        out.append(
-            Candidate(
-                int(doc_of[g]), window, float(score[g]), (int(q_lo[g]), int(q_hi[g]) + 1), q_lines, channels
-            )
-        )
-    return out
+    return _Chains(
+        order=np.lexsort((doc_of, -score))[:MAX_CONSIDERED],
+        score=score,
+        q_lo=np.minimum.reduceat(at, firsts),
+        q_hi=np.maximum.reduceat(at, firsts),
+        line_lo=np.minimum.reduceat(query_line, firsts),
+        line_hi=np.maximum.reduceat(query_line, firsts),
+        doc_of=doc_of,
+        both=(exact_hits > 0) & (norm_hits > 0),
+        exact=exact_hits > 0,
+        bounds=np.append(firsts, docs.shape[0]),
+        diagonal=diagonal,
+    )
 
 
 def _window(diagonals: np.ndarray, query_lines: tuple[int, int]) -> tuple[int, int]:

@@ -196,7 +196,9 @@ class Searcher:
         if lexed is None:
             info = self.index.info(doc_id)
             lexed = self._sources[doc_id] = lex_bytes(
-                self.index.content_bytes(doc_id), info.document.language
+                self.index.content_bytes(doc_id),
+                info.document.language,
+                self.index.multiline_tokens(doc_id),
             )
         return lexed
 

@@ -23,6 +23,7 @@ from indexer.analysis.channels import (
 )
 from indexer.analysis.languages import Family, family_of
 from indexer.analysis.lexer import StartState, Tokens, encode, lex, line_starts
+from indexer.analysis.windows import lex_lines
 from indexer.analysis.winnowing import kgram_hashes
 from indexer.options import IndexOptions
 from search_api.engine.align import sort_kgrams
@@ -59,7 +60,7 @@ class ChannelView:
         return self.channel.values == IDENT_VALUE
 
     @functools.cached_property
-    def sorted_kgrams(self) -> tuple[np.ndarray, np.ndarray]:
+    def sorted_kgrams(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The k-grams sorted (with their positions), for aligning this view as the query side."""
         return sort_kgrams(self.kgrams)
 
@@ -77,12 +78,18 @@ class Lexed:
     `search_api.engine.notices`), byte for byte as long as `text`, which is the text as given."""
 
     def __init__(
-        self, data: np.ndarray, language: str | None, states: list[StartState], text: str | None = None
+        self,
+        data: np.ndarray,
+        language: str | None,
+        states: list[StartState],
+        text: str | None = None,
+        multiline: np.ndarray | None = None,
     ) -> None:
         self.data = data
         self.language = language
         self.line_starts = line_starts(self.data)
         self._states = states
+        self._multiline = multiline  # a source's tokens spanning lines: windows lex alone
         if text is not None:
             self.__dict__["text"] = text
 
@@ -108,6 +115,13 @@ class Lexed:
     @functools.cached_property
     def tokens(self) -> tuple[Tokens, ...]:
         return tuple(lex(self.data, self.language, s) for s in self._states)
+
+    def tokens_within(self, byte_range: tuple[int, int]) -> list[Tokens]:
+        """`tokens`, each cut to the tokens lying wholly inside `byte_range` (which starts at a
+        line start). A source whose multi-line tokens are known lexes only that range."""
+        if self._multiline is None or "tokens" in self.__dict__:
+            return [t.within(*byte_range) for t in self.tokens]
+        return [lex_lines(self.data, self.language, self._multiline, byte_range)]
 
     def byte_range(self, lines: tuple[int, int] | None) -> tuple[int, int]:
         """Bytes of lines lo..hi (1-based, inclusive, clamped to the text)."""
@@ -148,7 +162,7 @@ class TextViews:
 
     @functools.cached_property
     def _tokens(self) -> list[Tokens]:
-        return [t.within(*self._window) if self._windowed else t for t in self.lexed.tokens]
+        return self.lexed.tokens_within(self._window) if self._windowed else list(self.lexed.tokens)
 
     @functools.cached_property
     def code_views(self) -> tuple[ChannelView, ...]:
@@ -218,9 +232,11 @@ def lex_text(text: str, language: str | None, all_start_states: bool, analysed: 
     )
 
 
-def lex_bytes(raw: bytes, language: str | None) -> Lexed:
-    """Prepare a source file from its stored UTF-8 bytes (no decoding: a source's text is rarely needed)."""
-    return Lexed(np.frombuffer(raw, dtype=np.uint8), language, [StartState.CODE])
+def lex_bytes(raw: bytes, language: str | None, multiline: np.ndarray | None = None) -> Lexed:
+    """Prepare a source file from its stored UTF-8 bytes (no decoding: a source's text is rarely
+    needed); `multiline`, its tokens that span lines as the index stores them, lets a window of it
+    be lexed alone."""
+    return Lexed(np.frombuffer(raw, dtype=np.uint8), language, [StartState.CODE], multiline=multiline)
 
 
 def analyze(

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from indexer.analysis.channels import code_channel, normalized_channel, text_channel
 from indexer.analysis.keywords import keywords
 from indexer.analysis.languages import Family, family_of
-from indexer.analysis.lexer import StartState, TokenKind, Tokens, encode, lex
+from indexer.analysis.lexer import StartState, TokenKind, Tokens, encode, lex, line_starts
+from indexer.analysis.windows import lex_lines, multiline_tokens
 
 # One language of each lexical family (None: the generic family).
 FAMILY_LANGUAGE = {
@@ -244,3 +245,40 @@ def test_member_names_keywords_and_numbers_keep_their_spelling() -> None:
         ("while total > 10: obj.size = total\n", False),
     ]:  # another keyword
         assert np.array_equal(normalized_channel(encode(variant), "python").values, base) is same, variant
+
+
+# Text rich in what spans lines: block comments, docstrings, template and escaped strings.
+SPANNING = st.lists(
+    st.sampled_from(
+        [
+            '"""doc\nstring"""',
+            "/* a\n b */",
+            "`t\n${x}\n`",
+            "'a\\\nb'",
+            "# c\n",
+            "x = 1\n",
+            "\n",
+            "  ",
+            "'''",
+            "*/",
+        ]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@FAST
+@given(text=st.one_of(SPANNING, CODEISH, st.text(max_size=300)), language=LANGUAGES, data=st.data())
+def test_a_window_lexes_alone_as_the_whole_file_lexes_there(text: str, language: str | None, data) -> None:
+    """`lex_lines` (a source's window, from its stored multi-line tokens) gives exactly the
+    tokens the whole file's lexing has wholly inside that window."""
+    raw = encode(text)
+    whole = lex(raw, language)
+    starts = line_starts(raw)
+    first = data.draw(st.integers(0, starts.shape[0] - 1))
+    last = data.draw(st.integers(first, starts.shape[0]))
+    window = (int(starts[first]), int(starts[last]) if last < starts.shape[0] else raw.shape[0])
+    expected = whole.within(*window)
+    got = lex_lines(raw, language, multiline_tokens(whole), window)
+    for a, b in ((expected.starts, got.starts), (expected.ends, got.ends), (expected.kinds, got.kinds)):
+        assert np.array_equal(a, b)

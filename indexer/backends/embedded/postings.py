@@ -33,8 +33,12 @@ def write_postings(prefix: Path, hashes: np.ndarray, refs: np.ndarray) -> list[P
     top = (hashes >> np.uint64(48 - bits)).astype(np.uint64)  # bucket bits followed by key bits
     if refs.shape[0] and int(refs.max()) > MAX_REF:
         raise OverflowError(f"posting refs above {MAX_REF}: segments hold at most 2**24 lines")
-    order = np.lexsort((refs, top))
-    top, refs = top[order], refs[order].astype(np.uint32)
+    if bits + 16 + 24 <= 64:  # one sort of (top, ref) packed in a word: several times a lexsort's speed
+        packed_keys = np.sort((top << np.uint64(24)) | refs.astype(np.uint64))
+        top, refs = packed_keys >> np.uint64(24), (packed_keys & np.uint64(MAX_REF)).astype(np.uint32)
+    else:
+        order = np.lexsort((refs, top))
+        top, refs = top[order], refs[order].astype(np.uint32)
     buckets = (top >> np.uint64(16)).astype(np.int64)
     counts = np.bincount(buckets, minlength=1 << bits)
     directory = np.zeros((1 << bits) + 1, dtype=np.uint32 if hashes.shape[0] < 2**32 else np.uint64)
@@ -72,26 +76,22 @@ class PostingTable:
     def __len__(self) -> int:
         return int(self.keys.shape[0])
 
-    def lookup(self, hashes: np.ndarray, max_postings: int) -> Hits:
-        """Postings of each query hash; hashes with more than `max_postings` postings are
-        counted in `frequency` but return none (they are boilerplate, not evidence)."""
-        q, refs, freq = _lookup(
-            np.ascontiguousarray(hashes, dtype=np.uint64),
-            self.directory,
-            self.keys,
-            self.refs,
-            self.bits,
-            max_postings,
-        )
-        return Hits(q, refs, freq)
+    def ranges(self, hashes: np.ndarray) -> np.ndarray:
+        """Where each query hash's postings lie: int64[n, 2] (start, end) rows of the table."""
+        return _ranges(np.ascontiguousarray(hashes, dtype=np.uint64), self.directory, self.keys, self.bits)
+
+    def lookup(self, hashes: np.ndarray, wanted: np.ndarray, ranges: np.ndarray | None = None) -> Hits:
+        """Postings of the query hashes marked in `wanted` (bool per hash; the others are
+        boilerplate, not evidence) and the posting count of every hash."""
+        ranges = self.ranges(hashes) if ranges is None else ranges
+        q, refs = _gather(ranges, np.ascontiguousarray(wanted, dtype=np.bool_), self.refs)
+        return Hits(q, refs, (ranges[:, 1] - ranges[:, 0]).astype(np.int32))
 
 
 @njit(cache=True, nogil=True)
-def _lookup(hashes, directory, keys, refs, bits, max_postings):
+def _ranges(hashes, directory, keys, bits):
     n = hashes.shape[0]
-    freq = np.zeros(n, dtype=np.int32)
     ranges = np.empty((n, 2), dtype=np.int64)
-    total = 0
     for i in range(n):
         top = hashes[i] >> np.uint64(48 - bits)
         bucket = np.int64(top >> np.uint64(16))
@@ -108,16 +108,25 @@ def _lookup(hashes, directory, keys, refs, bits, max_postings):
         stop = np.int64(directory[bucket + 1])
         while end < stop and keys[end] == key:
             end += 1
-        freq[i] = end - lo
         ranges[i, 0] = lo
-        ranges[i, 1] = end if end - lo <= max_postings else lo
-        total += ranges[i, 1] - ranges[i, 0]
+        ranges[i, 1] = end
+    return ranges
+
+
+@njit(cache=True, nogil=True)
+def _gather(ranges, wanted, refs):
+    total = 0
+    for i in range(ranges.shape[0]):
+        if wanted[i]:
+            total += ranges[i, 1] - ranges[i, 0]
     out_q = np.empty(total, dtype=np.int32)
     out_r = np.empty(total, dtype=np.uint32)
     k = 0
-    for i in range(n):
+    for i in range(ranges.shape[0]):
+        if not wanted[i]:
+            continue
         for j in range(ranges[i, 0], ranges[i, 1]):
             out_q[k] = i
             out_r[k] = np.uint32(refs[j, 0]) | (np.uint32(refs[j, 1]) << 8) | (np.uint32(refs[j, 2]) << 16)
             k += 1
-    return out_q, out_r, freq
+    return out_q, out_r

@@ -16,7 +16,7 @@ from cachetools import LRUCache
 from datasketch import MinHashLSH
 
 from indexer.analysis.channels import PostingChannel
-from indexer.analysis.minhash import lean, new_lsh
+from indexer.analysis.minhash import band_keys, lean, new_lsh
 from indexer.backends.base import DocumentInfo, IndexReader, PostingHits
 from indexer.backends.embedded.directory import IndexDirectory
 from indexer.backends.embedded.segment import Segment
@@ -64,7 +64,7 @@ class EmbeddedIndex(IndexReader):
         return [
             opened[info.name]
             if info.name in opened and opened[info.name].info == info
-            else Segment(self.directory.segments_dir / info.name, info, self._verify)
+            else Segment(self.directory.segments_dir / info.name, info, manifest.options, self._verify)
             for info in manifest.segments
         ]
 
@@ -95,11 +95,18 @@ class EmbeddedIndex(IndexReader):
         return self.segments[int(np.searchsorted(self._bases, doc_id, side="right")) - 1]
 
     def lookup(self, channel: PostingChannel, hashes: np.ndarray, max_postings: int) -> PostingHits:
+        """Postings of each hash; a hash with more than `max_postings` in the whole index (all
+        segments together, so the answer does not depend on how documents fell into segments)
+        returns none."""
         parts = []
+        tables = [seg.postings[channel] for seg in self.segments]
+        ranges = [table.ranges(hashes) for table in tables]
         frequency = np.zeros(hashes.shape[0], dtype=np.int32)
-        for seg in self.segments:
-            hits = seg.postings[channel].lookup(hashes, max_postings)
-            frequency += hits.frequency
+        for r in ranges:
+            frequency += (r[:, 1] - r[:, 0]).astype(np.int32)
+        wanted = frequency <= max_postings
+        for seg, table, r in zip(self.segments, tables, ranges, strict=True):
+            hits = table.lookup(hashes, wanted, r)
             if hits.refs.shape[0]:
                 doc_ids, lines = seg.locate(hits.refs)
                 parts.append((hits.query_index, doc_ids, lines))
@@ -179,11 +186,27 @@ class EmbeddedIndex(IndexReader):
         return out
 
     def find_content(self, content_hash: str) -> int | None:
-        doc_id = self.content_hashes.get(content_hash)
+        doc_id = self._first_with_content(content_hash)
         if doc_id is None:
             return None
         live = [int(d) for d in self.identical_members(doc_id) if not self._removed[d]]
         return live[0] if live else None
+
+    def _first_with_content(self, content_hash: str) -> int | None:
+        """The lowest global id whose content has this hash (as `content_hashes` holds it)."""
+        try:
+            key = np.uint64(int(content_hash[:16], 16))
+        except ValueError:
+            return None
+        for seg in self.segments:
+            keys, order = seg.content_keys
+            lo = int(np.searchsorted(keys, key, side="left"))
+            hi = int(np.searchsorted(keys, key, side="right"))
+            same = sorted(int(order[j]) + seg.doc_base for j in range(lo, hi))
+            for doc_id in same:
+                if seg.content_hash(doc_id) == content_hash:
+                    return doc_id
+        return None
 
     def signature(self, doc_id: int) -> np.ndarray:
         seg = self._segment(doc_id)
@@ -201,7 +224,8 @@ class EmbeddedIndex(IndexReader):
 
     @functools.cached_property
     def lsh(self) -> MinHashLSH:
-        """MinHash LSH over the cluster representatives (built on first use)."""
+        """MinHash LSH over the cluster representatives, built on first use: for clustering
+        the documents an `add` appends (queries use `near_duplicates`)."""
         lsh = new_lsh(self.options)
         with lsh.insertion_session() as session:
             for seg in self.segments:
@@ -212,7 +236,14 @@ class EmbeddedIndex(IndexReader):
         return lsh
 
     def near_duplicates(self, signature: np.ndarray) -> list[int]:
-        return sorted(int(k) for k in self.lsh.query(lean(signature, self.options)))
+        """Representatives sharing an LSH band with `signature`, from the segments' persisted
+        band tables (the same answer as `lsh.query`, without building it)."""
+        sig = np.asarray(signature, dtype=np.uint32)
+        keys = band_keys(sig, self.options)[0]
+        return sorted(int(d) for seg in self.segments for d in seg.near_duplicates(sig, keys).tolist())
+
+    def multiline_tokens(self, doc_id: int) -> np.ndarray | None:
+        return self._segment(doc_id).multiline_tokens(doc_id)
 
     def stats(self) -> dict[str, Any]:
         m = self.manifest

@@ -8,6 +8,7 @@ document and the line come back with one binary search.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 
@@ -18,7 +19,9 @@ from pyarrow import feather
 from indexer.analysis.channels import PostingChannel
 from indexer.analysis.fingerprints import DocFingerprints
 from indexer.analysis.minhash import storage_dtype
+from indexer.backends.embedded.bands import BandTable, write_bands
 from indexer.backends.embedded.content import ContentReader, ContentWriter
+from indexer.backends.embedded.multiline import MultilineTable, MultilineWriter
 from indexer.backends.embedded.postings import PostingTable, write_postings
 from indexer.backends.embedded.provenance import ProvenanceColumns, ProvenanceWriter
 from indexer.backends.errors import CorruptIndexError
@@ -73,6 +76,7 @@ class SegmentWriter:
         )
         self._rows: dict[str, list] = {c: [] for c in _TEXT_COLUMNS + _INT_COLUMNS}
         self._signatures: list[np.ndarray] = []
+        self._multiline = MultilineWriter()
         self._postings: dict[PostingChannel, list[tuple[np.ndarray, np.ndarray]]] = {
             c: [] for c in PostingChannel
         }
@@ -120,6 +124,7 @@ class SegmentWriter:
         self._provenance.add(doc.provenance)
         ints = (len(raw), fingerprints.n_lines, self._lines, block, offset, length, cluster)
         self.content_bytes += len(raw)
+        self._multiline.add(fingerprints.multiline)
         for column, value in zip(_INT_COLUMNS, ints):
             self._rows[column].append(value)
         for channel, (hashes, lines) in postings.items():
@@ -134,7 +139,10 @@ class SegmentWriter:
     def finish(self) -> SegmentInfo:
         self._content.close(self.directory / "content_blocks.npy")
         table = pa.table({c: self._rows[c] for c in _TEXT_COLUMNS + _INT_COLUMNS})
-        feather.write_feather(table, self.directory / "docs.arrow", compression="zstd")
+        # uncompressed and one record batch: readers map it and read values in place (no copy in memory)
+        feather.write_feather(
+            table, self.directory / "docs.arrow", compression="uncompressed", chunksize=max(table.num_rows, 1)
+        )
         self._provenance.write(self.directory)
         dtype = storage_dtype(self.options)
         sigs = (
@@ -143,6 +151,8 @@ class SegmentWriter:
             else np.zeros((0, self.options.minhash_perm), dtype)
         )
         np.save(self.directory / "signatures.npy", sigs.astype(dtype))
+        write_bands(self.directory, sigs.astype(dtype), self.options)
+        self._multiline.write(self.directory)
         counts = {}
         for channel in PostingChannel:
             parts = self._postings[channel]
@@ -160,7 +170,9 @@ class SegmentWriter:
 class Segment:
     """A segment opened for reading (postings and contents memory-mapped)."""
 
-    def __init__(self, directory: Path, info: SegmentInfo, verify: bool = True) -> None:
+    def __init__(
+        self, directory: Path, info: SegmentInfo, options: IndexOptions, verify: bool = True
+    ) -> None:
         self.directory = directory
         self.info = info
         self.doc_base = info.doc_base
@@ -168,13 +180,16 @@ class Segment:
             _verify_files(directory, info)
         try:
             table = feather.read_table(directory / "docs.arrow", memory_map=True)
-            self._text = {c: table.column(c).to_pylist() for c in _TEXT_COLUMNS}
+            # Arrow arrays, not Python strings: a few bytes a value, so serving memory stays small
+            self._text = {c: _one_array(table.column(c)) for c in _TEXT_COLUMNS}
             self._ints = {c: table.column(c).to_numpy().astype(np.int64) for c in _INT_COLUMNS}
             self.postings = {c: PostingTable(directory / c) for c in PostingChannel}
             self.signatures = np.load(
                 directory / "signatures.npy", mmap_mode="r"
             )  # one row per representative
             self._content = ContentReader(directory / "content.bin", directory / "content_blocks.npy")
+            self.bands = BandTable(directory, self.signatures, options)
+            self._multiline = MultilineTable(directory)
             self._provenance = ProvenanceColumns(directory)
         except (OSError, ValueError, pa.ArrowInvalid, KeyError) as err:
             raise CorruptIndexError(f"segment {info.name} cannot be read ({err})") from err
@@ -211,25 +226,72 @@ class Segment:
     def text(self, doc_id: int) -> str:
         return self.content_bytes(doc_id).decode("utf-8", "surrogatepass")
 
+    def multiline_tokens(self, doc_id: int) -> np.ndarray | None:
+        """Byte ranges of the document's tokens that span lines (None: not stored)."""
+        return self._multiline.of(doc_id - self.doc_base)
+
+    def near_duplicates(self, signature: np.ndarray, keys: np.ndarray | None = None) -> np.ndarray:
+        """Global ids of the representatives whose LSH bands collide with `signature` (`keys`:
+        its band keys)."""
+        return self.representatives[self.bands.rows_colliding(signature, keys)] + self.doc_base
+
     def document(self, doc_id: int, with_content: bool = True) -> Document:
         i = doc_id - self.doc_base
-        t = self._text
+        t = {c: self._text[c][i].as_py() for c in _TEXT_COLUMNS}
         return Document(
-            blob_id=t["blob_id"][i],
-            repo=t["repo"][i],
-            path=t["path"][i],
-            language=t["language"][i],
+            blob_id=t["blob_id"],
+            repo=t["repo"],
+            path=t["path"],
+            language=t["language"],
             content=self.text(doc_id) if with_content else "",
-            license=t["license"][i],
-            license_category=LicenseCategory(t["license_category"][i]),
-            source=t["source"][i] or "",
-            url=t["url"][i],
-            revision=t["revision"][i],
+            license=t["license"],
+            license_category=LicenseCategory(t["license_category"]),
+            source=t["source"] or "",
+            url=t["url"],
+            revision=t["revision"],
             provenance=self._provenance.get(i),
         )
 
     def column(self, name: str) -> list:
-        return self._text[name]
+        """A text column's values, one per document (made on each call: callers go over it once)."""
+        return self._text[name].to_pylist()
+
+    def content_hash(self, doc_id: int) -> str:
+        return str(self._text["content_hash"][doc_id - self.doc_base].as_py())
+
+    @functools.cached_property
+    def content_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted 64-bit prefixes of the content hashes, local ids in that order): finds a
+        document by content with a binary search instead of a dictionary of every hash."""
+        keys = _hex_prefixes(self._text["content_hash"])
+        order = np.argsort(keys, kind="stable")
+        return keys[order], order
+
+
+def _one_array(column: pa.ChunkedArray) -> pa.Array:
+    """The column as one array: the mapped chunk itself when there is one (no copy)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+_HEX = np.full(256, 255, dtype=np.uint8)
+_HEX[np.frombuffer(b"0123456789abcdef", np.uint8)] = np.arange(16, dtype=np.uint8)
+
+
+def _hex_prefixes(hashes: pa.Array) -> np.ndarray:
+    """The first 16 hex digits of each 32-digit hash as a uint64, read from the Arrow buffers
+    (no Python string per document)."""
+    n = len(hashes)
+    offsets = np.frombuffer(hashes.buffers()[1], dtype=np.int32)[hashes.offset : hashes.offset + n + 1]
+    if n == 0 or hashes.null_count or not np.all(np.diff(offsets) == 32):
+        return np.array([int(str(h)[:16], 16) for h in hashes.to_pylist()], dtype=np.uint64)
+    data = np.frombuffer(hashes.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(n, 32)
+    digits = _HEX[data[:, :16]].astype(np.uint64)
+    if np.any(digits == 255):
+        return np.array([int(str(h)[:16], 16) for h in hashes.to_pylist()], dtype=np.uint64)
+    keys = np.zeros(n, dtype=np.uint64)
+    for i in range(16):
+        keys = (keys << np.uint64(4)) | digits[:, i]
+    return keys
 
 
 def _verify_files(directory: Path, info: SegmentInfo) -> None:

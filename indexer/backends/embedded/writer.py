@@ -80,7 +80,7 @@ class EmbeddedWriter(IndexWriter):
                 raise IndexOptionsError("cannot add to an index built with other options")
             manifest = existing.manifest if existing is not None else directory.new_manifest(options)
             placement = Placement(options, settings, manifest.next_doc_base, existing)
-            sink = _SegmentSink(directory, options, settings.max_segment_bytes, manifest.next_doc_base)
+            sink = SegmentSink(directory, options, settings.max_segment_bytes, manifest.next_doc_base)
             for placed in placement.documents(items):
                 writer = sink.writer(placed.fingerprints.n_lines)
                 twin = placed.same_content_as
@@ -113,7 +113,7 @@ class EmbeddedWriter(IndexWriter):
         )
 
 
-class _SegmentSink:
+class SegmentSink:
     """Hands out the segment being written; seals it and starts another when it is full."""
 
     def __init__(
