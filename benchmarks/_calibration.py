@@ -22,6 +22,10 @@ FILE_WEIGHT = 10.0
 BUCKETS = [(0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 0.99), (0.99, 1.01)]
 
 FEATURES = ("share", "rarity", "lines", "run", "renamed", "edited")
+# A renamed or an edited match is never stronger evidence than an exact one of the same run: their
+# weights may not be positive (the reviewed whole files would otherwise make "edited" a bonus,
+# because the edited copies reviewers saw were mostly long and genuine).
+NOT_POSITIVE = ("renamed", "edited")
 
 
 def features(span: dict) -> list[float]:
@@ -29,6 +33,20 @@ def features(span: dict) -> list[float]:
 
     named = Evidence.from_dict(span["evidence"]).features(Method(span["method"]))
     return [named[f] for f in FEATURES]
+
+
+def fit_model(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Bias and coefficients (in `FEATURES` order) of the weighted logistic regression, refitted
+    without each NOT_POSITIVE feature whose coefficient comes out positive (it is then 0)."""
+    kept = list(range(len(FEATURES)))
+    while True:
+        w = logistic_fit(x[:, kept], y, weights)
+        wrong = [i for i, c in zip(kept, w[1:], strict=True) if FEATURES[i] in NOT_POSITIVE and c > 0]
+        if not wrong:
+            full = np.zeros(len(FEATURES) + 1)
+            full[0], full[[i + 1 for i in kept]] = w[0], w[1:]
+            return full
+        kept.remove(wrong[0])
 
 
 def logistic_fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray, l2: float = 1e-3) -> np.ndarray:

@@ -30,7 +30,7 @@ from _calibration import (
     FLOORS,
     choose_floor,
     features,
-    logistic_fit,
+    fit_model,
     query_rates,
     reliability,
 )
@@ -52,7 +52,7 @@ def main() -> None:
     write_negatives(spans, args.negatives)
     apply_reviews(spans, _read_rows(args.negatives))
     training = [s for s in spans if s["half"] == "calibration"] + reviewed_file_spans(args.files_labels)
-    weights = logistic_fit(
+    weights = fit_model(
         np.array([features(s) for s in training]),
         np.array([s["label"] for s in training], float),
         np.array([FILE_WEIGHT if s["qid"] is None else 1.0 for s in training]),
