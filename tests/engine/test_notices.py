@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from indexer.licenses.notices import find_notices
 from indexer.records import NoticeKind
-from search_api.engine.notices import NoticeLines, blank_notices, notices_of
+from search_api.engine.notices import NoticeLines, blank_notices, may_be_notice, notices_of
 from search_api.engine.results import Span
 
 MIT = """MIT License
@@ -66,3 +66,13 @@ def test_source_lines_inside_a_notice_are_covered_even_when_notices_nest() -> No
     assert not lines.cover(Span(19, 20))  # the code
     assert not lines.cover(Span(16, 20)) and lines.cover(Span(15, 20))  # half of its lines or more
     assert not NoticeLines(CODE).cover(Span(1, 2))
+
+
+def test_only_spans_with_a_notice_word_are_looked_at_for_notices() -> None:
+    assert not may_be_notice(CODE.encode())
+    for fragment in (
+        "#    59 Temple Place,\n#    Suite 330,",
+        "# Unless required by applicable law",
+        "\xa9 2020 Acme",
+    ):
+        assert may_be_notice(fragment.encode()), fragment
