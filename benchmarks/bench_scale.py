@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gzip
+import importlib.util
 import json
 import os
 import random
@@ -102,6 +103,8 @@ def main() -> None:
     parser.add_argument("--no-tantivy", action="store_true")
     parser.add_argument("--fresh", action="store_true", help="Rebuild indexes and measure again.")
     args = parser.parse_args()
+    if not args.no_tantivy and importlib.util.find_spec("tantivy") is None:
+        sys.exit("tantivy is not installed: pip install -e '.[bench]' (or pass --no-tantivy)")
     found = [
         p
         for p in (args.scale_data / "corpus" / "manifest.json", args.scale_data / "manifest.json")
