@@ -42,6 +42,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 EVAL = Path(os.environ.get("EVAL_DATA", "/work/eval-data"))
 WARM_UP = 20
+TARGET_P50_MS, TARGET_P95_MS = 5.0, 12.0  # issue 14, gunicorn with 2 workers
 
 
 def main() -> int:
@@ -249,6 +250,10 @@ def _row(label: str, http_ms: list[float], engine_ms: list[float]) -> str:
     )
 
 
+def _index_mb(index: Path) -> float:
+    return sum(p.stat().st_size for p in (index / "segments").rglob("*") if p.is_file()) / 1e6
+
+
 def _write_table(args: argparse.Namespace, index: Path, queries: list[dict], timings: dict) -> None:
     seq, conc = timings["sequential"], timings["concurrent"]
     server = (
@@ -269,13 +274,14 @@ def _write_table(args: argparse.Namespace, index: Path, queries: list[dict], tim
     rows.append(_row(f"all, {conc['connections']} connections at once", conc["http_ms"], conc["engine_ms"]))
     p50, p95 = percentile(seq["http_ms"], 50), percentile(seq["http_ms"], 95)
     verdict = (
-        f"Target p50 <= 10 ms, p95 <= 25 ms (HTTP, one connection): measured p50 {p50:.2f} ms, "
-        f"p95 {p95:.2f} ms — {'met' if p50 <= 10 and p95 <= 25 else 'NOT met'}."
+        f"Target p50 <= {TARGET_P50_MS:g} ms, p95 <= {TARGET_P95_MS:g} ms (HTTP, one connection, an index of "
+        f"243 MB or more): measured p50 {p50:.2f} ms, p95 {p95:.2f} ms — "
+        f"{'met' if p50 <= TARGET_P50_MS and p95 <= TARGET_P95_MS else 'NOT met'}."
     )
     text = f"""# HTTP latency of POST /v1/attribute
 
 Server: {server}; rate limiter off. Client: a separate process, keep-alive HTTP/1.1 (`http.client`),
-{WARM_UP} untimed warm-up queries per connection. Index: {index} ({document_count(index):,} documents, every
+{WARM_UP} untimed warm-up queries per connection. Index: {index} ({document_count(index):,} documents, {_index_mb(index):,.0f} MB of segments, every
 license kept). Queries: {len(queries):,} from {args.queries} (all categories: verbatim, reformat, rename,
 nocomment, embedded, negative; sizes 150c to 50L). Machine: {platform.machine()}, {os.cpu_count()} cores,
 Python {platform.python_version()}; {datetime.now(UTC):%Y-%m-%d}. `python benchmarks/bench_server.py`
