@@ -117,6 +117,7 @@ def license_keys(expression: str) -> list[str]:
         return []
 
 
+@functools.lru_cache(maxsize=4096)  # a build asks once per file, for a few hundred distinct expressions
 def license_category(expression: str | None) -> LicenseCategory:
     """The category of an SPDX expression; NO_LICENSE for None, UNKNOWN for unknown ids."""
     if not expression:

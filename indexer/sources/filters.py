@@ -186,7 +186,7 @@ def check_text(text: str, where: str, options: IngestOptions, *, generated: bool
     Minified: a line longer than `options.max_line_chars` characters, or a mean line length
     above `options.max_mean_line_chars` characters.
     """
-    if not text.strip():
+    if not text or text.isspace():  # `not text.strip()`, without copying the text
         return Skip(SkipReason.EMPTY, where)
     lines = text.splitlines() or [""]
     longest = max(map(len, lines))

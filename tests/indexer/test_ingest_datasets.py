@@ -235,3 +235,25 @@ def test_hub_spec_streams_a_local_dataset_directory(tmp_path: Path) -> None:
     docs = [d for d in source if isinstance(d, Document)]
     assert [d.blob_id for d in docs] == [r["blob_id"] for r in V2_ROWS]
     assert docs[1].license == "Apache-2.0 AND MIT"
+
+
+def test_json_lines_rows_read_as_the_json_module_reads_them(tmp_path: Path) -> None:
+    # orjson parses rows; what it refuses and json reads (a lone surrogate, NaN, an integer over
+    # 64 bits) must still be read, and what neither reads is an UNREADABLE skip naming its line.
+    lines = [
+        '{"content": "x = \\"\\ud800\\"\\n", "path": "lone.py"}',
+        '{"content": "y = 2\\n", "path": "nan.py", "score": NaN}',
+        '{"content": "z = 3\\n", "path": "big.py", "id": 123456789012345678901234567890}',
+        '{"content": "broken',
+        "[1, 2]",
+        '{"content": "w = 4\\n", "path": "plain.py"}',
+    ]
+    path = tmp_path / "odd.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    docs, skips = ingest(path)
+    assert [d.path for d in docs] == ["lone.py", "nan.py", "big.py", "plain.py"]
+    assert docs[0].content == 'x = "\ud800"\n'
+    assert [(s.reason, s.detail.split(":")[0]) for s in skips] == [
+        (SkipReason.UNREADABLE, "line 4 is not valid JSON"),
+        (SkipReason.UNREADABLE, "line 5 is not a JSON object"),
+    ]
