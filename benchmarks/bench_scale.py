@@ -105,14 +105,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.no_tantivy and importlib.util.find_spec("tantivy") is None:
         sys.exit("tantivy is not installed: pip install -e '.[bench]' (or pass --no-tantivy)")
-    found = [
-        p
-        for p in (args.scale_data / "corpus" / "manifest.json", args.scale_data / "manifest.json")
-        if p.exists()
-    ]
-    if not found:
-        raise SystemExit(f"no scale corpus at {args.scale_data}: build it with benchmarks/scale_corpus.py")
-    manifest = json.loads(found[0].read_text())
+    manifest = load_manifest(args.scale_data)
     args.work.mkdir(parents=True, exist_ok=True)
     tiers = [t.strip() for t in args.tiers.split(",")]
     queries = args.work / "queries.jsonl"
@@ -120,7 +113,7 @@ def main() -> None:
         _write_queries(queries, args, manifest, tiers[0])
     rows = []
     for tier in tiers:
-        files = _tier_files(args, manifest, tier)
+        files = tier_files(args.scale_data, args.eval_data, manifest, tier)
         row = _cached(args.work / f"codecite-{tier}.json", args.fresh, _codecite, args, tier, files, queries)
         if not args.no_tantivy:
             anchor = _cached(
@@ -132,11 +125,19 @@ def main() -> None:
     _save(rows, args)
 
 
-def _tier_files(args: argparse.Namespace, manifest: dict, tier: str) -> list[Path]:
+def load_manifest(scale_data: Path) -> dict:
+    """The scale corpus's manifest (`scale_corpus.py` writes it): its tiers and their shards."""
+    found = [p for p in (scale_data / "corpus" / "manifest.json", scale_data / "manifest.json") if p.exists()]
+    if not found:
+        raise SystemExit(f"no scale corpus at {scale_data}: build it with benchmarks/scale_corpus.py")
+    return json.loads(found[0].read_text())
+
+
+def tier_files(scale_data: Path, eval_data: Path, manifest: dict, tier: str) -> list[Path]:
     """The tier's shards (nested prefixes of corpus/) and the eval kit's index split."""
     shards = manifest["tiers"][_tier_key(manifest, tier)]["shards"]
-    corpus = args.scale_data / "corpus"
-    evals = sorted((args.eval_data / "corpus" / "index").glob("shard-*.jsonl.gz"))
+    corpus = scale_data / "corpus"
+    evals = sorted((eval_data / "corpus" / "index").glob("shard-*.jsonl.gz"))
     return [corpus / Path(s).name for s in shards] + evals
 
 
