@@ -72,8 +72,8 @@ def _scan_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--min-confidence",
             type=click.FloatRange(0.0, 1.0),
             default=None,
-            help="Report matches down to this confidence (0..1; default: the calibrated floor of the engine). "
-            "With --server, the server's floor applies.",
+            help="Report matches down to this confidence (0..1; default: the calibrated floor of the engine, "
+            "or with --server the server's).",
         ),
         click.option(
             "--jobs",
@@ -296,7 +296,7 @@ def _attributor(
         client = RemoteClient(
             server, os.environ.get("CODECITE_TOKEN") or None, RetryPolicy(timeout=timeout, retries=retries)
         )
-        return RemoteAttributor(client, min_match)
+        return RemoteAttributor(client, min_match, min_confidence)
     from indexer.backends import open_index
     from search_api.engine.options import QueryOptions
     from search_api.gate.attribute import LocalAttributor

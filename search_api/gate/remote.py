@@ -73,26 +73,32 @@ class RemoteClient:
         self.user_agent = user_agent
         self._sleep = time.sleep
 
-    def attribute(self, code: str, language: str | None = None, min_match: int | None = None) -> Report:
-        body: dict[str, Any] = {"code": code}
+    def attribute(
+        self,
+        code: str,
+        language: str | None = None,
+        min_match: int | None = None,
+        min_confidence: float | None = None,
+    ) -> Report:
+        body: dict[str, Any] = {"code": code, **_tuning(min_match, min_confidence)}
         if language:
             body["language"] = language
-        if min_match is not None:
-            body["min_match"] = min_match
         return report_from_dict(self.request("POST", "/v1/attribute", body))
 
     def attribute_batch(
-        self, items: Iterable[tuple[str, str | None]], min_match: int | None = None
+        self,
+        items: Iterable[tuple[str, str | None]],
+        min_match: int | None = None,
+        min_confidence: float | None = None,
     ) -> list[Report | RemoteError]:
         """One Report per (code, language), in order; an item the server refused is a RemoteError."""
         body: dict[str, Any] = {
             "items": [
                 {"id": i, "code": code, **({"language": lang} if lang else {})}
                 for i, (code, lang) in enumerate(items)
-            ]
+            ],
+            **_tuning(min_match, min_confidence),
         }
-        if min_match is not None:
-            body["min_match"] = min_match
         answer = self.request("POST", "/v1/attribute/batch", body)
         results = answer.get("results") if isinstance(answer, dict) else None
         if not isinstance(results, list) or len(results) != len(body["items"]):
@@ -219,11 +225,13 @@ class RemoteAttributor:
         self,
         client: RemoteClient,
         min_match: int | None = None,
+        min_confidence: float | None = None,
         max_items: int = 50,
         max_bytes: int = 2_000_000,
     ) -> None:
         self.client = client
         self.min_match = min_match
+        self.min_confidence = min_confidence
         self.max_items = max_items
         self.max_bytes = max_bytes
         self._stats: dict[str, Any] | None = None
@@ -233,7 +241,7 @@ class RemoteAttributor:
         for chunk in self._chunks(queries):
             out.extend(
                 r if isinstance(r, Report) else str(r)
-                for r in self.client.attribute_batch(chunk, self.min_match)
+                for r in self.client.attribute_batch(chunk, self.min_match, self.min_confidence)
             )
         return out
 
@@ -267,3 +275,14 @@ class RemoteAttributor:
             size += n
         if chunk:
             yield chunk
+
+
+def _tuning(min_match: int | None, min_confidence: float | None) -> dict[str, Any]:
+    """The request fields that change the server's query options (only those set: an older server
+    refuses a field it does not know, and the check then fails rather than passing unasked)."""
+    tuning: dict[str, Any] = {}
+    if min_match is not None:
+        tuning["min_match"] = min_match
+    if min_confidence is not None:
+        tuning["min_confidence"] = min_confidence
+    return tuning

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from indexer.analysis.languages import known_languages
 from search_api.engine.results import Report
 from search_api.engine.searcher import QueryError
-from search_api.web.inputs import checked_text, json_body, load, read_attribute_request
+from search_api.web.inputs import QueryTuning, checked_text, json_body, load, read_attribute_request
 from search_api.web.openapi import problems
 from search_api.web.problems import ProblemError
 from search_api.web.schemas import (
@@ -51,7 +51,7 @@ def api_blueprint() -> Blueprint:
     def attribute() -> Response:
         services = get_services()
         query = read_attribute_request(services.served.options)
-        report = _attribute(services, query.code, query.language, query.min_match, query.filename)
+        report = _attribute(services, query.code, query.language, query.tuning, query.filename)
         body = report.to_dict()
         decision = services.decider.decide(report, query.policy)
         if decision is not None:
@@ -78,7 +78,8 @@ def api_blueprint() -> Blueprint:
                 "split it into several requests",
                 slug="batch-too-large",
             )
-        results = [_batch_item(services, item, body["min_match"]) for item in body["items"]]
+        tuning = QueryTuning.of(body)
+        results = [_batch_item(services, item, tuning) for item in body["items"]]
         return _no_store(jsonify({"results": results}))
 
     @blp.route("/documents/<blob_id>", methods=["GET"])
@@ -130,9 +131,9 @@ def api_blueprint() -> Blueprint:
 
 
 def _attribute(
-    services: Services, code: str, language: str | None, min_match: int | None, filename: str | None = None
+    services: Services, code: str, language: str | None, tuning: QueryTuning, filename: str | None = None
 ) -> Report:
-    options = services.served.options.with_min_match(min_match)
+    options = tuning.applied_to(services.served.options)
     started = time.perf_counter()
     try:
         report = services.served.attribute(code, language, options, filename)
@@ -143,10 +144,10 @@ def _attribute(
     return report
 
 
-def _batch_item(services: Services, item: dict[str, Any], min_match: int | None) -> dict[str, Any]:
+def _batch_item(services: Services, item: dict[str, Any], tuning: QueryTuning) -> dict[str, Any]:
     try:
         code = checked_text(item["code"], services.served.options)
-        return {"id": item["id"], **_attribute(services, code, item["language"], min_match).to_dict()}
+        return {"id": item["id"], **_attribute(services, code, item["language"], tuning).to_dict()}
     except ProblemError as err:
         return {"id": item["id"], "error": err.description, "status": err.code}
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,22 @@ from search_api.web.schemas import AttributeRequest, AttributeUpload
 
 
 @dataclass(frozen=True, slots=True)
+class QueryTuning:
+    """What a request may change of the server's query options (None: the server's own)."""
+
+    min_match: int | None = None
+    min_confidence: float | None = None
+
+    @classmethod
+    def of(cls, body: Mapping[str, Any]) -> QueryTuning:
+        """The tuning a loaded request body asks for."""
+        return cls(body.get("min_match"), body.get("min_confidence"))
+
+    def applied_to(self, options: QueryOptions) -> QueryOptions:
+        return options.with_min_match(self.min_match).with_min_confidence(self.min_confidence)
+
+
+@dataclass(frozen=True, slots=True)
 class AttributeInput:
     """One attribution request, checked: `code` is text; `language` and `filename` as given (the
     engine resolves the language from them)."""
@@ -34,7 +51,7 @@ class AttributeInput:
     code: str
     language: str | None
     filename: str | None
-    min_match: int | None
+    tuning: QueryTuning
     policy: dict[str, Any] | None
 
 
@@ -44,10 +61,10 @@ def read_attribute_request(options: QueryOptions) -> AttributeInput:
         form = load(AttributeUpload, {**request.form.to_dict(), **request.files.to_dict()})
         upload = form["file"]
         code = checked_text(upload.read(), options)
-        return _with_language(code, form["language"], upload.filename, form["min_match"], None)
+        return AttributeInput(code, form["language"], upload.filename, QueryTuning.of(form), None)
     body = load(AttributeRequest, json_body())
     code = checked_text(body["code"], options)
-    return _with_language(code, body["language"], body["filename"], body["min_match"], body["policy"])
+    return AttributeInput(code, body["language"], body["filename"], QueryTuning.of(body), body["policy"])
 
 
 @functools.cache
@@ -195,13 +212,3 @@ def checked_text(code: str | bytes, options: QueryOptions) -> str:
             slug="invalid-utf8",
         ) from None
     return code if isinstance(code, str) else text.removeprefix("\ufeff")
-
-
-def _with_language(
-    code: str,
-    language: str | None,
-    filename: str | None,
-    min_match: int | None,
-    policy: dict[str, Any] | None,
-) -> AttributeInput:
-    return AttributeInput(code, language, filename, min_match, policy)

@@ -32,6 +32,19 @@ class Count(fields.Integer):
         return int(value)
 
 
+def _min_confidence() -> fields.Float:
+    return fields.Float(
+        load_default=None,
+        allow_none=True,
+        allow_nan=False,
+        validate=validate.Range(min=0.0, max=1.0),
+        metadata={
+            "description": "Report matches down to this calibrated confidence (0..1; default: the "
+            "server's floor). Higher is quieter, lower finds more."
+        },
+    )
+
+
 class _Request(ma.Schema):
     class Meta:
         unknown = ma.RAISE  # a misspelt field ("langauge") is an error, not silently ignored
@@ -73,6 +86,7 @@ class AttributeRequest(_Request):
         validate=validate.Range(min=1, max=1_000_000),
         metadata={"description": "Minimum match size in non-whitespace characters (default 50)."},
     )
+    min_confidence = _min_confidence()
     policy = fields.Dict(
         load_default=None,
         allow_none=True,
@@ -98,6 +112,7 @@ class AttributeUpload(ma.Schema):
     )
     language = fields.String(load_default=None, validate=LANGUAGE)
     min_match = fields.Integer(load_default=None, validate=validate.Range(min=1, max=1_000_000))
+    min_confidence = _min_confidence()
 
 
 class BatchItem(_Request):
@@ -109,6 +124,7 @@ class BatchItem(_Request):
 class BatchRequest(_Request):
     items = fields.List(fields.Nested(BatchItem), required=True, validate=validate.Length(min=1))
     min_match = Count(load_default=None, allow_none=True, validate=validate.Range(min=1, max=1_000_000))
+    min_confidence = _min_confidence()
 
 
 # ---- responses ---------------------------------------------------------------------------------

@@ -235,3 +235,18 @@ def test_a_report_read_back_from_json_is_the_report_sent() -> None:
         12, 100, 400, "Python", (found,), "test/gen-1", 9, 1.5, (common,), {"too_short": 1}, ("note",)
     )
     assert report_from_dict(json.loads(json.dumps(sent.to_dict()))) == sent
+
+
+def test_min_confidence_reaches_the_server(project: Path, corpus_index: Path, server: str) -> None:
+    # Sent to the server, --min-confidence drops there what it drops locally (without it the
+    # server's own floor applied, and the remote check kept both findings).
+    local = run("check", str(project), "--index", str(corpus_index), "--format", "json")[1]
+    low, high = sorted(x["confidence"] for f in json.loads(local)["files"] for x in f["decision"]["findings"])
+    between = str(round((low + high) / 2, 4))
+    _, local, _ = run(
+        "check", str(project), "--index", str(corpus_index), "--format", "json", "--min-confidence", between
+    )
+    _, remote, _ = run(
+        "check", str(project), "--server", server, "--format", "json", "--min-confidence", between
+    )
+    assert len(findings(local)) == 1 and findings(remote) == findings(local)

@@ -76,6 +76,26 @@ def test_min_match_sets_the_smallest_span_worth_reporting(client: FlaskClient, f
     assert client.post("/v1/attribute", json={"code": code, "min_match": 300}).get_json()["matches"] == []
 
 
+def test_min_confidence_drops_matches_below_it_in_single_batch_and_upload_requests(
+    client: FlaskClient, facts
+) -> None:
+    code = {"code": facts.levenshtein, "language": "python"}
+    every = client.post("/v1/attribute", json=code).get_json()["matches"]
+    match = max(every, key=lambda m: m["confidence"])
+    above = min(1.0, match["confidence"] + 0.001)
+    below = match["confidence"] - 0.001  # confidences are shown rounded to 3 places
+    kept = client.post("/v1/attribute", json={**code, "min_confidence": below}).get_json()
+    assert match["confidence"] in [m["confidence"] for m in kept["matches"]]
+    dropped = client.post("/v1/attribute", json={**code, "min_confidence": above}).get_json()
+    assert len(dropped["matches"]) < len(every) and all(m["confidence"] >= above for m in dropped["matches"])
+    batch = {"items": [{"code": facts.levenshtein, "language": "python"}], "min_confidence": above}
+    [item] = client.post("/v1/attribute/batch", json=batch).get_json()["results"]
+    assert item["matches"] == dropped["matches"]
+    upload = {"file": (io.BytesIO(facts.levenshtein.encode()), "lev.py"), "min_confidence": str(above)}
+    uploaded = client.post("/v1/attribute", data=upload, content_type="multipart/form-data").get_json()
+    assert uploaded["matches"] == dropped["matches"]
+
+
 def test_code_in_no_indexed_file_and_empty_code_find_nothing(client: FlaskClient) -> None:
     fresh = "def brand_new(x):\n    return [y * 3 for y in range(x) if y % 7 == 2]\n"
     assert client.post("/v1/attribute", json={"code": fresh}).get_json()["matches"] == []

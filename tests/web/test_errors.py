@@ -111,6 +111,8 @@ def test_415_for_a_body_that_is_neither_json_nor_a_form(client: FlaskClient) -> 
         ({"code": 42}, "code"),
         ({"code": "x", "min_match": 0}, "min_match"),
         ({"code": "x", "min_match": True}, "min_match"),
+        ({"code": "x", "min_confidence": 1.5}, "min_confidence"),
+        ({"code": "x", "min_confidence": "high"}, "min_confidence"),
         ({"code": "x", "langauge": "Python"}, "langauge"),
         ({"code": "x", "policy": "strict"}, "policy"),
     ],
