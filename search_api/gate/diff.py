@@ -54,12 +54,26 @@ def collect_diff(
             continue  # nothing added (a rename, a mode change, only deletions)
         raw = None
         if right is not None:
-            blob = git_bytes(["show", f"{right}:{rel}"], root)
-            if blob is None:
-                yield Skip(SkipReason.UNREADABLE, rel, f"git show {right}:{rel} failed")
+            blob = _committed_file(right, rel, root, options.max_file_bytes)
+            if isinstance(blob, Skip):
+                yield blob
                 continue
             raw = blob
         yield read_target(root / rel, rel, options, tuple(runs) if runs is not None else None, raw)
+
+
+def _committed_file(revision: str, rel: str, root: Path, limit: int) -> bytes | Skip:
+    """The file's bytes at `revision`, or why not: its size is asked first, so a blob over `limit`
+    is never read into memory."""
+    size = git_text(["cat-file", "-s", f"{revision}:{rel}"], root, check=False)
+    if size is None or not size.strip().isdigit():
+        return Skip(SkipReason.UNREADABLE, rel, f"git cat-file -s {revision}:{rel} failed")
+    if int(size) > limit:
+        return Skip(SkipReason.TOO_LARGE, rel, f"{int(size):,} bytes, more than {limit:,} (--max-file-bytes)")
+    blob = git_bytes(["show", f"{revision}:{rel}"], root)
+    if blob is None:
+        return Skip(SkipReason.UNREADABLE, rel, f"git show {revision}:{rel} failed")
+    return blob
 
 
 def _diff_args(spec: str | None, staged: bool) -> tuple[list[str], str | None]:

@@ -132,6 +132,31 @@ def test_diff_scans_only_the_added_lines(
     assert code == 0 and [f["path"] for f in json.loads(out)["files"]] == ["src/new.py"]
 
 
+def test_a_committed_file_over_the_size_limit_is_skipped_unread_in_diff_mode(
+    project: Path, corpus_index: Path, monkeypatch: pytest.MonkeyPatch, texts
+) -> None:
+    from search_api.gate import diff
+
+    base = texts.git(project, "rev-parse", "HEAD").strip()
+    (project / "src" / "big.py").write_text("x = 1\n" * 2_000)  # 12,000 bytes
+    (project / "src" / "small.py").write_text(texts.ORIGINAL)
+    texts.git(project, "add", "-A")
+    texts.git(project, "commit", "-q", "-m", "big")
+    monkeypatch.chdir(project)
+    shown: list[str] = []
+    read = diff.git_bytes
+    monkeypatch.setattr(diff, "git_bytes", lambda args, *rest: shown.append(args[-1]) or read(args, *rest))
+
+    args = ("check", "--index", str(corpus_index), "--diff", f"{base}..HEAD", "--max-file-bytes", "10000")
+    code, out, _ = run(*args, "--format", "json")
+    skipped = {s["path"]: s for s in json.loads(out)["skipped"]}
+    assert (
+        skipped["src/big.py"]["reason"] == "too-large" and "12,000 bytes" in skipped["src/big.py"]["detail"]
+    )
+    assert shown == ["HEAD:src/small.py"], "the big blob is never read"
+    assert code == 1, "a file the gate could not scan fails the check by default"
+
+
 def test_a_license_notice_in_added_lines_is_reported_in_diff_mode_too(
     project: Path, corpus_index: Path, monkeypatch: pytest.MonkeyPatch, texts
 ) -> None:
