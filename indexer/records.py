@@ -66,14 +66,14 @@ DEFAULT_KEEP = frozenset(
 # Path segments under which a file is someone else's code carried along (The Stack's is_vendor is
 # set from the same kind of rule): vendor/, _vendor/, third_party/, node_modules/, ...
 _VENDOR_DIRS = re.compile(
-    r"(?:^|/)(?:vendor|vendors|_vendor|vendored|third[_-]party|3rdparty|node_modules|bower_components)/",
+    r"(?:^|/)(?:vendor|vendors|_vendor|vendored|third[_-]?party|3rdparty|node_modules|bower_components)/",
     re.IGNORECASE,
 )
 
 
 def vendored_path(path: str) -> bool:
     """Whether a repository-relative path lies under a vendoring directory (``vendor/``,
-    ``_vendor/``, ``third_party/``, ``node_modules/``, ...)."""
+    ``_vendor/``, ``third_party/``, ``thirdparty/``, ``node_modules/``, ...)."""
     return bool(_VENDOR_DIRS.search(path))
 
 

@@ -30,6 +30,7 @@ from indexer.licenses.expressions import (
 from indexer.records import LicenseCategory
 
 _FREE = (LicenseCategory.PERMISSIVE, LicenseCategory.PUBLIC_DOMAIN)
+NOTICE_CHARS = 4000  # a file's license notice is looked for in its first this many characters
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from indexer.licenses.expressions import combine_expressions, license_category, spdx_header_expressions
 from indexer.licenses.manifests import MANIFEST_NAMES, manifest_reading
-from indexer.licenses.readings import LicenseReading, header_reading
+from indexer.licenses.readings import NOTICE_CHARS, LicenseReading, header_reading
 from indexer.licenses.text import is_license_file_name, recognize_license
 from indexer.records import EMPTY_PROVENANCE, Document, Provenance, Skip, SkipReason, git_blob_id
 from indexer.sources.base import IngestOptions
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 # ScanCode's key for "a license file is there but its license was not identified".
 UNRECOGNIZED_LICENSE = "LicenseRef-scancode-unknown-license-reference"
 # License notices are looked for in this head of each file (characters).
-_NOTICE_CHARS = 4000
 # License files larger than this (bytes) are not license texts (an AUTHORS-like list, a bundle).
 _MAX_LICENSE_FILE_BYTES = 512_000
 
@@ -136,17 +135,17 @@ def license_files_in(directory: Path, names: Iterable[str]) -> list[Path]:
 
 def file_license(text: str, default: str | None) -> str | None:
     """A file's license: its SPDX-License-Identifier header(s), else a license notice in its
-    first `_NOTICE_CHARS` characters, else `default` (its tree's license)."""
+    first `NOTICE_CHARS` characters, else `default` (its tree's license)."""
     return file_reading(text, LicenseReading(default, "")).expression
 
 
 def file_reading(text: str, tree: LicenseReading) -> LicenseReading:
     """A file's license reading: its SPDX-License-Identifier header(s), else a license notice in
-    its first `_NOTICE_CHARS` characters, else `tree` (the reading of the tree it lives in)."""
+    its first `NOTICE_CHARS` characters, else `tree` (the reading of the tree it lives in)."""
     header = header_reading(spdx_header_expressions(text))
     if header is not None:
         return header
-    notice = recognize_license(text[:_NOTICE_CHARS])
+    notice = recognize_license(text[:NOTICE_CHARS])
     if notice:
         return LicenseReading(notice, "license notice in the file's first lines")
     return tree

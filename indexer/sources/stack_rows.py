@@ -22,8 +22,15 @@ from typing import Any
 
 from indexer.licenses.expressions import spdx_header_expressions
 from indexer.licenses.manifests import MANIFEST_NAMES, manifest_reading
-from indexer.licenses.readings import LicenseReading, dataset_reading, header_reading, unidentified
-from indexer.records import Document, LicenseCategory, Skip, SkipReason, git_blob_id
+from indexer.licenses.readings import (
+    NOTICE_CHARS,
+    LicenseReading,
+    dataset_reading,
+    header_reading,
+    unidentified,
+)
+from indexer.licenses.text import recognize_license
+from indexer.records import Document, LicenseCategory, Skip, SkipReason, git_blob_id, vendored_path
 from indexer.sources.base import IngestOptions
 from indexer.sources.blob_store import BlobFailed, BlobMissing, BlobStore, BlobStoreSettings, Fetched
 from indexer.sources.filters import check_name, check_size, check_text, decode
@@ -125,6 +132,9 @@ class RowMapper:
         header = header_reading(spdx_header_expressions(content))
         if header is not None:
             return header, header.category
+        vendored = self._vendored_reading(row, content)
+        if vendored is not None:
+            return vendored, vendored.category
         if repo_reading is not None and repo_reading.expression:
             return repo_reading, repo_reading.category
         ids = _license_ids(row.get(cols.licenses) if cols.licenses else None)
@@ -132,6 +142,18 @@ class RowMapper:
         reading = dataset_reading(ids, license_type, dataset)
         category = LicenseCategory.UNKNOWN if unidentified(reading, license_type) else reading.category
         return reading, category
+
+    def _vendored_reading(self, row: Mapping[str, Any], content: str) -> LicenseReading | None:
+        """A vendored file's own license notice: code a repository vendors keeps its license (six
+        under sqlmap's thirdparty/ is MIT, not sqlmap's GPL), which the dataset's repository-wide
+        licenses cannot say. Only vendored files are read for it: a build reads every row."""
+        flag = (
+            row.get(self.columns.provenance["is_vendor"]) if "is_vendor" in self.columns.provenance else None
+        )
+        if flag is not True and not vendored_path(self.path_of(row)):
+            return None
+        notice = recognize_license(content[:NOTICE_CHARS])
+        return LicenseReading(notice, "license notice in the vendored file's first lines") if notice else None
 
     def _content(self, value: Any, where: str) -> str | Skip:
         if value is None or value == "" or value == b"":

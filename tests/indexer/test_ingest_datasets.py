@@ -257,3 +257,48 @@ def test_json_lines_rows_read_as_the_json_module_reads_them(tmp_path: Path) -> N
         (SkipReason.UNREADABLE, "line 4 is not valid JSON"),
         (SkipReason.UNREADABLE, "line 5 is not a JSON object"),
     ]
+
+
+MIT_HEADER = (
+    "# Copyright (c) 2010-2020 Benjamin Peterson\n#\n"
+    "# Permission is hereby granted, free of charge, to any person obtaining a copy of this software\n"
+    '# and associated documentation files (the "Software"), to deal in the Software without restriction,\n'
+    "# including without limitation the rights to use, copy, modify, merge, publish, distribute,\n"
+    "# sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is\n"
+    "# furnished to do so, subject to the following conditions:\n#\n"
+    "# The above copyright notice and this permission notice shall be included in all copies or\n"
+    "# substantial portions of the Software.\n\n"
+    "def reraise(tp, value):\n    raise value\n"
+)
+
+
+def test_a_vendored_file_keeps_the_license_its_own_notice_states(tmp_path: Path) -> None:
+    # sqlmap (GPL-2.0) vendors six (MIT) under thirdparty/: the dataset's repository-wide license
+    # would make six's code GPL. A vendored file's notice wins; the same file elsewhere does not.
+    gpl_repo = {
+        **V2_ROWS[3],
+        "repo_name": "sqlmapproject/sqlmap",
+        "detected_licenses": ["GPL-2.0-only"],
+        "is_vendor": False,
+    }
+    rows = [
+        {**gpl_repo, "path": "thirdparty/six/__init__.py", "language": "Python", "content": MIT_HEADER},
+        {**gpl_repo, "path": "lib/core/six_copy.py", "language": "Python", "content": MIT_HEADER},
+        {
+            **gpl_repo,
+            "path": "lib/core/own.py",
+            "language": "Python",
+            "content": MIT_HEADER,
+            "is_vendor": True,
+        },
+        {**gpl_repo, "path": "thirdparty/plain.py", "language": "Python", "content": "x = 1\n"},
+    ]
+    docs, _ = ingest(write_parquet(tmp_path / "vendored.parquet", rows))
+    licenses = {d.path: (d.license, d.provenance.license_basis) for d in docs}
+    assert licenses["thirdparty/six/__init__.py"] == (
+        "MIT",
+        "license notice in the vendored file's first lines",
+    )
+    assert licenses["lib/core/own.py"][0] == "MIT", "the dataset's is_vendor flag counts too"
+    assert licenses["lib/core/six_copy.py"][0] == "GPL-2.0-only", "not vendored: the repository's license"
+    assert licenses["thirdparty/plain.py"][0] == "GPL-2.0-only", "no notice of its own"
