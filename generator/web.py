@@ -38,7 +38,7 @@ from generator.options import DecodeMode, LoadOptions, OutputMode, SamplingOptio
 from search_api.web.inputs import json_body, load
 from search_api.web.openapi import problems
 from search_api.web.problems import ProblemError
-from search_api.web.schemas import NO_NUL, Count
+from search_api.web.schemas import NO_NUL, Count, Flag
 from search_api.web.services import get_services
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class GenerateRequestSchema(ma.Schema):
     )
     language = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
     seed = Count(load_default=None, allow_none=True, validate=validate.Range(min=0, max=2**63 - 1))
-    stream = fields.Boolean(load_default=False, metadata={"description": "Answer with server-sent events."})
+    stream = Flag(load_default=False, metadata={"description": "Answer with server-sent events."})
 
 
 class GenerateResponseSchema(ma.Schema):

@@ -32,6 +32,16 @@ class Count(fields.Integer):
         return int(value)
 
 
+class Flag(fields.Boolean):
+    """A boolean as JSON Schema has it: true or false, never 0, 0.0, 1 or "yes" (which marshmallow's
+    Boolean takes, while the OpenAPI document promises a boolean)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 def _min_confidence() -> fields.Float:
     return fields.Float(
         load_default=None,

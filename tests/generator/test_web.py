@@ -110,6 +110,12 @@ def test_streaming_sends_text_reports_and_done(app: Flask, corpus) -> None:
         ({"prompt": "x\u0000y"}, 422, "NUL"),
         ({"prompt": "x", "suffix": "\ud800"}, 422, "unpaired surrogate"),
         ({"prompt": "x", "promt": "typo"}, 422, "promt"),
+        (
+            {"prompt": "x", "stream": 0.0},
+            422,
+            "stream",
+        ),  # the schema says boolean; schemathesis found 0.0 taken
+        ({"prompt": "x", "stream": "yes"}, 422, "stream"),
     ],
 )
 def test_bad_requests_are_problems_that_name_the_fix(app: Flask, body: dict, status: int, words: str) -> None:
