@@ -38,7 +38,7 @@ from generator.options import DecodeMode, LoadOptions, OutputMode, SamplingOptio
 from search_api.web.inputs import json_body, load
 from search_api.web.openapi import problems
 from search_api.web.problems import ProblemError
-from search_api.web.schemas import NO_NUL, Count, Flag
+from search_api.web.schemas import NO_NUL, Count, Flag, Number
 from search_api.web.services import get_services
 
 log = logging.getLogger(__name__)
@@ -57,15 +57,6 @@ _DEFAULTS: dict[str, Any] = {
     "GENERATOR_RETRY_SECONDS": 30.0,
     "GENERATOR_THREADS": None,
 }
-
-
-class _Number(fields.Float):
-    """A JSON number (not a string, not a boolean), finite."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class GenerateRequestSchema(ma.Schema):
@@ -94,12 +85,12 @@ class GenerateRequestSchema(ma.Schema):
             "at its GENERATOR_MAX_NEW_TOKENS, and says so in `warnings`)."
         },
     )
-    temperature = _Number(
+    temperature = Number(
         load_default=0.0,
         validate=validate.Range(min=0.0, max=5.0),
         metadata={"description": "0 (default): greedy decoding."},
     )
-    top_p = _Number(
+    top_p = Number(
         load_default=1.0,
         validate=validate.Range(min=0.0, max=1.0, min_inclusive=False),
         metadata={"exclusiveMinimum": 0.0, "description": "Nucleus sampling: in (0, 1]; 1 is off."},

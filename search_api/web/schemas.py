@@ -32,6 +32,15 @@ class Count(fields.Integer):
         return int(value)
 
 
+class Number(fields.Float):
+    """A JSON number (not a string, not a boolean), finite."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class Flag(fields.Boolean):
     """A boolean as JSON Schema has it: true or false, never 0, 0.0, 1 or "yes" (which marshmallow's
     Boolean takes, while the OpenAPI document promises a boolean)."""
@@ -42,8 +51,9 @@ class Flag(fields.Boolean):
         return value
 
 
-def _min_confidence() -> fields.Float:
-    return fields.Float(
+def _min_confidence(kind: type[fields.Float] = Number) -> fields.Float:
+    """The request field (a JSON number; in a multipart form, `fields.Float` reads its text)."""
+    return kind(
         load_default=None,
         allow_none=True,
         allow_nan=False,
@@ -122,7 +132,7 @@ class AttributeUpload(ma.Schema):
     )
     language = fields.String(load_default=None, validate=LANGUAGE)
     min_match = fields.Integer(load_default=None, validate=validate.Range(min=1, max=1_000_000))
-    min_confidence = _min_confidence()
+    min_confidence = _min_confidence(fields.Float)
 
 
 class BatchItem(_Request):

@@ -113,6 +113,7 @@ def test_415_for_a_body_that_is_neither_json_nor_a_form(client: FlaskClient) -> 
         ({"code": "x", "min_match": True}, "min_match"),
         ({"code": "x", "min_confidence": 1.5}, "min_confidence"),
         ({"code": "x", "min_confidence": "high"}, "min_confidence"),
+        ({"code": "x", "min_confidence": "0.5"}, "min_confidence"),  # a string, where the schema says number
         ({"code": "x", "langauge": "Python"}, "langauge"),
         ({"code": "x", "policy": "strict"}, "policy"),
     ],
