@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 # ScanCode's key for "a license file is there but its license was not identified".
 UNRECOGNIZED_LICENSE = "LicenseRef-scancode-unknown-license-reference"
-# License notices are looked for in this head of each file (characters).
 # License files larger than this (bytes) are not license texts (an AUTHORS-like list, a bundle).
 _MAX_LICENSE_FILE_BYTES = 512_000
 

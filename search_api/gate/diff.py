@@ -83,6 +83,7 @@ def _diff_args(spec: str | None, staged: bool) -> tuple[list[str], str | None]:
         "diff",
         "--no-color",
         "--no-ext-diff",
+        "--no-textconv",  # added lines counted in the bytes that are scanned, not a textconv rendering
         "--unified=0",
         "--diff-filter=d",
         "--src-prefix=a/",

@@ -157,6 +157,23 @@ def test_a_committed_file_over_the_size_limit_is_skipped_unread_in_diff_mode(
     assert code == 1, "a file the gate could not scan fails the check by default"
 
 
+def test_diff_mode_counts_added_lines_in_the_file_not_in_a_textconv_rendering(
+    project: Path, corpus_index: Path, monkeypatch: pytest.MonkeyPatch, texts
+) -> None:
+    # A textconv filter that doubles every line would put the added lines at twice their numbers.
+    texts.git(project, "config", "diff.double.textconv", "awk '{print; print}'")
+    (project / ".gitattributes").write_text("*.py diff=double\n")
+    own = project / "src" / "own.py"
+    own.write_text("def head():\n    return 0\n")
+    texts.git(project, "add", "-A")
+    texts.git(project, "commit", "-q", "-m", "short")
+    own.write_text("def head():\n    return 0\n\n\ndef tail():\n    return 1\n")
+    monkeypatch.chdir(project)
+    _, out, _ = run("check", "--index", str(corpus_index), "--diff", "HEAD", "--format", "json")
+    (result,) = [f for f in json.loads(out)["files"] if f["path"] == "src/own.py"]
+    assert result["scanned_lines"] == [[3, 6]]
+
+
 def test_a_license_notice_in_added_lines_is_reported_in_diff_mode_too(
     project: Path, corpus_index: Path, monkeypatch: pytest.MonkeyPatch, texts
 ) -> None:

@@ -238,24 +238,28 @@ def test_hub_spec_streams_a_local_dataset_directory(tmp_path: Path) -> None:
 
 
 def test_json_lines_rows_read_as_the_json_module_reads_them(tmp_path: Path) -> None:
-    # orjson parses rows; what it refuses and json reads (a lone surrogate, NaN, an integer over
-    # 64 bits) must still be read, and what neither reads is an UNREADABLE skip naming its line.
+    # orjson parses rows; what it refuses and json reads (a lone surrogate, NaN) or would read
+    # inexactly (an integer over 64 bits) must read as json reads it, and what neither reads is an
+    # UNREADABLE skip naming its line.
     lines = [
-        '{"content": "x = \\"\\ud800\\"\\n", "path": "lone.py"}',
+        '{"content": "x = \\"\\ud800\\"\\n", "path": "lone.py", "revision_id": "r1"}',
         '{"content": "y = 2\\n", "path": "nan.py", "score": NaN}',
-        '{"content": "z = 3\\n", "path": "big.py", "id": 123456789012345678901234567890}',
+        '{"content": "z = 3\\n", "path": "big.py", "revision_id": 123456789012345678901234567890}',
         '{"content": "broken',
         "[1, 2]",
         '{"content": "w = 4\\n", "path": "plain.py"}',
+        '{"content": "v = 5\\n", "path": "deep.py", "x": ' + "[" * 5000 + "]" * 5000 + "}",
     ]
     path = tmp_path / "odd.jsonl"
     path.write_text("\n".join(lines) + "\n")
     docs, skips = ingest(path)
     assert [d.path for d in docs] == ["lone.py", "nan.py", "big.py", "plain.py"]
     assert docs[0].content == 'x = "\ud800"\n'
+    assert docs[2].revision == "123456789012345678901234567890", "the integer, exactly"
     assert [(s.reason, s.detail.split(":")[0]) for s in skips] == [
         (SkipReason.UNREADABLE, "line 4 is not valid JSON"),
         (SkipReason.UNREADABLE, "line 5 is not a JSON object"),
+        (SkipReason.UNREADABLE, "line 7 is not valid JSON"),
     ]
 
 
