@@ -9,12 +9,10 @@ import gzip
 import json
 import logging
 import os
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -179,32 +177,14 @@ def _json_lines_rows(path: Path) -> tuple[list[str], RowReader]:
     return names, read
 
 
-# 20 digits in a row: maybe an integer over 64 bits, which orjson reads as an inexact float
-_LONG_DIGITS = re.compile(rb"\d{20}")
-
-
 def _json_row(line: bytes, number: int) -> dict[str, Any] | str:
-    """The row of one JSON line, or what is wrong with it. orjson reads rows a few times faster than
-    json (decoding rows is a build's main-thread work); json reads what orjson refuses (lone
-    surrogates such as "\ud800", NaN) or would read inexactly (integers over 64 bits), and words
-    the error for what neither reads."""
     try:
-        row = orjson.loads(line) if _LONG_DIGITS.search(line) is None else _json_loads(line)
-    except orjson.JSONDecodeError:
-        try:
-            row = _json_loads(line)
-        except ValueError as err:  # also UnicodeDecodeError: invalid UTF-8
-            return f"line {number} is not valid JSON: {err}"
-    except ValueError as err:
+        row = json.loads(line)
+    except ValueError as err:  # also UnicodeDecodeError: invalid UTF-8
         return f"line {number} is not valid JSON: {err}"
+    except RecursionError:  # not a ValueError: it stopped the whole build
+        return f"line {number} is not valid JSON: arrays or objects nested too deeply"
     return row if isinstance(row, dict) else f"line {number} is not a JSON object"
-
-
-def _json_loads(line: bytes) -> Any:
-    try:
-        return json.loads(line)
-    except RecursionError:
-        raise ValueError("arrays or objects nested too deeply") from None
 
 
 def _open_binary(path: Path) -> BinaryIO:

@@ -237,10 +237,9 @@ def test_hub_spec_streams_a_local_dataset_directory(tmp_path: Path) -> None:
     assert docs[1].license == "Apache-2.0 AND MIT"
 
 
-def test_json_lines_rows_read_as_the_json_module_reads_them(tmp_path: Path) -> None:
-    # orjson parses rows; what it refuses and json reads (a lone surrogate, NaN) or would read
-    # inexactly (an integer over 64 bits) must read as json reads it, and what neither reads is an
-    # UNREADABLE skip naming its line.
+def test_odd_json_lines_rows_are_read_exactly_or_skipped_by_line(tmp_path: Path) -> None:
+    # Rows json reads (a lone surrogate, NaN, an integer over 64 bits, deep nesting) are read
+    # exactly; what it does not read is an UNREADABLE skip naming its line, never a crash.
     lines = [
         '{"content": "x = \\"\\ud800\\"\\n", "path": "lone.py", "revision_id": "r1"}',
         '{"content": "y = 2\\n", "path": "nan.py", "score": NaN}',
@@ -249,11 +248,12 @@ def test_json_lines_rows_read_as_the_json_module_reads_them(tmp_path: Path) -> N
         "[1, 2]",
         '{"content": "w = 4\\n", "path": "plain.py"}',
         '{"content": "v = 5\\n", "path": "deep.py", "x": ' + "[" * 5000 + "]" * 5000 + "}",
+        '{"content": "u = 6\\n", "path": "deep_ok.py", "x": ' + "[" * 900 + "]" * 900 + "}",
     ]
     path = tmp_path / "odd.jsonl"
     path.write_text("\n".join(lines) + "\n")
     docs, skips = ingest(path)
-    assert [d.path for d in docs] == ["lone.py", "nan.py", "big.py", "plain.py"]
+    assert [d.path for d in docs] == ["lone.py", "nan.py", "big.py", "plain.py", "deep_ok.py"]
     assert docs[0].content == 'x = "\ud800"\n'
     assert docs[2].revision == "123456789012345678901234567890", "the integer, exactly"
     assert [(s.reason, s.detail.split(":")[0]) for s in skips] == [
