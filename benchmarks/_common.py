@@ -4,6 +4,7 @@ and one definition of a percentile. Scripts import it as `_common` (run from any
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import shutil
 import statistics
 import subprocess
@@ -58,3 +59,13 @@ def half_of(package: str) -> str:
     """The eval package's half, by a hash of its name: thresholds and models are fitted on
     "calibration" and reported on "report" (a query's package is its `origin` up to the first /)."""
     return "calibration" if int(hashlib.sha1(package.encode()).hexdigest(), 16) % 2 == 0 else "report"
+
+
+def load_scorer(kit: Path):
+    """The eval kit's `score_batch.py` as a module (the kit is not a package)."""
+    spec = importlib.util.spec_from_file_location("score_batch", kit / "score_batch.py")
+    if spec is None or spec.loader is None:
+        sys.exit(f"cannot load {kit}/score_batch.py; pass --eval-kit")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

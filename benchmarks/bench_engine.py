@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import collections
 import gzip
-import importlib.util
 import json
 import os
 import re
@@ -34,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import half_of, percentile
+from _common import half_of, load_scorer, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -81,7 +80,7 @@ def main() -> None:
         sys.exit(
             f"no {args.data / 'queries.jsonl'}: build the eval data first (see {args.eval_kit}/README.md)"
         )
-    scorer = _load_scorer(args.eval_kit)
+    scorer = load_scorer(args.eval_kit)
     work = Path(tempfile.mkdtemp(prefix="bench-engine-"))
     data = _half_data(args.data, args.half, work)
     try:
@@ -131,15 +130,6 @@ def _half_data(data: Path, half: str, work: Path) -> Path:
         qids = [q for q in json.loads(near.read_text())["qids"] if q in kept]
         (view / "near_copies.json").write_text(json.dumps({"qids": qids}))
     return view
-
-
-def _load_scorer(kit: Path):
-    spec = importlib.util.spec_from_file_location("score_batch", kit / "score_batch.py")
-    if spec is None or spec.loader is None:
-        sys.exit(f"cannot load {kit}/score_batch.py; pass --eval-kit")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # Runs a command and prints the peak RSS (KB) of it and its workers last on stderr: a fresh

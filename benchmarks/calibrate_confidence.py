@@ -16,7 +16,6 @@ and the recall are reported on the report half. `--write-model` writes the fitte
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
@@ -34,7 +33,7 @@ from _calibration import (
     query_rates,
     reliability,
 )
-from _common import ensure_index, half_of
+from _common import ensure_index, half_of, load_scorer
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -131,7 +130,7 @@ def _spans(args: argparse.Namespace) -> tuple[list[dict], set[int]]:
         return cached["spans"], set(cached["as_notices"])
     index = args.index or args.data / "codecite-index"
     ensure_index(index, args.data / "corpus" / "index")
-    spans, as_notices = labelled_spans(index, args.data, _scorer(args.eval_kit))
+    spans, as_notices = labelled_spans(index, args.data, load_scorer(args.eval_kit))
     if args.spans is not None:
         args.spans.write_text(json.dumps({"spans": spans, "as_notices": sorted(as_notices)}))
     return spans, as_notices
@@ -286,15 +285,6 @@ def _queries(data: Path) -> dict[int, dict]:
     for qid in near:
         queries[qid]["category"] = queries[qid]["category"].replace("negative/", "negative-nearcopy/")
     return queries
-
-
-def _scorer(kit: Path):
-    spec = importlib.util.spec_from_file_location("score_batch", kit / "score_batch.py")
-    if spec is None or spec.loader is None:
-        sys.exit(f"cannot load {kit}/score_batch.py; pass --eval-kit")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _r4(value: float) -> float:
